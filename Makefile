@@ -1,0 +1,84 @@
+# crystalline — build the library (libprimemath), the CLIs (cllm, primemath) and the tests.
+#   make                 library + CLIs into build/
+#   make test            build and run every test (cmocka binaries and CLI scripts)
+#   make test SANITIZE=1 the same under ASan+UBSan, in build-san/
+#   make CC=clang        any C11 compiler; BUILD=dir to keep trees apart
+#   make demo            install what is missing, fetch the Brown corpus, train tiny, sample
+# Sources are found by wildcard: a new .c file under src/, tools/<cli>/ or tests/ needs no edit here.
+# Files named *_avx2.c / *_avx512.c get their instruction-set flags; nothing else does, so the
+# binaries run on any x86-64 and pick kernels at run time.
+
+BUILD    ?= build
+SANITIZE ?= 0
+BLAS     ?= none
+
+CPPFLAGS += -Iinclude -Itests/support -D_GNU_SOURCE
+CFLAGS   ?= -O2 -g
+CFLAGS   += -std=c11 -Wall -Wextra -fPIC -fopenmp -MMD -MP
+LDFLAGS  += -fopenmp
+LDLIBS   := -lprimesieve -lflint -lmpfr -lgmp -lutf8proc -ljansson -lm -lpthread
+
+ifeq ($(SANITIZE),1)
+  BUILD    := build-san
+  CFLAGS   += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+  LDFLAGS  += -fsanitize=address,undefined
+endif
+ifeq ($(BLAS),openblas)
+  CPPFLAGS += -DCLLM_USE_OPENBLAS
+  LDLIBS   += -lopenblas
+endif
+
+AVX2_FLAGS   := -mavx2 -mfma -mf16c
+AVX512_FLAGS := -mavx512f -mavx512bw -mavx512dq -mavx512vl -mavx2 -mfma -mf16c
+
+LIB_SRC  := $(sort $(wildcard src/*/*.c src/*/*/*.c))
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
+CLI_NAMES:= $(notdir $(patsubst %/,%,$(sort $(dir $(wildcard tools/*/*.c)))))
+CLI_BINS := $(CLI_NAMES:%=$(BUILD)/%)
+SUP_SRC  := $(wildcard tests/support/*.c)
+SUP_OBJ  := $(SUP_SRC:%.c=$(BUILD)/%.o)
+TEST_SRC := $(sort $(wildcard tests/*/test_*.c))
+TEST_BINS:= $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRC))
+
+# Extra libraries a CLI needs beyond the library's own (cairo draws the spiral PNGs).
+primemath_LIBS := -lcairo
+
+.PHONY: all lib test demo clean
+all: lib $(CLI_BINS)
+lib: $(BUILD)/libprimemath.a $(BUILD)/libprimemath.so
+
+$(BUILD)/%_avx2.o: %_avx2.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(AVX2_FLAGS) -c $< -o $@
+$(BUILD)/%_avx512.o: %_avx512.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(AVX512_FLAGS) -c $< -o $@
+$(BUILD)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/libprimemath.a: $(LIB_OBJ)
+	@rm -f $@
+	$(AR) rcs $@ $^
+$(BUILD)/libprimemath.so: $(LIB_OBJ)
+	$(CC) -shared $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+define CLI_RULE
+$(BUILD)/$(1): $(patsubst %.c,$(BUILD)/%.o,$(wildcard tools/$(1)/*.c)) $(BUILD)/libprimemath.a
+	$$(CC) $$(LDFLAGS) -o $$@ $$(filter %.o,$$^) $(BUILD)/libprimemath.a $$(LDLIBS) $$($(1)_LIBS)
+endef
+$(foreach c,$(CLI_NAMES),$(eval $(call CLI_RULE,$(c))))
+
+$(TEST_BINS): $(BUILD)/tests/%: $(BUILD)/tests/%.o $(SUP_OBJ) $(BUILD)/libprimemath.a
+	$(CC) $(LDFLAGS) -o $@ $< $(SUP_OBJ) $(BUILD)/libprimemath.a $(LDLIBS) -lcmocka
+
+test: all $(TEST_BINS)
+	@BUILD=$(BUILD) bash scripts/run-tests.sh $(TEST_BINS)
+
+demo:
+	bash scripts/demo.sh
+
+clean:
+	rm -rf build build-san build-clang
+
+-include $(wildcard $(BUILD)/*/*.d $(BUILD)/*/*/*.d $(BUILD)/*/*/*/*.d)

@@ -1,0 +1,46 @@
+/* cllm_simd.h — vector primitives and matrix products on run-time dispatched kernels.
+ *
+ * The kernel level (scalar, AVX2+FMA, AVX-512) is chosen once from CPUID; CLLM_SIMD=scalar|avx2|avx512 in the
+ * environment forces one (never above what the CPU has). All matrices are row-major fp32.
+ *
+ *     // C[M,N] = A[M,K] · B[K,N]            (forward of a linear layer stored [in, out], as GPT-2's Conv1D)
+ *     cllm_sgemm(0, 0, M, N, K, 1.0f, A, K, B, N, 0.0f, C, N);
+ *     // dA[M,K] += dC[M,N] · B[K,N]^T        (backward to the input)
+ *     cllm_sgemm(0, 1, M, K, N, 1.0f, dC, N, B, N, 1.0f, dA, K);
+ */
+#ifndef CLLM_SIMD_H
+#define CLLM_SIMD_H
+
+#include <stddef.h>
+
+typedef enum cllm_simd_level {
+    CLLM_SIMD_SCALAR = 0, /* portable C, any architecture */
+    CLLM_SIMD_AVX2 = 1,   /* AVX2 + FMA */
+    CLLM_SIMD_AVX512 = 2, /* AVX-512 F/BW/DQ/VL */
+} cllm_simd_level;
+
+/* The level in use (detected on first call, or forced by CLLM_SIMD). */
+cllm_simd_level cllm_simd_level_get(void);
+/* The best level this CPU supports. */
+cllm_simd_level cllm_simd_level_detect(void);
+/* Forces a level for tests and comparison; returns 0, or -1 if the CPU lacks it (level unchanged). */
+int cllm_simd_level_set(cllm_simd_level level);
+/* "scalar", "avx2" or "avx512". */
+const char *cllm_simd_level_name(cllm_simd_level level);
+
+/* Σ a[i]·b[i] over n floats. */
+float cllm_dot(const float *a, const float *b, size_t n);
+/* y[i] += alpha·x[i]. */
+void cllm_axpy(float alpha, const float *x, float *y, size_t n);
+/* out[i] = a[i] + b[i] (out may alias a or b). */
+void cllm_vadd(const float *a, const float *b, float *out, size_t n);
+/* x[i] *= alpha. */
+void cllm_vscale(float alpha, float *x, size_t n);
+
+/* C = alpha·op(A)·op(B) + beta·C, row-major, BLAS semantics: op(A) is M×K, op(B) is K×N, C is M×N;
+ * trans_a/trans_b non-zero means A is stored K×M / B is stored N×K. lda/ldb/ldc are row strides in floats.
+ * beta == 0 overwrites C without reading it. Threads: uses OpenMP inside; call from one thread. */
+void cllm_sgemm(int trans_a, int trans_b, int M, int N, int K, float alpha, const float *A, int lda,
+                const float *B, int ldb, float beta, float *C, int ldc);
+
+#endif

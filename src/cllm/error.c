@@ -1,0 +1,164 @@
+/* error.c — error messages, atomic writes (temp + fsync + rename) and read-only file maps. */
+#include "cllm_error.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+int cllm_error_set(cllm_error *err, int code, const char *fmt, ...) {
+    if (err) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+        va_end(ap);
+        err->code = code;
+    }
+    return code;
+}
+
+struct cllm_atomic_file {
+    int fd;
+    char *path;     /* final name */
+    char *tmp_path; /* where the bytes go until commit */
+};
+
+cllm_atomic_file *cllm_atomic_open(const char *path, cllm_error *err) {
+    cllm_atomic_file *f = calloc(1, sizeof *f);
+    size_t n = strlen(path) + 32;
+    if (!f || !(f->path = strdup(path)) || !(f->tmp_path = malloc(n))) {
+        if (f) { free(f->path); free(f); }
+        cllm_error_set(err, CLLM_ERR_NOMEM, "%s: out of memory opening for write", path);
+        return NULL;
+    }
+    snprintf(f->tmp_path, n, "%s.tmp.%ld", path, (long)getpid());
+    f->fd = open(f->tmp_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (f->fd < 0) {
+        cllm_error_set(err, CLLM_ERR_IO, "%s: cannot create (%s); is the directory there and writable?", path,
+                       strerror(errno));
+        free(f->tmp_path); free(f->path); free(f);
+        return NULL;
+    }
+    return f;
+}
+
+int cllm_atomic_write(cllm_atomic_file *f, const void *buf, size_t n, cllm_error *err) {
+    const uint8_t *p = buf;
+    while (n > 0) {
+        ssize_t w = write(f->fd, p, n);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) {
+            int e = errno;
+            cllm_error_set(err, CLLM_ERR_IO, "%s: write failed (%s); is the disk full?", f->path, strerror(e));
+            cllm_atomic_abort(f);
+            return CLLM_ERR_IO;
+        }
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+static void fsync_parent_dir(const char *path) {
+    char *copy = strdup(path);
+    if (!copy) return;
+    int dfd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd >= 0) { fsync(dfd); close(dfd); }
+    free(copy);
+}
+
+int cllm_atomic_commit(cllm_atomic_file *f, cllm_error *err) {
+    if (fsync(f->fd) != 0) {
+        cllm_error_set(err, CLLM_ERR_IO, "%s: fsync failed (%s)", f->path, strerror(errno));
+        cllm_atomic_abort(f);
+        return CLLM_ERR_IO;
+    }
+    close(f->fd);
+    f->fd = -1;
+    if (rename(f->tmp_path, f->path) != 0) {
+        cllm_error_set(err, CLLM_ERR_IO, "%s: rename from temporary failed (%s)", f->path, strerror(errno));
+        cllm_atomic_abort(f);
+        return CLLM_ERR_IO;
+    }
+    fsync_parent_dir(f->path);
+    free(f->tmp_path); free(f->path); free(f);
+    return 0;
+}
+
+void cllm_atomic_abort(cllm_atomic_file *f) {
+    if (!f) return;
+    if (f->fd >= 0) close(f->fd);
+    unlink(f->tmp_path);
+    free(f->tmp_path); free(f->path); free(f);
+}
+
+int cllm_write_file_atomic(const char *path, const void *buf, size_t n, cllm_error *err) {
+    cllm_atomic_file *f = cllm_atomic_open(path, err);
+    if (!f) return err ? err->code : CLLM_ERR_IO;
+    int rc = cllm_atomic_write(f, buf, n, err);
+    return rc ? rc : cllm_atomic_commit(f, err);
+}
+
+int cllm_file_map(const char *path, cllm_mapped_file *out, cllm_error *err) {
+    out->data = NULL;
+    out->size = 0;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return cllm_error_set(err, CLLM_ERR_IO, "%s: cannot open (%s)", path, strerror(errno));
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        return cllm_error_set(err, CLLM_ERR_IO, "%s: not a regular file", path);
+    }
+    if (st.st_size > 0) {
+        void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+        if (p == MAP_FAILED) {
+            close(fd);
+            return cllm_error_set(err, CLLM_ERR_IO, "%s: cannot map (%s)", path, strerror(errno));
+        }
+        out->data = p;
+        out->size = (size_t)st.st_size;
+    }
+    close(fd);
+    return 0;
+}
+
+void cllm_file_unmap(cllm_mapped_file *m) {
+    if (m->data) munmap((void *)m->data, m->size);
+    m->data = NULL;
+    m->size = 0;
+}
+
+uint8_t *cllm_file_read_all(const char *path, size_t *size, cllm_error *err) {
+    FILE *fp = fopen(path, "rb");
+    if (!fp) {
+        cllm_error_set(err, CLLM_ERR_IO, "%s: cannot open (%s)", path, strerror(errno));
+        return NULL;
+    }
+    size_t cap = 1 << 16, n = 0;
+    uint8_t *buf = malloc(cap + 1);
+    while (buf) {
+        n += fread(buf + n, 1, cap - n, fp);
+        if (n < cap) break;
+        uint8_t *nb = realloc(buf, cap * 2 + 1);
+        if (!nb) { free(buf); buf = NULL; break; }
+        buf = nb;
+        cap *= 2;
+    }
+    int bad = ferror(fp);
+    fclose(fp);
+    if (!buf || bad) {
+        free(buf);
+        cllm_error_set(err, bad ? CLLM_ERR_IO : CLLM_ERR_NOMEM, "%s: %s", path, bad ? "read failed" : "out of memory");
+        return NULL;
+    }
+    buf[n] = 0;
+    *size = n;
+    return buf;
+}

@@ -1,0 +1,50 @@
+/* test_error.c — atomic writes leave either the old or the new file, never a torn one; maps read back. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cllm_error.h"
+#include "support.h"
+
+static void test_atomic_write_replaces_and_abort_keeps_old(void **state) {
+    (void)state;
+    const char *path = test_path("atomic.bin");
+    cllm_error err = {0};
+    assert_int_equal(cllm_write_file_atomic(path, "old", 3, &err), 0);
+    cllm_atomic_file *f = cllm_atomic_open(path, &err);
+    assert_non_null(f);
+    assert_int_equal(cllm_atomic_write(f, "newer", 5, &err), 0);
+    cllm_atomic_abort(f); /* a crash before commit: the old content stays */
+    cllm_mapped_file m;
+    assert_int_equal(cllm_file_map(path, &m, &err), 0);
+    assert_int_equal(m.size, 3);
+    assert_memory_equal(m.data, "old", 3);
+    cllm_file_unmap(&m);
+    assert_int_equal(cllm_write_file_atomic(path, "newer", 5, &err), 0);
+    size_t n;
+    uint8_t *buf = cllm_file_read_all(path, &n, &err);
+    assert_non_null(buf);
+    assert_int_equal(n, 5);
+    assert_string_equal((char *)buf, "newer");
+    free(buf);
+}
+
+static void test_errors_name_the_file(void **state) {
+    (void)state;
+    cllm_error err = {0};
+    cllm_mapped_file m;
+    assert_int_not_equal(cllm_file_map("/nonexistent/dir/x.bin", &m, &err), 0);
+    assert_non_null(strstr(err.msg, "/nonexistent/dir/x.bin"));
+    assert_int_equal(err.code, CLLM_ERR_IO);
+    assert_null(cllm_atomic_open("/nonexistent/dir/y.bin", &err));
+    assert_non_null(strstr(err.msg, "y.bin"));
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_atomic_write_replaces_and_abort_keeps_old),
+        cmocka_unit_test(test_errors_name_the_file),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,79 @@
+/* args.c — the flag parser shared by the subcommands: --flag value, --flag=value, checked ranges. */
+#include "cli.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+_Noreturn void cli_die(int code, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("cllm: error: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    exit(code);
+}
+
+static const cli_opt *find_opt(const cli_opt *opts, int nopts, const char *name, size_t len) {
+    for (int i = 0; i < nopts; i++)
+        if (strlen(opts[i].name) == len && strncmp(opts[i].name, name, len) == 0) return &opts[i];
+    return NULL;
+}
+
+static void set_value(const char *cmd, const cli_opt *o, const char *val) {
+    char *end = NULL;
+    errno = 0;
+    if (o->kind == OPT_INT) {
+        long v = strtol(val, &end, 10);
+        if (errno || end == val || *end)
+            cli_die(2, "%s: --%s expects an integer, got '%s'", cmd, o->name, val);
+        if ((o->lo != 0 || o->hi != 0) && (v < o->lo || v > o->hi))
+            cli_die(2, "%s: --%s %ld is out of range [%.0f, %.0f]", cmd, o->name, v, o->lo, o->hi);
+        *(long *)o->dst = v;
+    } else if (o->kind == OPT_FLOAT) {
+        double v = strtod(val, &end);
+        if (errno || end == val || *end || !isfinite(v))
+            cli_die(2, "%s: --%s expects a number, got '%s'", cmd, o->name, val);
+        if ((o->lo != 0 || o->hi != 0) && (v < o->lo || v > o->hi))
+            cli_die(2, "%s: --%s %g is out of range [%g, %g]", cmd, o->name, v, o->lo, o->hi);
+        *(double *)o->dst = v;
+    } else {
+        *(const char **)o->dst = val;
+    }
+}
+
+void cli_parse(int argc, char **argv, const cli_opt *opts, int nopts, const char *usage) {
+    const char *cmd = argv[0];
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+            fputs(usage, stdout);
+            exit(0);
+        }
+        if (strncmp(a, "--", 2) != 0 || a[2] == 0)
+            cli_die(2, "%s: unexpected argument '%s' (flags start with --; see 'cllm %s --help')", cmd, a, cmd);
+        const char *name = a + 2, *eq = strchr(name, '=');
+        size_t len = eq ? (size_t)(eq - name) : strlen(name);
+        const cli_opt *o = find_opt(opts, nopts, name, len);
+        if (!o) cli_die(2, "%s: unknown flag '--%.*s' (see 'cllm %s --help')", cmd, (int)len, name, cmd);
+        if (o->seen) *o->seen = 1;
+        if (o->kind == OPT_FLAG) {
+            if (eq) cli_die(2, "%s: --%s takes no value", cmd, o->name);
+            *(int *)o->dst = 1;
+        } else if (o->kind == OPT_LIST) {
+            cli_list *l = o->dst;
+            if (eq) { l->items = &argv[i]; argv[i] = (char *)eq + 1; l->n = 1; }
+            else { l->items = &argv[i + 1]; l->n = 0; }
+            while (i + 1 < argc && strncmp(argv[i + 1], "--", 2) != 0) { i++; l->n++; }
+            if (l->n == 0) cli_die(2, "%s: --%s needs at least one value", cmd, o->name);
+        } else {
+            const char *val = eq ? eq + 1 : (i + 1 < argc ? argv[++i] : NULL);
+            if (!val) cli_die(2, "%s: --%s needs a value", cmd, o->name);
+            set_value(cmd, o, val);
+        }
+    }
+}

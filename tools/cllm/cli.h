@@ -1,0 +1,40 @@
+/* cli.h — the cllm command line: subcommands and the small flag parser they share.
+ * Every subcommand is `int cmd_NAME(int argc, char **argv)` in cmd_NAME.c, with argv[0] the subcommand name. */
+#ifndef CLLM_CLI_H
+#define CLLM_CLI_H
+
+#include <stddef.h>
+
+int cmd_train(int argc, char **argv);
+int cmd_generate(int argc, char **argv);
+int cmd_chat(int argc, char **argv);
+int cmd_eval(int argc, char **argv);
+int cmd_tokenize(int argc, char **argv);
+int cmd_info(int argc, char **argv);
+int cmd_tokenizer(int argc, char **argv);
+int cmd_prepare(int argc, char **argv);
+int cmd_bench(int argc, char **argv);
+
+typedef enum { OPT_INT, OPT_FLOAT, OPT_STR, OPT_FLAG, OPT_LIST } cli_opt_kind;
+
+typedef struct cli_opt {
+    const char *name;  /* without the dashes: "steps" for --steps */
+    cli_opt_kind kind; /* OPT_INT → long*, OPT_FLOAT → double*, OPT_STR → const char**, OPT_FLAG → int* (set 1),
+                          OPT_LIST → cli_list* (every following argument up to the next --flag) */
+    void *dst;
+    double lo, hi;     /* inclusive range for INT and FLOAT (ignored when lo == hi == 0) */
+    int *seen;         /* optional: set to 1 when the flag is given */
+} cli_opt;
+
+typedef struct cli_list {
+    char **items; /* points into argv */
+    int n;
+} cli_list;
+
+/* Parses argv[1..] against opts; --help/-h prints usage to stdout and exits 0; a bad flag or value prints one
+ * line "cllm CMD: error: ..." with a hint and exits 2. */
+void cli_parse(int argc, char **argv, const cli_opt *opts, int nopts, const char *usage);
+/* Prints "cllm: error: <message>" (one line) to stderr and exits with code. */
+_Noreturn void cli_die(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#endif
