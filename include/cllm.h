@@ -1,0 +1,144 @@
+/* cllm.h — CLLM, a GPT-2-architecture language model that trains on CPU.
+ *
+ *     cllm_config cfg; cllm_config_preset("tiny", &cfg); cfg.vocab_size = 256;
+ *     cllm_error err = {0};
+ *     cllm_model *m = cllm_model_new(&cfg, &err);          // parameters: one arena, zeroed
+ *     cllm_model_init_gpt2(m, 1234);                         // GPT-2 initialisation
+ *     cllm_model_reserve(m, B, T, &err);                     // activations: one arena, sized once
+ *     float loss = cllm_model_forward(m, inputs, targets, B, T);   // inputs/targets: B·T token ids
+ *     cllm_model_zero_grad(m); cllm_model_backward(m, 1.0f);        // gradients of the mean loss
+ *     cllm_model_free(m);
+ *
+ * The architecture is GPT-2's exactly: token + learned position embeddings; L blocks of LayerNorm (eps 1e-5) →
+ * causal multi-head attention (fused qkv, scale 1/√head_dim) → projection → residual → LayerNorm → MLP C→4C,
+ * GELU (tanh approximation) → 4C→C → residual; final LayerNorm; LM head tied to the token embedding.
+ */
+#ifndef CLLM_H
+#define CLLM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cllm_error.h"
+
+/* How positions enter the model. LEARNED is GPT-2's (and the only kind GPT-2 weights use); the others are fixed
+ * encodings with no trainable parameters (the crystalline options; see docs/crystalline.md). */
+typedef enum cllm_pos_kind {
+    CLLM_POS_LEARNED = 0,
+    CLLM_POS_SINUSOIDAL = 1,
+    CLLM_POS_SPIRAL = 2,
+    CLLM_POS_CLOCK = 3,
+    CLLM_POS_PRIME = 4,
+} cllm_pos_kind;
+
+typedef struct cllm_config {
+    int n_layer;    /* L: transformer blocks */
+    int n_head;     /* NH: attention heads; n_embd % n_head == 0 */
+    int n_embd;     /* C: channels */
+    int n_ctx;      /* maximum sequence length T (GPT-2's n_positions) */
+    int vocab_size; /* V: token ids 0..V-1 */
+    int pos_kind;   /* a cllm_pos_kind */
+    int embed_init; /* 0: GPT-2 normal(0.02); 1: lattice (crystalline) */
+} cllm_config;
+
+/* Named presets: "tiny" (L4 C256 H4 T256), "small" (L6 C384 H6 T256), "gpt2" (L12 C768 H12 T1024 V50257).
+ * vocab_size is 50257 for gpt2 and 4096 otherwise (callers set it from their tokenizer). */
+int cllm_config_preset(const char *name, cllm_config *out, cllm_error *err);
+/* Checks every field's range and consistency; the message names the field. */
+int cllm_config_check(const cllm_config *cfg, cllm_error *err);
+/* Name of a cllm_pos_kind ("learned", ...) and its inverse (-1 when unknown). */
+const char *cllm_pos_kind_name(int kind);
+int cllm_pos_kind_parse(const char *name);
+
+/* ---------------------------------------------------------------------------------------------------------- */
+/* Parameter tensors, in arena order. Per-layer kinds hold all L layers back to back: [L, ...]. */
+enum {
+    CLLM_P_WTE, CLLM_P_WPE, CLLM_P_LN1W, CLLM_P_LN1B, CLLM_P_QKVW, CLLM_P_QKVB, CLLM_P_ATTPROJW, CLLM_P_ATTPROJB,
+    CLLM_P_LN2W, CLLM_P_LN2B, CLLM_P_FCW, CLLM_P_FCB, CLLM_P_FCPROJW, CLLM_P_FCPROJB, CLLM_P_LNFW, CLLM_P_LNFB,
+    CLLM_NUM_PARAM_KINDS
+};
+
+/* One named tensor as GPT-2 files name it ("h.3.attn.c_attn.weight"), viewing the model's arenas. */
+typedef struct cllm_tensor {
+    char name[48];    /* Hugging Face GPT-2 name */
+    int ndim;         /* 1 or 2 */
+    int64_t shape[2]; /* GPT-2 file shape, e.g. [C, 3C] for c_attn.weight */
+    float *data;      /* into the parameter arena */
+    float *grad;      /* into the gradient arena (NULL before cllm_model_reserve) */
+    size_t offset;    /* element offset in the arena */
+    size_t numel;     /* elements */
+    int decay;        /* 1 if AdamW weight decay applies (matrices other than wpe) */
+    int trainable;    /* 0 for fixed (non-learned) position encodings */
+} cllm_tensor;
+
+typedef struct cllm_model cllm_model;
+
+/* Allocates a model with zeroed parameters (one arena); NULL with err on a bad config or no memory. */
+cllm_model *cllm_model_new(const cllm_config *cfg, cllm_error *err);
+/* Frees everything the model owns; NULL is fine. */
+void cllm_model_free(cllm_model *m);
+/* The model's configuration. */
+const cllm_config *cllm_model_config(const cllm_model *m);
+/* Total parameters (elements of the arena), and the arena itself (fp32, arena order). */
+size_t cllm_model_num_params(const cllm_model *m);
+float *cllm_model_params(cllm_model *m);
+/* Gradients (same layout as params), NULL before cllm_model_reserve. */
+float *cllm_model_grads(cllm_model *m);
+/* The named tensors, L*12 + 4 of them, in file order. */
+int cllm_model_tensor_count(const cllm_model *m);
+const cllm_tensor *cllm_model_tensor(const cllm_model *m, int i);
+const cllm_tensor *cllm_model_tensor_find(const cllm_model *m, const char *name);
+
+/* GPT-2 initialisation from seed: weights normal(0, 0.02), residual projections 0.02/√(2L), biases 0,
+ * LayerNorm weight 1 / bias 0; fixed position encodings filled by their formula. */
+void cllm_model_init_gpt2(cllm_model *m, uint64_t seed);
+/* Fills fixed (non-learned) position encodings; call after loading parameters. No-op for LEARNED. */
+void cllm_model_fill_positions(cllm_model *m);
+
+/* Sizes the activation and gradient arenas for batches up to B×T (T ≤ n_ctx); allocates once. */
+int cllm_model_reserve(cllm_model *m, int B, int T, cllm_error *err);
+/* Forward pass on B×T ids (B ≤ reserved B, T ≤ reserved T). With targets, returns the mean cross-entropy
+ * (nats/token); without (NULL), returns 0 and leaves logits for cllm_model_logits. */
+float cllm_model_forward(cllm_model *m, const int32_t *inputs, const int32_t *targets, int B, int T);
+/* Logits [B,T,V] of the last forward. */
+const float *cllm_model_logits(const cllm_model *m);
+/* Per-position losses [B,T] of the last forward with targets. */
+const float *cllm_model_losses(const cllm_model *m);
+/* Zeroes the parameter gradients. */
+void cllm_model_zero_grad(cllm_model *m);
+/* Backward of the last forward (which had targets): ADDS scale·∂(mean loss)/∂θ into the gradients.
+ * scale = 1/accumulation_steps gives the gradient of the mean over an accumulated batch. */
+void cllm_model_backward(cllm_model *m, float scale);
+
+/* ---------------------------------------------------------------------------------------------------------- */
+/* AdamW (decoupled weight decay) over the model's trainable tensors; decay only where cllm_tensor.decay. */
+typedef struct cllm_adamw {
+    float beta1, beta2, eps, weight_decay;
+    float *m, *v;  /* first and second moments, one arena each (same layout as params), owned */
+    size_t n;      /* elements */
+    int64_t step;  /* updates done */
+} cllm_adamw;
+
+/* Allocates zeroed moments for m; defaults beta1 0.9, beta2 0.95, eps 1e-8, weight_decay 0.1. */
+int cllm_adamw_init(cllm_adamw *opt, const cllm_model *m, cllm_error *err);
+void cllm_adamw_free(cllm_adamw *opt);
+/* One update at learning rate lr from the model's gradients. */
+void cllm_adamw_step(cllm_adamw *opt, cllm_model *m, float lr);
+/* Global L2 norm of the gradients; if max_norm > 0 and the norm exceeds it, scales them to max_norm.
+ * Returns the norm before clipping. */
+float cllm_clip_grad_norm(cllm_model *m, float max_norm);
+/* Learning rate at step (0-based): linear warmup over `warmup` steps to lr_max, then cosine to lr_min at
+ * `total` steps (and lr_min after). */
+float cllm_lr_schedule(int64_t step, int64_t warmup, int64_t total, float lr_max, float lr_min);
+
+/* ---------------------------------------------------------------------------------------------------------- */
+/* A small deterministic random generator (xoshiro256**): the whole state is 4 words, saved in checkpoints. */
+typedef struct cllm_rng { uint64_t s[4]; } cllm_rng;
+void cllm_rng_seed(cllm_rng *r, uint64_t seed);
+uint64_t cllm_rng_next(cllm_rng *r);
+/* Uniform in [0, 1). */
+double cllm_rng_uniform(cllm_rng *r);
+/* Standard normal (Box–Muller, one value per call). */
+double cllm_rng_normal(cllm_rng *r);
+
+#endif

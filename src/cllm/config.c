@@ -1,0 +1,141 @@
+/* config.c — presets and validation, tensor sizes, the arena carver and the GPT-2 tensor table. */
+#include <stdio.h>
+#include <string.h>
+
+#include "internal.h"
+
+static const char *const pos_names[] = {"learned", "sinusoidal", "spiral", "clock", "prime"};
+
+const char *cllm_pos_kind_name(int kind) {
+    return kind >= 0 && kind < (int)(sizeof pos_names / sizeof *pos_names) ? pos_names[kind] : "unknown";
+}
+
+int cllm_pos_kind_parse(const char *name) {
+    for (int i = 0; i < (int)(sizeof pos_names / sizeof *pos_names); i++)
+        if (strcmp(name, pos_names[i]) == 0) return i;
+    return -1;
+}
+
+int cllm_config_preset(const char *name, cllm_config *out, cllm_error *err) {
+    static const struct { const char *name; cllm_config cfg; } presets[] = {
+        {"tiny", {4, 4, 256, 256, 4096, CLLM_POS_LEARNED, 0}},
+        {"small", {6, 6, 384, 256, 4096, CLLM_POS_LEARNED, 0}},
+        {"gpt2", {12, 12, 768, 1024, 50257, CLLM_POS_LEARNED, 0}},
+    };
+    for (size_t i = 0; i < sizeof presets / sizeof *presets; i++)
+        if (strcmp(name, presets[i].name) == 0) {
+            *out = presets[i].cfg;
+            return 0;
+        }
+    return cllm_error_set(err, CLLM_ERR_ARG, "unknown config '%s' (known: tiny, small, gpt2)", name);
+}
+
+int cllm_config_check(const cllm_config *c, cllm_error *err) {
+    if (c->n_layer < 0 || c->n_layer > 256)
+        return cllm_error_set(err, CLLM_ERR_ARG, "n_layer %d out of range [0, 256]", c->n_layer);
+    if (c->n_embd < 1 || c->n_embd > 16384)
+        return cllm_error_set(err, CLLM_ERR_ARG, "n_embd %d out of range [1, 16384]", c->n_embd);
+    if (c->n_head < 1 || c->n_head > c->n_embd || c->n_embd % c->n_head != 0)
+        return cllm_error_set(err, CLLM_ERR_ARG, "n_head %d must divide n_embd %d", c->n_head, c->n_embd);
+    if (c->n_ctx < 1 || c->n_ctx > 65536)
+        return cllm_error_set(err, CLLM_ERR_ARG, "n_ctx %d out of range [1, 65536]", c->n_ctx);
+    if (c->vocab_size < 2 || c->vocab_size > (1 << 24))
+        return cllm_error_set(err, CLLM_ERR_ARG, "vocab_size %d out of range [2, 16777216]", c->vocab_size);
+    if (c->pos_kind < 0 || c->pos_kind > CLLM_POS_SINUSOIDAL) /* spiral, clock, prime: with libprimemath */
+        return cllm_error_set(err, CLLM_ERR_ARG, "unknown position kind %d", c->pos_kind);
+    if (c->embed_init < 0 || c->embed_init > 1)
+        return cllm_error_set(err, CLLM_ERR_ARG, "unknown embedding init %d", c->embed_init);
+    return 0;
+}
+
+void cllm_param_sizes(const cllm_config *cfg, size_t s[CLLM_NUM_PARAM_KINDS]) {
+    size_t L = cfg->n_layer, C = cfg->n_embd;
+    s[CLLM_P_WTE] = (size_t)cfg->vocab_size * C;
+    s[CLLM_P_WPE] = (size_t)cfg->n_ctx * C;
+    s[CLLM_P_LN1W] = s[CLLM_P_LN1B] = L * C;
+    s[CLLM_P_QKVW] = L * C * 3 * C;
+    s[CLLM_P_QKVB] = L * 3 * C;
+    s[CLLM_P_ATTPROJW] = L * C * C;
+    s[CLLM_P_ATTPROJB] = L * C;
+    s[CLLM_P_LN2W] = s[CLLM_P_LN2B] = L * C;
+    s[CLLM_P_FCW] = L * C * 4 * C;
+    s[CLLM_P_FCB] = L * 4 * C;
+    s[CLLM_P_FCPROJW] = L * 4 * C * C;
+    s[CLLM_P_FCPROJB] = L * C;
+    s[CLLM_P_LNFW] = s[CLLM_P_LNFB] = C;
+}
+
+void cllm_act_sizes(const cllm_config *cfg, int B, int T, size_t s[CLLM_NUM_ACT_KINDS]) {
+    size_t L = cfg->n_layer, C = cfg->n_embd, NH = cfg->n_head, V = cfg->vocab_size, N = (size_t)B * T;
+    s[CLLM_A_ENCODED] = N * C;
+    s[CLLM_A_LN1] = L * N * C;
+    s[CLLM_A_LN1_MEAN] = s[CLLM_A_LN1_RSTD] = L * N;
+    s[CLLM_A_QKV] = L * N * 3 * C;
+    s[CLLM_A_ATTY] = L * N * C;
+    s[CLLM_A_PREATT] = s[CLLM_A_ATT] = L * B * NH * T * T;
+    s[CLLM_A_ATTPROJ] = s[CLLM_A_RESIDUAL2] = s[CLLM_A_LN2] = L * N * C;
+    s[CLLM_A_LN2_MEAN] = s[CLLM_A_LN2_RSTD] = L * N;
+    s[CLLM_A_FCH] = s[CLLM_A_FCH_GELU] = L * N * 4 * C;
+    s[CLLM_A_FCPROJ] = s[CLLM_A_RESIDUAL3] = L * N * C;
+    s[CLLM_A_LNF] = N * C;
+    s[CLLM_A_LNF_MEAN] = s[CLLM_A_LNF_RSTD] = N;
+    s[CLLM_A_LOGITS] = s[CLLM_A_PROBS] = N * V;
+    s[CLLM_A_LOSSES] = N;
+}
+
+size_t cllm_carve(void *base, size_t elem, const size_t *sizes, int n, void **ptrs) {
+    size_t total = 0;
+    for (int i = 0; i < n; i++) {
+        ptrs[i] = base ? (char *)base + total * elem : NULL;
+        total += sizes[i];
+    }
+    return total;
+}
+
+/* One row of the per-layer table: which kind, its HF suffix, whether it decays, and its file shape. */
+static const struct { int kind; const char *suffix; int decay; int rows, cols; } layer_tensors[] = {
+    /* rows/cols in units of C: 0 means a 1-D tensor of cols·C */
+    {CLLM_P_LN1W, "ln_1.weight", 0, 0, 1},          {CLLM_P_LN1B, "ln_1.bias", 0, 0, 1},
+    {CLLM_P_QKVW, "attn.c_attn.weight", 1, 1, 3},   {CLLM_P_QKVB, "attn.c_attn.bias", 0, 0, 3},
+    {CLLM_P_ATTPROJW, "attn.c_proj.weight", 1, 1, 1}, {CLLM_P_ATTPROJB, "attn.c_proj.bias", 0, 0, 1},
+    {CLLM_P_LN2W, "ln_2.weight", 0, 0, 1},          {CLLM_P_LN2B, "ln_2.bias", 0, 0, 1},
+    {CLLM_P_FCW, "mlp.c_fc.weight", 1, 1, 4},       {CLLM_P_FCB, "mlp.c_fc.bias", 0, 0, 4},
+    {CLLM_P_FCPROJW, "mlp.c_proj.weight", 1, 4, 1}, {CLLM_P_FCPROJB, "mlp.c_proj.bias", 0, 0, 1},
+};
+
+static void add_tensor(cllm_tensor *t, const char *name, int ndim, int64_t d0, int64_t d1, float *params,
+                       float *grads, size_t offset, int decay, int trainable) {
+    snprintf(t->name, sizeof t->name, "%s", name);
+    t->ndim = ndim;
+    t->shape[0] = d0;
+    t->shape[1] = ndim == 2 ? d1 : 0;
+    t->numel = (size_t)d0 * (ndim == 2 ? (size_t)d1 : 1);
+    t->offset = offset;
+    t->data = params ? params + offset : NULL;
+    t->grad = grads ? grads + offset : NULL;
+    t->decay = decay;
+    t->trainable = trainable;
+}
+
+int cllm_tensor_table(const cllm_config *cfg, float *params, float *grads, cllm_tensor *out, int cap) {
+    size_t sizes[CLLM_NUM_PARAM_KINDS], start[CLLM_NUM_PARAM_KINDS], off = 0;
+    cllm_param_sizes(cfg, sizes);
+    for (int k = 0; k < CLLM_NUM_PARAM_KINDS; k++) { start[k] = off; off += sizes[k]; }
+    int L = cfg->n_layer, C = cfg->n_embd, n = 0;
+    if (cap < L * 12 + 4) return -1;
+    add_tensor(&out[n++], "wte.weight", 2, cfg->vocab_size, C, params, grads, start[CLLM_P_WTE], 1, 1);
+    add_tensor(&out[n++], "wpe.weight", 2, cfg->n_ctx, C, params, grads, start[CLLM_P_WPE], 0,
+               cfg->pos_kind == CLLM_POS_LEARNED);
+    for (int l = 0; l < L; l++)
+        for (size_t j = 0; j < sizeof layer_tensors / sizeof *layer_tensors; j++) {
+            char name[48];
+            int k = layer_tensors[j].kind, r = layer_tensors[j].rows, c = layer_tensors[j].cols;
+            snprintf(name, sizeof name, "h.%d.%s", l, layer_tensors[j].suffix);
+            size_t per_layer = sizes[k] / (size_t)L;
+            add_tensor(&out[n++], name, r ? 2 : 1, r ? (int64_t)r * C : (int64_t)c * C, (int64_t)c * C, params,
+                       grads, start[k] + (size_t)l * per_layer, layer_tensors[j].decay, 1);
+        }
+    add_tensor(&out[n++], "ln_f.weight", 1, C, 0, params, grads, start[CLLM_P_LNFW], 0, 1);
+    add_tensor(&out[n++], "ln_f.bias", 1, C, 0, params, grads, start[CLLM_P_LNFB], 0, 1);
+    return n;
+}

@@ -1,0 +1,48 @@
+/* internal.h — what the library's files (and its white-box tests) share but users do not see. */
+#ifndef CLLM_INTERNAL_H
+#define CLLM_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cllm.h"
+
+/* Activation tensors, in arena order. */
+enum {
+    CLLM_A_ENCODED, CLLM_A_LN1, CLLM_A_LN1_MEAN, CLLM_A_LN1_RSTD, CLLM_A_QKV, CLLM_A_ATTY, CLLM_A_PREATT,
+    CLLM_A_ATT, CLLM_A_ATTPROJ, CLLM_A_RESIDUAL2, CLLM_A_LN2, CLLM_A_LN2_MEAN, CLLM_A_LN2_RSTD, CLLM_A_FCH,
+    CLLM_A_FCH_GELU, CLLM_A_FCPROJ, CLLM_A_RESIDUAL3, CLLM_A_LNF, CLLM_A_LNF_MEAN, CLLM_A_LNF_RSTD,
+    CLLM_A_LOGITS, CLLM_A_PROBS, CLLM_A_LOSSES, CLLM_NUM_ACT_KINDS
+};
+
+/* Element counts of each parameter kind / activation kind for cfg (and batch B×T). */
+void cllm_param_sizes(const cllm_config *cfg, size_t sizes[CLLM_NUM_PARAM_KINDS]);
+void cllm_act_sizes(const cllm_config *cfg, int B, int T, size_t sizes[CLLM_NUM_ACT_KINDS]);
+/* Points ptrs[i] at consecutive regions of base sized sizes[i] elements of elem bytes; returns the total. */
+size_t cllm_carve(void *base, size_t elem, const size_t *sizes, int n, void **ptrs);
+
+/* Builds the named-tensor table for cfg over the given arenas (grads may be NULL); returns the count. */
+int cllm_tensor_table(const cllm_config *cfg, float *params, float *grads, cllm_tensor *out, int cap);
+
+/* Fills a fixed position encoding [n_ctx, C] for cfg->pos_kind into wpe (no-op for LEARNED). */
+void cllm_positions_fill(const cllm_config *cfg, float *wpe);
+
+/* ---- the double-precision oracle: the same ops and model code instantiated for double (tests only) ---- */
+typedef struct cllm_model64 {
+    cllm_config cfg;
+    int B, T;
+    double *params, *grads, *acts, *grad_acts; /* arenas, same layouts as the float model */
+    size_t num_params, num_acts;
+    void *p[CLLM_NUM_PARAM_KINDS], *g[CLLM_NUM_PARAM_KINDS];
+    void *a[CLLM_NUM_ACT_KINDS], *ga[CLLM_NUM_ACT_KINDS];
+} cllm_model64;
+
+/* A double model for B×T with parameters copied from the float model m. 0 on success. */
+int cllm_model64_new(cllm_model64 *d, const cllm_model *m, int B, int T);
+void cllm_model64_free(cllm_model64 *d);
+/* Mean loss (targets required). */
+double cllm_model64_forward(cllm_model64 *d, const int32_t *inputs, const int32_t *targets);
+/* Zeroes then fills d->grads with ∂(mean loss)/∂θ of the last forward. */
+void cllm_model64_backward(cllm_model64 *d, const int32_t *inputs, const int32_t *targets);
+
+#endif

@@ -1,0 +1,82 @@
+/* model_impl.h — the whole model's forward and backward over the ops, written once for a scalar type
+ * (included by ops.c after ops_impl.h). p/g: parameter and gradient pointers in CLLM_P_* order; a/ga:
+ * activation and activation-gradient pointers in CLLM_A_* order, carved for this B×T. */
+
+#define P(k) ((REAL *)p[CLLM_P_##k])
+#define G(k) ((REAL *)g[CLLM_P_##k])
+#define A(k) ((REAL *)a[CLLM_A_##k])
+#define GA(k) ((REAL *)ga[CLLM_A_##k])
+
+void F(model_forward)(void *const *p, void *const *a, const int32_t *inp, const int32_t *targets,
+                      const cllm_config *cfg, int B, int T) {
+    int L = cfg->n_layer, NH = cfg->n_head, C = cfg->n_embd, V = cfg->vocab_size, N = B * T;
+    size_t BTC = (size_t)N * C, att_size = (size_t)B * NH * T * T;
+    F(encoder_forward)(A(ENCODED), inp, P(WTE), P(WPE), B, T, C);
+    for (int l = 0; l < L; l++) {
+        REAL *residual = l == 0 ? A(ENCODED) : A(RESIDUAL3) + (l - 1) * BTC;
+        REAL *ln1 = A(LN1) + l * BTC, *ln1_mean = A(LN1_MEAN) + (size_t)l * N, *ln1_rstd = A(LN1_RSTD) + (size_t)l * N;
+        REAL *qkv = A(QKV) + l * 3 * BTC, *atty = A(ATTY) + l * BTC;
+        REAL *preatt = A(PREATT) + l * att_size, *att = A(ATT) + l * att_size;
+        REAL *attproj = A(ATTPROJ) + l * BTC, *residual2 = A(RESIDUAL2) + l * BTC;
+        REAL *ln2 = A(LN2) + l * BTC, *ln2_mean = A(LN2_MEAN) + (size_t)l * N, *ln2_rstd = A(LN2_RSTD) + (size_t)l * N;
+        REAL *fch = A(FCH) + l * 4 * BTC, *fch_gelu = A(FCH_GELU) + l * 4 * BTC;
+        REAL *fcproj = A(FCPROJ) + l * BTC, *residual3 = A(RESIDUAL3) + l * BTC;
+        F(layernorm_forward)(ln1, ln1_mean, ln1_rstd, residual, P(LN1W) + l * C, P(LN1B) + l * C, N, C);
+        F(matmul_forward)(qkv, ln1, P(QKVW) + (size_t)l * C * 3 * C, P(QKVB) + l * 3 * C, N, C, 3 * C);
+        F(attention_forward)(atty, preatt, att, qkv, B, T, C, NH);
+        F(matmul_forward)(attproj, atty, P(ATTPROJW) + (size_t)l * C * C, P(ATTPROJB) + l * C, N, C, C);
+        F(residual_forward)(residual2, residual, attproj, BTC);
+        F(layernorm_forward)(ln2, ln2_mean, ln2_rstd, residual2, P(LN2W) + l * C, P(LN2B) + l * C, N, C);
+        F(matmul_forward)(fch, ln2, P(FCW) + (size_t)l * C * 4 * C, P(FCB) + l * 4 * C, N, C, 4 * C);
+        F(gelu_forward)(fch_gelu, fch, 4 * BTC);
+        F(matmul_forward)(fcproj, fch_gelu, P(FCPROJW) + (size_t)l * 4 * C * C, P(FCPROJB) + l * C, N, 4 * C, C);
+        F(residual_forward)(residual3, residual2, fcproj, BTC);
+    }
+    REAL *last = L > 0 ? A(RESIDUAL3) + (L - 1) * BTC : A(ENCODED);
+    F(layernorm_forward)(A(LNF), A(LNF_MEAN), A(LNF_RSTD), last, P(LNFW), P(LNFB), N, C);
+    /* LM head tied to wte [V,C]: logits = lnf · wteᵀ */
+    GEMM(0, 1, N, V, C, 1, A(LNF), C, P(WTE), C, 0, A(LOGITS), V);
+    if (targets) F(crossentropy_forward)(A(LOSSES), A(PROBS), A(LOGITS), targets, N, V);
+}
+
+/* Fills the gradients g (which the caller zeroed or wants accumulated into) of dloss·Σ losses; ga must be
+ * zeroed by the caller. */
+void F(model_backward)(void *const *p, void *const *g, void *const *a, void *const *ga, const int32_t *inp,
+                       const int32_t *targets, REAL dloss, const cllm_config *cfg, int B, int T) {
+    int L = cfg->n_layer, NH = cfg->n_head, C = cfg->n_embd, V = cfg->vocab_size, N = B * T;
+    size_t BTC = (size_t)N * C, att_size = (size_t)B * NH * T * T;
+    F(crossentropy_backward)(GA(LOGITS), A(PROBS), targets, dloss, N, V);
+    GEMM(0, 0, N, C, V, 1, GA(LOGITS), V, P(WTE), C, 1, GA(LNF), C); /* dlnf += dlogits · wte */
+    GEMM(1, 0, V, C, N, 1, GA(LOGITS), V, A(LNF), C, 1, G(WTE), C);  /* dwte += dlogitsᵀ · lnf */
+    REAL *last = L > 0 ? A(RESIDUAL3) + (L - 1) * BTC : A(ENCODED);
+    REAL *dlast = L > 0 ? GA(RESIDUAL3) + (L - 1) * BTC : GA(ENCODED);
+    F(layernorm_backward)(dlast, G(LNFW), G(LNFB), GA(LNF), last, P(LNFW), A(LNF_MEAN), A(LNF_RSTD), N, C);
+    for (int l = L - 1; l >= 0; l--) {
+        REAL *residual = l == 0 ? A(ENCODED) : A(RESIDUAL3) + (l - 1) * BTC;
+        REAL *dresidual = l == 0 ? GA(ENCODED) : GA(RESIDUAL3) + (l - 1) * BTC;
+        size_t lb = l * BTC, ln = (size_t)l * N;
+        F(residual_backward)(GA(RESIDUAL2) + lb, GA(FCPROJ) + lb, GA(RESIDUAL3) + lb, BTC);
+        F(matmul_backward)(GA(FCH_GELU) + 4 * lb, G(FCPROJW) + (size_t)l * 4 * C * C, G(FCPROJB) + l * C,
+                           GA(FCPROJ) + lb, A(FCH_GELU) + 4 * lb, P(FCPROJW) + (size_t)l * 4 * C * C, N, 4 * C, C);
+        F(gelu_backward)(GA(FCH) + 4 * lb, A(FCH) + 4 * lb, GA(FCH_GELU) + 4 * lb, 4 * BTC);
+        F(matmul_backward)(GA(LN2) + lb, G(FCW) + (size_t)l * C * 4 * C, G(FCB) + l * 4 * C, GA(FCH) + 4 * lb,
+                           A(LN2) + lb, P(FCW) + (size_t)l * C * 4 * C, N, C, 4 * C);
+        F(layernorm_backward)(GA(RESIDUAL2) + lb, G(LN2W) + l * C, G(LN2B) + l * C, GA(LN2) + lb, A(RESIDUAL2) + lb,
+                              P(LN2W) + l * C, A(LN2_MEAN) + ln, A(LN2_RSTD) + ln, N, C);
+        F(residual_backward)(dresidual, GA(ATTPROJ) + lb, GA(RESIDUAL2) + lb, BTC);
+        F(matmul_backward)(GA(ATTY) + lb, G(ATTPROJW) + (size_t)l * C * C, G(ATTPROJB) + l * C, GA(ATTPROJ) + lb,
+                           A(ATTY) + lb, P(ATTPROJW) + (size_t)l * C * C, N, C, C);
+        F(attention_backward)(GA(QKV) + 3 * lb, GA(PREATT) + l * att_size, GA(ATT) + l * att_size, GA(ATTY) + lb,
+                              A(QKV) + 3 * lb, A(ATT) + l * att_size, B, T, C, NH);
+        F(matmul_backward)(GA(LN1) + lb, G(QKVW) + (size_t)l * C * 3 * C, G(QKVB) + l * 3 * C, GA(QKV) + 3 * lb,
+                           A(LN1) + lb, P(QKVW) + (size_t)l * C * 3 * C, N, C, 3 * C);
+        F(layernorm_backward)(dresidual, G(LN1W) + l * C, G(LN1B) + l * C, GA(LN1) + lb, residual, P(LN1W) + l * C,
+                              A(LN1_MEAN) + ln, A(LN1_RSTD) + ln, N, C);
+    }
+    F(encoder_backward)(G(WTE), G(WPE), GA(ENCODED), inp, B, T, C);
+}
+
+#undef P
+#undef G
+#undef A
+#undef GA

@@ -1,0 +1,42 @@
+/* ops.h — the op declarations for both instantiations (float: _f32, double: _f64). See ops_impl.h. */
+#ifndef CLLM_OPS_H
+#define CLLM_OPS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define CLLM_DECLARE_OPS(REAL, S)                                                                              \
+    void encoder_forward##S(REAL *out, const int32_t *inp, const REAL *wte, const REAL *wpe, int B, int T, int C); \
+    void encoder_backward##S(REAL *dwte, REAL *dwpe, const REAL *dout, const int32_t *inp, int B, int T, int C); \
+    void layernorm_forward##S(REAL *out, REAL *mean, REAL *rstd, const REAL *inp, const REAL *weight,             \
+                              const REAL *bias, int N, int C);                                                   \
+    void layernorm_backward##S(REAL *dinp, REAL *dweight, REAL *dbias, const REAL *dout, const REAL *inp,         \
+                               const REAL *weight, const REAL *mean, const REAL *rstd, int N, int C);            \
+    void matmul_forward##S(REAL *out, const REAL *inp, const REAL *w, const REAL *bias, int N, int C, int OC);   \
+    void matmul_backward##S(REAL *dinp, REAL *dw, REAL *dbias, const REAL *dout, const REAL *inp, const REAL *w, \
+                            int N, int C, int OC);                                                               \
+    void attention_forward##S(REAL *out, REAL *preatt, REAL *att, const REAL *inp, int B, int T, int C, int NH); \
+    void attention_backward##S(REAL *dinp, REAL *dpreatt, REAL *datt, const REAL *dout, const REAL *inp,         \
+                               const REAL *att, int B, int T, int C, int NH);                                    \
+    void gelu_forward##S(REAL *out, const REAL *inp, size_t N);                                                  \
+    void gelu_backward##S(REAL *dinp, const REAL *inp, const REAL *dout, size_t N);                              \
+    void residual_forward##S(REAL *out, const REAL *a, const REAL *b, size_t N);                                 \
+    void residual_backward##S(REAL *da, REAL *db, const REAL *dout, size_t N);                                   \
+    void crossentropy_forward##S(REAL *losses, REAL *probs, const REAL *logits, const int32_t *targets, int N,   \
+                                 int V);                                                                         \
+    void crossentropy_backward##S(REAL *dlogits, const REAL *probs, const int32_t *targets, REAL dloss, int N,   \
+                                  int V);                                                                        \
+    void model_forward##S(void *const *p, void *const *a, const int32_t *inp, const int32_t *targets,            \
+                          const cllm_config *cfg, int B, int T);                                                 \
+    void model_backward##S(void *const *p, void *const *g, void *const *a, void *const *ga, const int32_t *inp,  \
+                           const int32_t *targets, REAL dloss, const cllm_config *cfg, int B, int T);
+
+#include "cllm.h"
+CLLM_DECLARE_OPS(float, _f32)
+CLLM_DECLARE_OPS(double, _f64)
+
+/* The double GEMM behind the oracle: naive, same semantics as cllm_sgemm. */
+void cllm_dgemm_naive(int trans_a, int trans_b, int M, int N, int K, double alpha, const double *A, int lda,
+                      const double *B, int ldb, double beta, double *C, int ldc);
+
+#endif

@@ -1,0 +1,245 @@
+/* ops_impl.h — the model's ops, forward and backward side by side, written once for a scalar type.
+ *
+ * Included twice by ops.c: with REAL=float (the model that trains) and REAL=double (the oracle the gradient
+ * checks use). Before including, define REAL, F(name) (adds a type suffix) and GEMM (cllm_sgemm for float, the
+ * naive double GEMM below for double). Every _backward ACCUMULATES into its d-outputs (+=), so callers zero
+ * gradients once per step and residual branches add up naturally.
+ *
+ * Shapes: B batch, T time, C channels, V vocabulary, NH heads, hs = C/NH. Linear weights are stored [in, out]
+ * (GPT-2's Conv1D layout): out = inp · w + bias.
+ */
+
+/* out[B,T,C] = wte[inp[b,t]] + wpe[t] */
+void F(encoder_forward)(REAL *out, const int32_t *inp, const REAL *wte, const REAL *wpe, int B, int T, int C) {
+#pragma omp parallel for collapse(2) schedule(static)
+    for (int b = 0; b < B; b++)
+        for (int t = 0; t < T; t++) {
+            REAL *o = out + ((size_t)b * T + t) * C;
+            const REAL *we = wte + (size_t)inp[b * T + t] * C, *pe = wpe + (size_t)t * C;
+            for (int c = 0; c < C; c++) o[c] = we[c] + pe[c];
+        }
+}
+
+/* dwte[id] += dout[b,t] for each occurrence; dwpe[t] += Σ_b dout[b,t]. dwpe may be NULL (fixed positions).
+ * Sequential over (b,t) per channel block, so the sum order (and the result) never depends on threads. */
+void F(encoder_backward)(REAL *dwte, REAL *dwpe, const REAL *dout, const int32_t *inp, int B, int T, int C) {
+#pragma omp parallel for schedule(static)
+    for (int c0 = 0; c0 < C; c0 += 32) {
+        int c1 = c0 + 32 < C ? c0 + 32 : C;
+        for (int b = 0; b < B; b++)
+            for (int t = 0; t < T; t++) {
+                const REAL *d = dout + ((size_t)b * T + t) * C;
+                REAL *dw = dwte + (size_t)inp[b * T + t] * C;
+                for (int c = c0; c < c1; c++) dw[c] += d[c];
+                if (dwpe)
+                    for (int c = c0; c < c1; c++) dwpe[(size_t)t * C + c] += d[c];
+            }
+    }
+}
+
+/* out[N,C] = (inp - mean) * rstd * weight + bias over each row; mean, rstd [N] kept for backward. eps 1e-5. */
+void F(layernorm_forward)(REAL *out, REAL *mean, REAL *rstd, const REAL *inp, const REAL *weight,
+                          const REAL *bias, int N, int C) {
+#pragma omp parallel for schedule(static)
+    for (int i = 0; i < N; i++) {
+        const REAL *x = inp + (size_t)i * C;
+        REAL m = 0, v = 0;
+        for (int c = 0; c < C; c++) m += x[c];
+        m /= C;
+        for (int c = 0; c < C; c++) v += (x[c] - m) * (x[c] - m);
+        v /= C;
+        REAL s = (REAL)1 / SQRT(v + (REAL)1e-5);
+        REAL *o = out + (size_t)i * C;
+        for (int c = 0; c < C; c++) o[c] = (x[c] - m) * s * weight[c] + bias[c];
+        mean[i] = m;
+        rstd[i] = s;
+    }
+}
+
+void F(layernorm_backward)(REAL *dinp, REAL *dweight, REAL *dbias, const REAL *dout, const REAL *inp,
+                           const REAL *weight, const REAL *mean, const REAL *rstd, int N, int C) {
+    /* rows in parallel for dinp */
+#pragma omp parallel for schedule(static)
+    for (int i = 0; i < N; i++) {
+        const REAL *x = inp + (size_t)i * C, *d = dout + (size_t)i * C;
+        REAL m = mean[i], s = rstd[i], dnorm_mean = 0, dnorm_norm_mean = 0;
+        for (int c = 0; c < C; c++) {
+            REAL dn = weight[c] * d[c];
+            dnorm_mean += dn;
+            dnorm_norm_mean += dn * (x[c] - m) * s;
+        }
+        dnorm_mean /= C;
+        dnorm_norm_mean /= C;
+        REAL *di = dinp + (size_t)i * C;
+        for (int c = 0; c < C; c++) {
+            REAL norm = (x[c] - m) * s;
+            di[c] += (weight[c] * d[c] - dnorm_mean - norm * dnorm_norm_mean) * s;
+        }
+    }
+    /* channels in parallel for the parameter gradients: each thread owns its columns, rows summed in order */
+#pragma omp parallel for schedule(static)
+    for (int c0 = 0; c0 < C; c0 += 16) {
+        int c1 = c0 + 16 < C ? c0 + 16 : C;
+        for (int i = 0; i < N; i++) {
+            const REAL *x = inp + (size_t)i * C, *d = dout + (size_t)i * C;
+            for (int c = c0; c < c1; c++) {
+                dbias[c] += d[c];
+                dweight[c] += (x[c] - mean[i]) * rstd[i] * d[c];
+            }
+        }
+    }
+}
+
+/* out[N,OC] = inp[N,C] · w[C,OC] + bias[OC] (bias may be NULL) */
+void F(matmul_forward)(REAL *out, const REAL *inp, const REAL *w, const REAL *bias, int N, int C, int OC) {
+    GEMM(0, 0, N, OC, C, 1, inp, C, w, OC, 0, out, OC);
+    if (!bias) return;
+#pragma omp parallel for schedule(static)
+    for (int i = 0; i < N; i++)
+        for (int o = 0; o < OC; o++) out[(size_t)i * OC + o] += bias[o];
+}
+
+/* dinp += dout · wᵀ; dw += inpᵀ · dout; dbias += Σ_rows dout (dbias may be NULL) */
+void F(matmul_backward)(REAL *dinp, REAL *dw, REAL *dbias, const REAL *dout, const REAL *inp, const REAL *w,
+                        int N, int C, int OC) {
+    GEMM(0, 1, N, C, OC, 1, dout, OC, w, OC, 1, dinp, C);
+    GEMM(1, 0, C, OC, N, 1, inp, C, dout, OC, 1, dw, OC);
+    if (!dbias) return;
+#pragma omp parallel for schedule(static)
+    for (int o0 = 0; o0 < OC; o0 += 16) {
+        int o1 = o0 + 16 < OC ? o0 + 16 : OC;
+        for (int i = 0; i < N; i++)
+            for (int o = o0; o < o1; o++) dbias[o] += dout[(size_t)i * OC + o];
+    }
+}
+
+/* Causal self-attention. inp = qkv [B,T,3C] laid out [q | k | v], head h at channels h*hs..; out [B,T,C].
+ * preatt, att [B,NH,T,T] keep the scores and the softmax for backward (entries t2 > t are 0). */
+void F(attention_forward)(REAL *out, REAL *preatt, REAL *att, const REAL *inp, int B, int T, int C, int NH) {
+    int C3 = 3 * C, hs = C / NH;
+    REAL scale = (REAL)1 / SQRT((REAL)hs);
+#pragma omp parallel for collapse(3) schedule(static)
+    for (int b = 0; b < B; b++)
+        for (int h = 0; h < NH; h++)
+            for (int t = 0; t < T; t++) {
+                const REAL *q = inp + ((size_t)b * T + t) * C3 + h * hs;
+                REAL *pre = preatt + (((size_t)b * NH + h) * T + t) * T;
+                REAL *a = att + (((size_t)b * NH + h) * T + t) * T;
+                REAL maxv = -1e30f;
+                for (int t2 = 0; t2 <= t; t2++) {
+                    const REAL *k = inp + ((size_t)b * T + t2) * C3 + C + h * hs;
+                    REAL s = 0;
+                    for (int i = 0; i < hs; i++) s += q[i] * k[i];
+                    s *= scale;
+                    pre[t2] = s;
+                    if (s > maxv) maxv = s;
+                }
+                REAL sum = 0;
+                for (int t2 = 0; t2 <= t; t2++) { a[t2] = EXP(pre[t2] - maxv); sum += a[t2]; }
+                REAL inv = (REAL)1 / sum;
+                for (int t2 = 0; t2 <= t; t2++) a[t2] *= inv;
+                for (int t2 = t + 1; t2 < T; t2++) { a[t2] = 0; pre[t2] = 0; }
+                REAL *o = out + ((size_t)b * T + t) * C + h * hs;
+                for (int i = 0; i < hs; i++) o[i] = 0;
+                for (int t2 = 0; t2 <= t; t2++) {
+                    const REAL *v = inp + ((size_t)b * T + t2) * C3 + 2 * C + h * hs;
+                    for (int i = 0; i < hs; i++) o[i] += a[t2] * v[i];
+                }
+            }
+}
+
+/* dinp (the qkv gradient) += ...; datt_row is scratch of T per (b,h,t), taken from dpreatt [B,NH,T,T]. */
+void F(attention_backward)(REAL *dinp, REAL *dpreatt, REAL *datt, const REAL *dout, const REAL *inp,
+                           const REAL *att, int B, int T, int C, int NH) {
+    int C3 = 3 * C, hs = C / NH;
+    REAL scale = (REAL)1 / SQRT((REAL)hs);
+    /* one (b,h) per task: dq, dk, dv of head h in batch b are touched by that task only */
+#pragma omp parallel for collapse(2) schedule(static)
+    for (int b = 0; b < B; b++)
+        for (int h = 0; h < NH; h++) {
+            for (int t = 0; t < T; t++) {
+                const REAL *a = att + (((size_t)b * NH + h) * T + t) * T;
+                REAL *da = datt + (((size_t)b * NH + h) * T + t) * T;
+                REAL *dpre = dpreatt + (((size_t)b * NH + h) * T + t) * T;
+                const REAL *d = dout + ((size_t)b * T + t) * C + h * hs;
+                /* out = Σ a·v */
+                for (int t2 = 0; t2 <= t; t2++) {
+                    const REAL *v = inp + ((size_t)b * T + t2) * C3 + 2 * C + h * hs;
+                    REAL *dv = dinp + ((size_t)b * T + t2) * C3 + 2 * C + h * hs;
+                    REAL s = 0;
+                    for (int i = 0; i < hs; i++) { s += v[i] * d[i]; dv[i] += a[t2] * d[i]; }
+                    da[t2] = s;
+                }
+                /* softmax: dpre = a ⊙ (da − Σ a·da) */
+                REAL dot = 0;
+                for (int t2 = 0; t2 <= t; t2++) dot += a[t2] * da[t2];
+                for (int t2 = 0; t2 <= t; t2++) dpre[t2] = a[t2] * (da[t2] - dot);
+                /* pre = scale · q·k */
+                const REAL *q = inp + ((size_t)b * T + t) * C3 + h * hs;
+                REAL *dq = dinp + ((size_t)b * T + t) * C3 + h * hs;
+                for (int t2 = 0; t2 <= t; t2++) {
+                    const REAL *k = inp + ((size_t)b * T + t2) * C3 + C + h * hs;
+                    REAL *dk = dinp + ((size_t)b * T + t2) * C3 + C + h * hs;
+                    REAL g = dpre[t2] * scale;
+                    for (int i = 0; i < hs; i++) { dq[i] += k[i] * g; dk[i] += q[i] * g; }
+                }
+            }
+        }
+}
+
+#define GELU_SCALE ((REAL)0.7978845608028654) /* sqrt(2/π) */
+
+/* GPT-2's GELU, tanh approximation: 0.5·x·(1 + tanh(√(2/π)(x + 0.044715x³))) */
+void F(gelu_forward)(REAL *out, const REAL *inp, size_t N) {
+#pragma omp parallel for schedule(static)
+    for (size_t i = 0; i < N; i++) {
+        REAL x = inp[i];
+        out[i] = (REAL)0.5 * x * (1 + TANH(GELU_SCALE * (x + (REAL)0.044715 * x * x * x)));
+    }
+}
+
+void F(gelu_backward)(REAL *dinp, const REAL *inp, const REAL *dout, size_t N) {
+#pragma omp parallel for schedule(static)
+    for (size_t i = 0; i < N; i++) {
+        REAL x = inp[i], u = GELU_SCALE * (x + (REAL)0.044715 * x * x * x);
+        REAL th = TANH(u), sech2 = 1 - th * th;
+        REAL g = (REAL)0.5 * (1 + th) + (REAL)0.5 * x * sech2 * GELU_SCALE * (1 + (REAL)3 * (REAL)0.044715 * x * x);
+        dinp[i] += g * dout[i];
+    }
+}
+
+/* out = a + b */
+void F(residual_forward)(REAL *out, const REAL *a, const REAL *b, size_t N) {
+#pragma omp parallel for schedule(static)
+    for (size_t i = 0; i < N; i++) out[i] = a[i] + b[i];
+}
+
+void F(residual_backward)(REAL *da, REAL *db, const REAL *dout, size_t N) {
+#pragma omp parallel for schedule(static)
+    for (size_t i = 0; i < N; i++) { da[i] += dout[i]; db[i] += dout[i]; }
+}
+
+/* losses[N] = −log softmax(logits[N,V])[target]; probs[N,V] = softmax (kept for backward). */
+void F(crossentropy_forward)(REAL *losses, REAL *probs, const REAL *logits, const int32_t *targets, int N, int V) {
+#pragma omp parallel for schedule(static)
+    for (int i = 0; i < N; i++) {
+        const REAL *l = logits + (size_t)i * V;
+        REAL *p = probs + (size_t)i * V, maxv = l[0], sum = 0;
+        for (int v = 1; v < V; v++) if (l[v] > maxv) maxv = l[v];
+        for (int v = 0; v < V; v++) { p[v] = EXP(l[v] - maxv); sum += p[v]; }
+        REAL inv = (REAL)1 / sum;
+        for (int v = 0; v < V; v++) p[v] *= inv;
+        losses[i] = LOG(sum) + maxv - l[targets[i]];
+    }
+}
+
+/* dlogits += (probs − onehot(target)) · dloss, with the same dloss for every row (the mean's 1/N). */
+void F(crossentropy_backward)(REAL *dlogits, const REAL *probs, const int32_t *targets, REAL dloss, int N, int V) {
+#pragma omp parallel for schedule(static)
+    for (int i = 0; i < N; i++) {
+        const REAL *p = probs + (size_t)i * V;
+        REAL *d = dlogits + (size_t)i * V;
+        for (int v = 0; v < V; v++) d[v] += p[v] * dloss;
+        d[targets[i]] -= dloss;
+    }
+}

@@ -1,0 +1,300 @@
+/* test_gradcheck.c — every gradient, checked by central finite differences in double precision:
+ * each op on its own (loss = Σ w·out for random w), then the whole model at a small config on every parameter.
+ * Finally the fp32 model (the one that trains, with the fast kernels) must agree with the double oracle.
+ * Tolerances are per tensor: max |analytic − numeric| ≤ 1e-6 · max |numeric| — dropping any gradient term
+ * moves some entry by far more than that. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../src/cllm/internal.h"
+#include "../../src/cllm/ops.h"
+#include "support.h"
+
+static uint64_t seed = 42;
+
+/* every fixture allocation, freed by the group teardown (keeps LeakSanitizer quiet) */
+static void *allocs[256];
+static int nallocs;
+static void *track(void *p) {
+    assert_true(nallocs < 256);
+    return allocs[nallocs++] = p;
+}
+static int free_all(void **state) {
+    (void)state;
+    while (nallocs > 0) free(allocs[--nallocs]);
+    return 0;
+}
+
+static double *rand_vec(size_t n, double scale) {
+    double *v = track(malloc(n * sizeof *v));
+    for (size_t i = 0; i < n; i++) v[i] = scale * test_rand_uniform(&seed);
+    return v;
+}
+
+static double *zeros(size_t n) { return track(calloc(n, sizeof(double))); }
+
+static double dot(const double *a, const double *b, size_t n) {
+    double s = 0;
+    for (size_t i = 0; i < n; i++) s += a[i] * b[i];
+    return s;
+}
+
+/* Compares analytic gradient g of x (n entries) with central differences of f; fails with the entry. */
+typedef double (*loss_fn)(void *ctx);
+static void check_grad(const char *what, double *x, const double *g, size_t n, loss_fn f, void *ctx) {
+    const double h = 1e-5;
+    double max_num = 0, max_err = 0;
+    size_t worst = 0;
+    for (size_t i = 0; i < n; i++) {
+        double saved = x[i];
+        x[i] = saved + h;
+        double fp = f(ctx);
+        x[i] = saved - h;
+        double fm = f(ctx);
+        x[i] = saved;
+        double num = (fp - fm) / (2 * h), err = fabs(num - g[i]);
+        if (fabs(num) > max_num) max_num = fabs(num);
+        if (err > max_err) { max_err = err; worst = i; }
+    }
+    if (max_err > 1e-6 * (max_num > 1e-3 ? max_num : 1e-3)) {
+        fprintf(stderr, "%s: gradient mismatch at [%zu]: analytic %.10g, max |numeric| %.3g, max err %.3g\n",
+                what, worst, g[worst], max_num, max_err);
+        fail();
+    }
+}
+
+/* ---- per-op checks: a context holds inputs, and the loss is Σ w·output ---- */
+enum { B = 2, T = 5, C = 8, NH = 2, V = 13 };
+#define N (B * T)
+
+typedef struct {
+    double *inp, *w, *bias, *out, *w_out, *aux1, *aux2;
+    int32_t *ids;
+    int op;
+} op_ctx;
+
+enum { OP_LAYERNORM, OP_MATMUL, OP_ATTENTION, OP_GELU, OP_ENCODER, OP_CROSSENTROPY, OP_RESIDUAL };
+
+static double op_loss(void *vctx) {
+    op_ctx *c = vctx;
+    switch (c->op) {
+    case OP_LAYERNORM:
+        layernorm_forward_f64(c->out, c->aux1, c->aux2, c->inp, c->w, c->bias, N, C);
+        return dot(c->out, c->w_out, (size_t)N * C);
+    case OP_MATMUL:
+        matmul_forward_f64(c->out, c->inp, c->w, c->bias, N, C, 3 * C);
+        return dot(c->out, c->w_out, (size_t)N * 3 * C);
+    case OP_ATTENTION:
+        attention_forward_f64(c->out, c->aux1, c->aux2, c->inp, B, T, C, NH);
+        return dot(c->out, c->w_out, (size_t)N * C);
+    case OP_GELU:
+        gelu_forward_f64(c->out, c->inp, (size_t)N * C);
+        return dot(c->out, c->w_out, (size_t)N * C);
+    case OP_ENCODER:
+        encoder_forward_f64(c->out, c->ids, c->inp, c->w, B, T, C);
+        return dot(c->out, c->w_out, (size_t)N * C);
+    case OP_CROSSENTROPY: {
+        crossentropy_forward_f64(c->out, c->aux1, c->inp, c->ids, N, V);
+        double s = 0;
+        for (int i = 0; i < N; i++) s += c->out[i];
+        return 0.7 * s; /* dloss = 0.7 for every row */
+    }
+    case OP_RESIDUAL:
+        residual_forward_f64(c->out, c->inp, c->w, (size_t)N * C);
+        return dot(c->out, c->w_out, (size_t)N * C);
+    }
+    return 0;
+}
+
+static void test_layernorm(void **state) {
+    (void)state;
+    op_ctx c = {.op = OP_LAYERNORM, .inp = rand_vec(N * C, 2), .w = rand_vec(C, 1), .bias = rand_vec(C, 1),
+                .out = zeros(N * C), .w_out = rand_vec(N * C, 1), .aux1 = zeros(N), .aux2 = zeros(N)};
+    double *dinp = zeros(N * C), *dw = zeros(C), *db = zeros(C);
+    op_loss(&c);
+    layernorm_backward_f64(dinp, dw, db, c.w_out, c.inp, c.w, c.aux1, c.aux2, N, C);
+    check_grad("layernorm dinp", c.inp, dinp, N * C, op_loss, &c);
+    check_grad("layernorm dweight", c.w, dw, C, op_loss, &c);
+    check_grad("layernorm dbias", c.bias, db, C, op_loss, &c);
+}
+
+static void test_matmul(void **state) {
+    (void)state;
+    op_ctx c = {.op = OP_MATMUL, .inp = rand_vec(N * C, 1), .w = rand_vec(C * 3 * C, 1), .bias = rand_vec(3 * C, 1),
+                .out = zeros(N * 3 * C), .w_out = rand_vec(N * 3 * C, 1)};
+    double *dinp = zeros(N * C), *dw = zeros(C * 3 * C), *db = zeros(3 * C);
+    matmul_backward_f64(dinp, dw, db, c.w_out, c.inp, c.w, N, C, 3 * C);
+    check_grad("matmul dinp", c.inp, dinp, N * C, op_loss, &c);
+    check_grad("matmul dweight", c.w, dw, C * 3 * C, op_loss, &c);
+    check_grad("matmul dbias", c.bias, db, 3 * C, op_loss, &c);
+}
+
+static void test_attention(void **state) {
+    (void)state;
+    size_t att = (size_t)B * NH * T * T;
+    op_ctx c = {.op = OP_ATTENTION, .inp = rand_vec(N * 3 * C, 1.5), .out = zeros(N * C),
+                .w_out = rand_vec(N * C, 1), .aux1 = zeros(att), .aux2 = zeros(att)};
+    double *dinp = zeros(N * 3 * C), *dpre = zeros(att), *datt = zeros(att);
+    op_loss(&c);
+    attention_backward_f64(dinp, dpre, datt, c.w_out, c.inp, c.aux2, B, T, C, NH);
+    check_grad("attention dqkv", c.inp, dinp, N * 3 * C, op_loss, &c);
+    /* causality: the output at t must not depend on any input after t */
+    double *out0 = zeros(N * C);
+    attention_forward_f64(out0, c.aux1, c.aux2, c.inp, B, T, C, NH);
+    c.inp[(size_t)(T - 1) * 3 * C + C] += 1.0; /* a key at the last position of batch 0 */
+    attention_forward_f64(c.out, c.aux1, c.aux2, c.inp, B, T, C, NH);
+    assert_memory_equal(out0, c.out, (size_t)(T - 1) * C * sizeof(double));
+    assert_true(memcmp(out0 + (T - 1) * C, c.out + (T - 1) * C, C * sizeof(double)) != 0);
+}
+
+static void test_gelu(void **state) {
+    (void)state;
+    op_ctx c = {.op = OP_GELU, .inp = rand_vec(N * C, 3), .out = zeros(N * C), .w_out = rand_vec(N * C, 1)};
+    double *dinp = zeros(N * C);
+    gelu_backward_f64(dinp, c.inp, c.w_out, N * C);
+    check_grad("gelu", c.inp, dinp, N * C, op_loss, &c);
+    /* the tanh approximation, not erf: gelu(1) = 0.841191990... (erf form gives 0.841344746) */
+    double one = 1, y;
+    gelu_forward_f64(&y, &one, 1);
+    assert_true(fabs(y - 0.8411919906082768) < 1e-12);
+}
+
+static void test_encoder(void **state) {
+    (void)state;
+    op_ctx c = {.op = OP_ENCODER, .inp = rand_vec(V * C, 1), .w = rand_vec(T * C, 1), .out = zeros(N * C),
+                .w_out = rand_vec(N * C, 1), .ids = track(malloc(N * sizeof(int32_t)))};
+    for (int i = 0; i < N; i++) c.ids[i] = (int32_t)(test_rand(&seed) % 4); /* repeats: gradients must add */
+    double *dwte = zeros(V * C), *dwpe = zeros(T * C);
+    encoder_backward_f64(dwte, dwpe, c.w_out, c.ids, B, T, C);
+    check_grad("encoder dwte", c.inp, dwte, V * C, op_loss, &c);
+    check_grad("encoder dwpe", c.w, dwpe, T * C, op_loss, &c);
+}
+
+static void test_crossentropy(void **state) {
+    (void)state;
+    op_ctx c = {.op = OP_CROSSENTROPY, .inp = rand_vec(N * V, 3), .out = zeros(N), .aux1 = zeros(N * V),
+                .ids = track(malloc(N * sizeof(int32_t)))};
+    for (int i = 0; i < N; i++) c.ids[i] = (int32_t)(test_rand(&seed) % V);
+    double *dlogits = zeros(N * V);
+    op_loss(&c);
+    crossentropy_backward_f64(dlogits, c.aux1, c.ids, 0.7, N, V);
+    check_grad("crossentropy dlogits", c.inp, dlogits, N * V, op_loss, &c);
+    /* uniform logits: loss is exactly log V */
+    double *flat = zeros(V), loss, probs[V];
+    int32_t target = 3;
+    crossentropy_forward_f64(&loss, probs, flat, &target, 1, V);
+    assert_true(fabs(loss - log((double)V)) < 1e-12);
+}
+
+static void test_residual(void **state) {
+    (void)state;
+    op_ctx c = {.op = OP_RESIDUAL, .inp = rand_vec(N * C, 1), .w = rand_vec(N * C, 1), .out = zeros(N * C),
+                .w_out = rand_vec(N * C, 1)};
+    double *da = zeros(N * C), *db = zeros(N * C);
+    residual_backward_f64(da, db, c.w_out, N * C);
+    check_grad("residual da", c.inp, da, N * C, op_loss, &c);
+    check_grad("residual db", c.w, db, N * C, op_loss, &c);
+}
+
+/* ---- whole model ---- */
+typedef struct {
+    cllm_model64 *d;
+    int32_t *in, *tg;
+} model_ctx;
+
+static double model_loss(void *vctx) {
+    model_ctx *c = vctx;
+    return cllm_model64_forward(c->d, c->in, c->tg);
+}
+
+static cllm_model *small_model(cllm_config *cfg) {
+    cllm_error err = {0};
+    cllm_model *m = cllm_model_new(cfg, &err);
+    assert_non_null(m);
+    /* large random parameters: every path carries signal (GPT-2 init's 0.02 would make terms tiny) */
+    float *p = cllm_model_params(m);
+    for (size_t i = 0; i < cllm_model_num_params(m); i++) p[i] = (float)(0.4 * test_rand_uniform(&seed));
+    for (int i = 0; i < cllm_model_tensor_count(m); i++) {
+        const cllm_tensor *t = cllm_model_tensor(m, i);
+        if (strstr(t->name, "ln_") && strstr(t->name, "weight"))
+            for (size_t j = 0; j < t->numel; j++) t->data[j] += 1.0f;
+    }
+    return m;
+}
+
+static void random_batch(int32_t *in, int32_t *tg, int n, int vocab) {
+    for (int i = 0; i < n; i++) {
+        in[i] = (int32_t)(test_rand(&seed) % vocab);
+        tg[i] = (int32_t)(test_rand(&seed) % vocab);
+    }
+}
+
+static void test_whole_model_every_parameter(void **state) {
+    (void)state;
+    cllm_config cfg = {.n_layer = 2, .n_head = NH, .n_embd = C, .n_ctx = T + 1, .vocab_size = V};
+    cllm_model *m = small_model(&cfg);
+    cllm_model64 d;
+    assert_int_equal(cllm_model64_new(&d, m, B, T), 0);
+    int32_t in[N], tg[N];
+    random_batch(in, tg, N, V);
+    cllm_model64_forward(&d, in, tg);
+    cllm_model64_backward(&d, in, tg);
+    model_ctx ctx = {&d, in, tg};
+    for (int i = 0; i < cllm_model_tensor_count(m); i++) {
+        const cllm_tensor *t = cllm_model_tensor(m, i);
+        check_grad(t->name, d.params + t->offset, d.grads + t->offset, t->numel, model_loss, &ctx);
+    }
+    cllm_model64_free(&d);
+    cllm_model_free(m);
+}
+
+/* The fp32 model with its fast kernels against the double oracle, at a shape where GEMM blocking matters. */
+static void test_float_model_matches_double(void **state) {
+    (void)state;
+    cllm_config cfg = {.n_layer = 2, .n_head = 4, .n_embd = 64, .n_ctx = 40, .vocab_size = 97};
+    int b = 3, t = 37;
+    cllm_model *m = small_model(&cfg);
+    cllm_error err = {0};
+    assert_int_equal(cllm_model_reserve(m, 4, 40, &err), 0); /* reserved larger than used */
+    int32_t *in = malloc(sizeof(int32_t) * b * t), *tg = malloc(sizeof(int32_t) * b * t);
+    random_batch(in, tg, b * t, cfg.vocab_size);
+    cllm_model_zero_grad(m);
+    float loss = cllm_model_forward(m, in, tg, b, t);
+    cllm_model_backward(m, 1.0f);
+    cllm_model64 d;
+    assert_int_equal(cllm_model64_new(&d, m, b, t), 0);
+    double loss64 = cllm_model64_forward(&d, in, tg);
+    cllm_model64_backward(&d, in, tg);
+    assert_true(fabs(loss - loss64) < 1e-4 * fabs(loss64));
+    const float *g = cllm_model_grads(m);
+    for (int i = 0; i < cllm_model_tensor_count(m); i++) {
+        const cllm_tensor *tt = cllm_model_tensor(m, i);
+        double max_ref = 0, max_err = 0;
+        for (size_t j = 0; j < tt->numel; j++) {
+            double r = d.grads[tt->offset + j], e = fabs(g[tt->offset + j] - r);
+            if (fabs(r) > max_ref) max_ref = fabs(r);
+            if (e > max_err) max_err = e;
+        }
+        if (max_err > 2e-3 * max_ref + 1e-7) {
+            fprintf(stderr, "%s: fp32 grad differs from fp64 by %.3g (max |g| %.3g)\n", tt->name, max_err, max_ref);
+            fail();
+        }
+    }
+    cllm_model64_free(&d);
+    cllm_model_free(m);
+    free(in);
+    free(tg);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_layernorm),     cmocka_unit_test(test_matmul),
+        cmocka_unit_test(test_attention),     cmocka_unit_test(test_gelu),
+        cmocka_unit_test(test_encoder),       cmocka_unit_test(test_crossentropy),
+        cmocka_unit_test(test_residual),      cmocka_unit_test(test_whole_model_every_parameter),
+        cmocka_unit_test(test_float_model_matches_double),
+    };
+    return cmocka_run_group_tests(tests, NULL, free_all);
+}
