@@ -1,0 +1,35 @@
+/* cllm_generate.h — token-by-token inference with a KV cache, and the samplers.
+ *
+ *     cllm_generator *g = cllm_generator_new(model, &err);
+ *     const float *logits = NULL;
+ *     for (i = 0; i < n_prompt; i++) logits = cllm_generator_push(g, prompt[i]);   // feeds the cache
+ *     int next = cllm_sample(g, logits, &params, &rng);
+ */
+#ifndef CLLM_GENERATE_H
+#define CLLM_GENERATE_H
+
+#include "cllm.h"
+
+typedef struct cllm_generator cllm_generator;
+
+typedef struct cllm_sample_params {
+    float temperature; /* 0 = greedy (argmax) */
+    int top_k;         /* keep the k most likely (0 = all) */
+    float top_p;       /* nucleus: smallest set with probability ≥ top_p (1 = all) */
+} cllm_sample_params;
+
+/* A generator over model (borrowed; must outlive it): KV cache [L, n_ctx, C] ×2 and scratch, allocated once. */
+cllm_generator *cllm_generator_new(const cllm_model *model, cllm_error *err);
+void cllm_generator_free(cllm_generator *g);
+/* Tokens in the cache (the next token's position). */
+int cllm_generator_length(const cllm_generator *g);
+/* Empties the cache. */
+void cllm_generator_reset(cllm_generator *g);
+/* Appends one token at the next position and returns the logits [V] for the token after it (owned by g, valid
+ * until the next call). When the cache is full, the oldest tokens are dropped and the last 3/4·n_ctx are
+ * re-fed first, so generation can go on indefinitely. */
+const float *cllm_generator_push(cllm_generator *g, int token);
+/* Picks the next token from logits [V] per params; uses g's scratch (no allocation). */
+int cllm_sample(cllm_generator *g, const float *logits, const cllm_sample_params *params, cllm_rng *rng);
+
+#endif
