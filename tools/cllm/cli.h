@@ -37,4 +37,18 @@ void cli_parse(int argc, char **argv, const cli_opt *opts, int nopts, const char
 /* Prints "cllm: error: <message>" (one line) to stderr and exits with code. */
 _Noreturn void cli_die(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+
+/* ---- shared by the model subcommands (common.c) ---- */
+#include "cllm.h"
+#include "cllm_tokenizer.h"
+
+/* Loads a model file (or dies with exit 2 naming it). tokenizer_path, if non-NULL, overrides the file's
+ * tokenizer; a model with neither dies with a hint. *tok receives the tokenizer (caller frees). */
+cllm_model *cli_load_model(const char *cmd, const char *path, const char *tokenizer_path, cllm_tokenizer **tok);
+/* Loads a tokenizer file (the JSON that `cllm tokenizer` writes) or dies. */
+cllm_tokenizer *cli_load_tokenizer(const char *cmd, const char *path);
+/* Threads to use: n if > 0, else the number of physical cores; also sets OpenMP's. */
+int cli_set_threads(long n);
+/* Seconds on a monotonic clock. */
+double cli_now(void);
 #endif

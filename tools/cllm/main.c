@@ -9,6 +9,11 @@ static const struct {
     int (*run)(int argc, char **argv);
     const char *summary;
 } commands[] = {
+    //{"train", cmd_train, "train a model on text (or fine-tune one with --init); --resume continues a run"},
+    {"generate", cmd_generate, "sample a continuation of a prompt, streamed"},
+    {"chat", cmd_chat, "a REPL that keeps the conversation in context"},
+    {"eval", cmd_eval, "mean cross-entropy and bits per byte of a model on text"},
+    {"tokenize", cmd_tokenize, "print the token ids of stdin"},
     {"info", cmd_info, "print a model file's config, parameter count and tokenizer"},
 };
 

@@ -1,0 +1,38 @@
+/* cllm_io.h — model files and training checkpoints (safetensors, Hugging Face GPT-2 tensor names).
+ *
+ * A model file holds every parameter as F32 under GPT-2's names (wte.weight, wpe.weight, h.{i}.ln_1.weight,
+ * h.{i}.attn.c_attn.weight [C,3C], ..., ln_f.bias) and, in __metadata__, the config (n_layer, n_head, n_embd,
+ * n_positions, vocab_size, cllm.pos_kind, cllm.embed_init) and the tokenizer (key "tokenizer", its JSON).
+ * Files written by other tools with the same names load too: a "transformer." prefix is accepted, the buffers
+ * h.{i}.attn.bias / masked_bias and a tied lm_head.weight are ignored, F16/BF16/F64 are converted.
+ * A checkpoint is a model file plus the AdamW moments (opt.m.<name>, opt.v.<name>) and the training state.
+ */
+#ifndef CLLM_IO_H
+#define CLLM_IO_H
+
+#include "cllm.h"
+#include "cllm_tokenizer.h"
+
+/* Writes m (and tok, if non-NULL) to path atomically. */
+int cllm_model_save(const cllm_model *m, const cllm_tokenizer *tok, const char *path, cllm_error *err);
+/* Reads a model file; *tok_out (if non-NULL) receives its tokenizer, or NULL when the file has none. Every
+ * tensor's presence, shape and finiteness is checked; NULL with a one-line error naming the file otherwise. */
+cllm_model *cllm_model_load(const char *path, cllm_tokenizer **tok_out, cllm_error *err);
+
+/* What besides parameters and moments a checkpoint must carry for a bit-exact resume. */
+typedef struct cllm_train_state {
+    int64_t step;               /* optimizer steps done */
+    uint64_t tokens;            /* training tokens consumed */
+    uint8_t data_state[256];    /* the batch loader's state, opaque here */
+    size_t data_state_size;     /* bytes used in data_state */
+    char args_json[2048];       /* the run's settings that must not change on resume (JSON object text) */
+} cllm_train_state;
+
+/* Writes a checkpoint: model, tokenizer, AdamW moments and state, atomically. */
+int cllm_checkpoint_save(const char *path, const cllm_model *m, const cllm_tokenizer *tok, const cllm_adamw *opt,
+                         const cllm_train_state *state, cllm_error *err);
+/* Reads a checkpoint into a new model (and tokenizer), with opt initialised and filled and state restored. */
+cllm_model *cllm_checkpoint_load(const char *path, cllm_tokenizer **tok_out, cllm_adamw *opt,
+                                 cllm_train_state *state, cllm_error *err);
+
+#endif

@@ -1,0 +1,141 @@
+/* cmd_eval.c — `cllm eval`, `cllm tokenize`, `cllm info`: reading a model against text. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "cllm_io.h"
+
+static const char eval_usage[] =
+    "usage: cllm eval --model FILE --data PATH... [--tokenizer FILE] [--threads N]\n"
+    "Prints the mean next-token cross-entropy (nats/token) and bits per byte over the text, in consecutive\n"
+    "windows of the model's context length (each file is read whole; files are joined in order).\n";
+
+/* The text of every path, concatenated. */
+static uint8_t *read_texts(const cli_list *paths, size_t *total) {
+    uint8_t *all = NULL;
+    *total = 0;
+    for (int i = 0; i < paths->n; i++) {
+        cllm_error err = {0};
+        size_t n;
+        uint8_t *t = cllm_file_read_all(paths->items[i], &n, &err);
+        if (!t) cli_die(2, "eval: %s", err.msg);
+        uint8_t *grown = realloc(all, *total + n + 1);
+        if (!grown) cli_die(2, "eval: out of memory reading %s", paths->items[i]);
+        all = grown;
+        memcpy(all + *total, t, n);
+        *total += n;
+        free(t);
+    }
+    return all;
+}
+
+int cmd_eval(int argc, char **argv) {
+    const char *model = NULL, *tokenizer = NULL;
+    cli_list data = {0};
+    long threads = 0;
+    cli_opt opts[] = {
+        {"model", OPT_STR, &model, 0, 0, NULL}, {"tokenizer", OPT_STR, &tokenizer, 0, 0, NULL},
+        {"data", OPT_LIST, &data, 0, 0, NULL},  {"threads", OPT_INT, &threads, 1, 4096, NULL},
+    };
+    cli_parse(argc, argv, opts, 4, eval_usage);
+    if (!model || data.n == 0) cli_die(2, "eval: --model FILE and --data PATH are required (see 'cllm eval --help')");
+    cli_set_threads(threads);
+    cllm_tokenizer *tok;
+    cllm_model *m = cli_load_model("eval", model, tokenizer, &tok);
+    size_t nbytes;
+    uint8_t *text = read_texts(&data, &nbytes);
+    cllm_error err = {0};
+    size_t n = 0;
+    int32_t *ids = cllm_tokenizer_encode(tok, text, nbytes, &n, &err);
+    free(text);
+    if (!ids) cli_die(2, "eval: %s", err.msg);
+    if (n < 2) cli_die(2, "eval: the text has %zu token(s); at least 2 are needed to predict one", n);
+    int T = cllm_model_config(m)->n_ctx;
+    if (cllm_model_reserve(m, 1, T, &err)) cli_die(2, "eval: %s", err.msg);
+    /* windows start every T tokens; window w predicts tokens s+1 .. s+len from their prefixes in the window */
+    double nats = 0, bytes = 0;
+    size_t predicted = 0;
+    for (size_t s = 0; s + 1 < n; s += (size_t)T) {
+        int len = (int)(n - 1 - s < (size_t)T ? n - 1 - s : (size_t)T);
+        cllm_model_forward(m, ids + s, ids + s + 1, 1, len);
+        const float *losses = cllm_model_losses(m);
+        for (int i = 0; i < len; i++) {
+            size_t bl = 0;
+            cllm_tokenizer_token_bytes(tok, ids[s + 1 + i], &bl);
+            nats += losses[i];
+            bytes += (double)bl;
+        }
+        predicted += (size_t)len;
+    }
+    double loss = nats / (double)predicted, bpb = bytes > 0 ? nats / log(2.0) / bytes : 0;
+    printf("loss %.6f nats/token  bpb %.6f  tokens %zu  bytes %.0f\n", loss, bpb, predicted, bytes);
+    free(ids);
+    cllm_model_free(m);
+    cllm_tokenizer_free(tok);
+    return 0;
+}
+
+static const char tokenize_usage[] =
+    "usage: cllm tokenize --model FILE [--tokenizer FILE] < text\nPrints the token ids of stdin on one line.\n";
+
+int cmd_tokenize(int argc, char **argv) {
+    const char *model = NULL, *tokenizer = NULL;
+    cli_opt opts[] = {{"model", OPT_STR, &model, 0, 0, NULL}, {"tokenizer", OPT_STR, &tokenizer, 0, 0, NULL}};
+    cli_parse(argc, argv, opts, 2, tokenize_usage);
+    if (!model && !tokenizer) cli_die(2, "tokenize: --model FILE (or --tokenizer FILE) is required");
+    cllm_tokenizer *tok = NULL;
+    cllm_model *m = model ? cli_load_model("tokenize", model, tokenizer, &tok) : NULL;
+    if (!m) tok = cli_load_tokenizer("tokenize", tokenizer);
+    size_t cap = 1 << 16, len = 0, got;
+    char *buf = malloc(cap);
+    while (buf && (got = fread(buf + len, 1, cap - len, stdin)) > 0) {
+        len += got;
+        if (len == cap) { char *b = realloc(buf, cap *= 2); if (!b) { free(buf); buf = NULL; } else buf = b; }
+    }
+    if (!buf) cli_die(2, "tokenize: out of memory reading stdin");
+    cllm_error err = {0};
+    size_t n = 0;
+    int32_t *ids = cllm_tokenizer_encode(tok, buf, len, &n, &err);
+    if (!ids) cli_die(2, "tokenize: %s", err.msg);
+    for (size_t i = 0; i < n; i++) printf(i ? " %d" : "%d", ids[i]);
+    putchar('\n');
+    free(ids);
+    free(buf);
+    cllm_model_free(m);
+    cllm_tokenizer_free(tok);
+    return 0;
+}
+
+static const char info_usage[] = "usage: cllm info --model FILE\nPrints the config, parameter count and tokenizer.\n";
+
+int cmd_info(int argc, char **argv) {
+    const char *model = NULL;
+    cli_opt opts[] = {{"model", OPT_STR, &model, 0, 0, NULL}};
+    cli_parse(argc, argv, opts, 1, info_usage);
+    if (!model) cli_die(2, "info: --model FILE is required");
+    cllm_error err = {0};
+    cllm_tokenizer *tok = NULL;
+    cllm_model *m = cllm_model_load(model, &tok, &err);
+    if (!m) cli_die(2, "info: %s", err.msg);
+    const cllm_config *c = cllm_model_config(m);
+    printf("model      %s\n", model);
+    printf("config     n_layer %d  n_head %d  n_embd %d  n_positions %d  vocab_size %d\n", c->n_layer, c->n_head,
+           c->n_embd, c->n_ctx, c->vocab_size);
+    printf("positions  %s\nembed init %s\n", cllm_pos_kind_name(c->pos_kind), c->embed_init ? "lattice" : "gpt2");
+    printf("parameters %zu\n", cllm_model_num_params(m));
+    if (tok) {
+        char *json = cllm_tokenizer_to_json(tok);
+        char kind[32] = "?";
+        const char *t = json ? strstr(json, "\"type\"") : NULL;
+        if (t) sscanf(t, "\"type\":\"%31[^\"]\"", kind);
+        printf("tokenizer  %s, %d ids, <|endoftext|> %d\n", kind, cllm_tokenizer_vocab_size(tok), cllm_tokenizer_eot(tok));
+        free(json);
+    } else {
+        printf("tokenizer  none in the file\n");
+    }
+    cllm_model_free(m);
+    cllm_tokenizer_free(tok);
+    return 0;
+}

@@ -1,0 +1,136 @@
+/* cmd_generate.c — `cllm generate` and `cllm chat`: sampling with the KV cache, streamed as it is produced. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "cllm_generate.h"
+
+typedef struct sampling {
+    const char *model, *tokenizer, *prompt;
+    long max_tokens, top_k, seed;
+    double temperature, top_p;
+    long threads;
+} sampling;
+
+static void parse_sampling(sampling *o, int argc, char **argv, const char *usage, int with_prompt) {
+    *o = (sampling){.max_tokens = 256, .top_k = 40, .seed = 1337, .temperature = 0.8, .top_p = 0.95};
+    cli_opt opts[] = {
+        {"model", OPT_STR, &o->model, 0, 0, NULL},          {"tokenizer", OPT_STR, &o->tokenizer, 0, 0, NULL},
+        {"max-tokens", OPT_INT, &o->max_tokens, 1, 1 << 24, NULL},
+        {"temperature", OPT_FLOAT, &o->temperature, 0, 100, NULL},
+        {"top-k", OPT_INT, &o->top_k, 0, 1 << 24, NULL},    {"top-p", OPT_FLOAT, &o->top_p, 1e-9, 1, NULL},
+        {"seed", OPT_INT, &o->seed, 0, 9.2e18, NULL},       {"threads", OPT_INT, &o->threads, 1, 4096, NULL},
+        {"prompt", OPT_STR, &o->prompt, 0, 0, NULL},
+    };
+    cli_parse(argc, argv, opts, (int)(sizeof opts / sizeof *opts) - (with_prompt ? 0 : 1), usage);
+    if (!o->model) cli_die(2, "%s: --model FILE is required (see 'cllm %s --help')", argv[0], argv[0]);
+    cli_set_threads(o->threads);
+}
+
+static void emit(const cllm_tokenizer *tok, int id) {
+    size_t len;
+    const uint8_t *b = cllm_tokenizer_token_bytes(tok, id, &len);
+    if (b) fwrite(b, 1, len, stdout);
+    fflush(stdout);
+}
+
+/* Feeds text to the generator; returns the logits after its last token (NULL for empty text). */
+static const float *feed(cllm_generator *g, const cllm_tokenizer *tok, const char *text, size_t n) {
+    cllm_error err = {0};
+    size_t count = 0;
+    int32_t *ids = cllm_tokenizer_encode(tok, text, n, &count, &err);
+    if (!ids) cli_die(2, "%s", err.msg);
+    const float *logits = NULL;
+    for (size_t i = 0; i < count; i++) logits = cllm_generator_push(g, ids[i]);
+    free(ids);
+    return logits;
+}
+
+/* Samples up to max tokens; stops early at <|endoftext|> or (when stop_at_newline) after a newline. */
+static void sample_loop(cllm_generator *g, const cllm_tokenizer *tok, const float *logits, const sampling *o,
+                        cllm_rng *rng, int stop_at_newline) {
+    cllm_sample_params sp = {(float)o->temperature, (int)o->top_k, (float)o->top_p};
+    int eot = cllm_tokenizer_eot(tok), vocab = cllm_tokenizer_vocab_size(tok);
+    for (long i = 0; i < o->max_tokens; i++) {
+        int id = cllm_sample(g, logits, &sp, rng);
+        if (id == eot) break;
+        if (id >= vocab) id = 0; /* model ids past the tokenizer's (padded vocabularies) */
+        emit(tok, id);
+        logits = cllm_generator_push(g, id);
+        size_t len;
+        const uint8_t *b = cllm_tokenizer_token_bytes(tok, id, &len);
+        if (stop_at_newline && b && len > 0 && memchr(b, '\n', len) && i > 0) break;
+    }
+}
+
+static const char gen_usage[] =
+    "usage: cllm generate --model FILE [--prompt TEXT] [--max-tokens N] [--temperature T] [--top-k K] [--top-p P]\n"
+    "                     [--seed S] [--tokenizer FILE] [--threads N]\n"
+    "Streams a continuation of TEXT (default: from the start of a document). --temperature 0 is greedy;\n"
+    "defaults: 256 tokens, temperature 0.8, top-k 40, top-p 0.95.\n";
+
+int cmd_generate(int argc, char **argv) {
+    sampling o;
+    parse_sampling(&o, argc, argv, gen_usage, 1);
+    cllm_tokenizer *tok;
+    cllm_model *m = cli_load_model("generate", o.model, o.tokenizer, &tok);
+    cllm_error err = {0};
+    cllm_generator *g = cllm_generator_new(m, &err);
+    if (!g) cli_die(2, "generate: %s", err.msg);
+    cllm_rng rng;
+    cllm_rng_seed(&rng, (uint64_t)o.seed);
+    const char *prompt = o.prompt ? o.prompt : "";
+    const float *logits = NULL;
+    if (*prompt) {
+        fputs(prompt, stdout);
+        logits = feed(g, tok, prompt, strlen(prompt));
+    } else {
+        int start = cllm_tokenizer_eot(tok);
+        logits = cllm_generator_push(g, start >= 0 ? start : '\n');
+    }
+    sample_loop(g, tok, logits, &o, &rng, 0);
+    fputc('\n', stdout);
+    cllm_generator_free(g);
+    cllm_model_free(m);
+    cllm_tokenizer_free(tok);
+    return 0;
+}
+
+static const char chat_usage[] =
+    "usage: cllm chat --model FILE [--max-tokens N] [--temperature T] [--top-k K] [--top-p P] [--seed S]\n"
+    "A REPL: each line you type is appended to the conversation and the model continues it (to the end of its\n"
+    "line or --max-tokens, default 256). The whole conversation stays in context, trimmed to the model's\n"
+    "context length. Commands: /reset forgets the conversation, /quit (or end of input) leaves.\n";
+
+int cmd_chat(int argc, char **argv) {
+    sampling o;
+    parse_sampling(&o, argc, argv, chat_usage, 0);
+    cllm_tokenizer *tok;
+    cllm_model *m = cli_load_model("chat", o.model, o.tokenizer, &tok);
+    cllm_error err = {0};
+    cllm_generator *g = cllm_generator_new(m, &err);
+    if (!g) cli_die(2, "chat: %s", err.msg);
+    cllm_rng rng;
+    cllm_rng_seed(&rng, (uint64_t)o.seed);
+    char *line = NULL;
+    size_t cap = 0;
+    for (;;) {
+        fputs("> ", stdout);
+        fflush(stdout);
+        ssize_t n = getline(&line, &cap, stdin);
+        if (n < 0) break;
+        if (strncmp(line, "/quit", 5) == 0) break;
+        if (strncmp(line, "/reset", 6) == 0) { cllm_generator_reset(g); continue; }
+        if (n == 0 || (n == 1 && line[0] == '\n')) continue;
+        if (line[n - 1] != '\n') line[n++] = '\n'; /* getline leaves room: cap > n */
+        const float *logits = feed(g, tok, line, (size_t)n);
+        sample_loop(g, tok, logits, &o, &rng, 1);
+        fputc('\n', stdout);
+    }
+    free(line);
+    cllm_generator_free(g);
+    cllm_model_free(m);
+    cllm_tokenizer_free(tok);
+    return 0;
+}

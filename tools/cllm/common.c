@@ -1,0 +1,78 @@
+/* common.c — what the model subcommands share: loading models and tokenizers, threads, time. */
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "cllm_io.h"
+
+cllm_tokenizer *cli_load_tokenizer(const char *cmd, const char *path) {
+    cllm_error err = {0};
+    size_t n;
+    uint8_t *text = cllm_file_read_all(path, &n, &err);
+    if (!text) cli_die(2, "%s: tokenizer %s", cmd, err.msg);
+    cllm_tokenizer *tok = cllm_tokenizer_from_json((const char *)text, n, &err);
+    free(text);
+    if (!tok) cli_die(2, "%s: %s: %s", cmd, path, err.msg);
+    return tok;
+}
+
+cllm_model *cli_load_model(const char *cmd, const char *path, const char *tokenizer_path, cllm_tokenizer **tok) {
+    cllm_error err = {0};
+    cllm_tokenizer *file_tok = NULL;
+    cllm_model *m = cllm_model_load(path, &file_tok, &err);
+    if (!m) cli_die(2, "%s: %s", cmd, err.msg);
+    if (tokenizer_path) {
+        cllm_tokenizer_free(file_tok);
+        file_tok = cli_load_tokenizer(cmd, tokenizer_path);
+    }
+    if (!file_tok) {
+        if (cllm_model_config(m)->vocab_size != 256)
+            cli_die(2, "%s: %s has no tokenizer; pass --tokenizer FILE (GPT-2's vocab.json + merges.txt import with "
+                       "'cllm tokenizer import')", cmd, path);
+        file_tok = cllm_tokenizer_byte_new();
+    }
+    if (cllm_tokenizer_vocab_size(file_tok) > cllm_model_config(m)->vocab_size)
+        cli_die(2, "%s: the tokenizer has %d ids but %s only %d", cmd, cllm_tokenizer_vocab_size(file_tok), path,
+                cllm_model_config(m)->vocab_size);
+    *tok = file_tok;
+    return m;
+}
+
+/* Physical cores: distinct (package, core) pairs in sysfs; falls back to online CPUs. */
+static int physical_cores(void) {
+    int seen[1024][2], n = 0;
+    for (int cpu = 0; cpu < 1024; cpu++) {
+        char path[128];
+        int ids[2];
+        const char *files[2] = {"physical_package_id", "core_id"};
+        int ok = 1;
+        for (int k = 0; k < 2 && ok; k++) {
+            snprintf(path, sizeof path, "/sys/devices/system/cpu/cpu%d/topology/%s", cpu, files[k]);
+            FILE *f = fopen(path, "r");
+            ok = f && fscanf(f, "%d", &ids[k]) == 1;
+            if (f) fclose(f);
+        }
+        if (!ok) break;
+        int dup = 0;
+        for (int i = 0; i < n && !dup; i++) dup = seen[i][0] == ids[0] && seen[i][1] == ids[1];
+        if (!dup) { seen[n][0] = ids[0]; seen[n][1] = ids[1]; n++; }
+    }
+    long online = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? n : (online > 0 ? (int)online : 1);
+}
+
+int cli_set_threads(long n) {
+    int t = n > 0 ? (int)n : physical_cores();
+    omp_set_num_threads(t);
+    return t;
+}
+
+double cli_now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
