@@ -4,12 +4,15 @@
 
 #include "cli.h"
 
+int cmd_brown(int argc, char **argv); /* tools/cllm/cmd_brown.c */
+
 static const struct {
     const char *name;
     int (*run)(int argc, char **argv);
     const char *summary;
 } commands[] = {
     {"info", cmd_info, "print a model file's config, parameter count and tokenizer"},
+    {"brown", cmd_brown, "convert Brown corpus files (word/TAG) to plain text"},
 };
 
 static void usage(FILE *out) {
