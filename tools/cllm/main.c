@@ -12,6 +12,7 @@ static const struct {
     const char *summary;
 } commands[] = {
     {"info", cmd_info, "print a model file's config, parameter count and tokenizer"},
+    {"prepare", cmd_prepare, "tokenize raw text (files, folders, JSONL, stdin) into token shards"},
     {"brown", cmd_brown, "convert Brown corpus files (word/TAG) to plain text"},
 };
 
