@@ -4,6 +4,8 @@
 
 #include "cli.h"
 
+int cmd_brown(int argc, char **argv); /* tools/cllm/cmd_brown.c */
+
 static const struct {
     const char *name;
     int (*run)(int argc, char **argv);
@@ -15,6 +17,8 @@ static const struct {
     {"eval", cmd_eval, "mean cross-entropy and bits per byte of a model on text"},
     {"tokenize", cmd_tokenize, "print the token ids of stdin"},
     {"info", cmd_info, "print a model file's config, parameter count and tokenizer"},
+    {"prepare", cmd_prepare, "tokenize raw text (files, folders, JSONL, stdin) into token shards"},
+    {"brown", cmd_brown, "convert Brown corpus files (word/TAG) to plain text"},
 };
 
 static void usage(FILE *out) {

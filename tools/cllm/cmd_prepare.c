@@ -1,0 +1,137 @@
+/* cmd_prepare.c — `cllm prepare`: raw text (files, folders, JSONL, stdin) → token shards, via cllm_prepare_run.
+ * Also home of cmd_positionals, the positional-argument split that cmd_brown.c shares (cli_parse takes flags
+ * only). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli.h"
+#include "cllm_data.h"
+
+int cmd_positionals(int *argc, char **argv, const cli_opt *opts, int nopts, char ***pos, int *npos);
+
+/* Moves the positional arguments of argv[1..] (anything that is not a flag or a flag's value; "-" is one, and
+ * so is everything after a bare "--") to a malloc'd array *pos, leaving the flags in argv for cli_parse.
+ * Returns 0, or -1 when out of memory. */
+int cmd_positionals(int *argc, char **argv, const cli_opt *opts, int nopts, char ***pos, int *npos) {
+    char **out = malloc((size_t)(*argc + 1) * sizeof *out);
+    if (!out) return -1;
+    int nf = 1, np = 0, only_pos = 0;
+    for (int i = 1; i < *argc; i++) {
+        const char *a = argv[i];
+        if (only_pos || a[0] != '-' || a[1] == 0) { out[np++] = argv[i]; continue; }
+        if (strcmp(a, "--") == 0) { only_pos = 1; continue; }
+        argv[nf++] = argv[i];
+        if (a[1] != '-' || strchr(a, '=')) continue;
+        for (int k = 0; k < nopts; k++)
+            if (strcmp(opts[k].name, a + 2) == 0 && opts[k].kind != OPT_FLAG && i + 1 < *argc) {
+                argv[nf++] = argv[++i]; /* the flag's value, even when it looks like a path */
+                break;
+            }
+    }
+    argv[nf] = NULL;
+    *argc = nf;
+    *pos = out;
+    *npos = np;
+    return 0;
+}
+
+/* ---- cllm prepare ---------------------------------------------------------------------------------------- */
+
+static const char prepare_usage[] =
+    "usage: cllm prepare --tokenizer FILE --out DIR [flags] PATH...\n"
+    "Tokenizes raw text into token shards DIR/train-NNNNN.bin and DIR/val-NNNNN.bin for 'cllm train'.\n"
+    "PATH: a text file (one document), a directory (walked recursively; binary files skipped), a *.jsonl file\n"
+    "(one document per line's \"text\" field) or - for stdin. Documents are separated by <|endoftext|>.\n"
+    "  --tokenizer FILE    tokenizer JSON (cllm_tokenizer_to_json's text), or the word 'byte' for bytes\n"
+    "  --out DIR           output directory (created if missing)\n"
+    "  --val-fraction F    share of documents for validation, split by document (default 0.05)\n"
+    "  --seed S            decides the split (default 1337)\n"
+    "  --threads N         encoding threads (default: all)\n"
+    "  --shard-tokens N    most tokens per shard (default 67108864 = 2^26)\n"
+    "  --overwrite         replace shards already in DIR\n";
+
+enum { MAX_NOTES_SHOWN = 50 };
+
+static void print_note(void *ctx, const char *msg) {
+    long *shown = ctx;
+    if (++*shown <= MAX_NOTES_SHOWN) fprintf(stderr, "cllm prepare: note: %s\n", msg);
+}
+
+static cllm_tokenizer *load_tokenizer(const char *path) {
+    cllm_error err = {0};
+    if (strcmp(path, "byte") == 0) {
+        cllm_tokenizer *tok = cllm_tokenizer_byte_new();
+        if (!tok) cli_die(2, "prepare: out of memory");
+        return tok;
+    }
+    size_t n;
+    uint8_t *json = cllm_file_read_all(path, &n, &err);
+    if (!json) cli_die(2, "prepare: %s (hint: --tokenizer byte for the byte-level tokenizer)", err.msg);
+    cllm_tokenizer *tok = cllm_tokenizer_from_json((const char *)json, n, &err);
+    free(json);
+    if (!tok) cli_die(2, "prepare: %s: %s", path, err.msg);
+    return tok;
+}
+
+static void print_summary(const cllm_prepare_summary *s, const char *dir, double seconds) {
+    printf("prepare: %llu files read, %llu skipped, %llu bad lines; %llu documents (train %llu, val %llu), "
+           "%llu tokens (train %llu, val %llu), %llu shards (train %llu, val %llu) in %s; %.1f MB in %.2f s\n",
+           (unsigned long long)s->files_read, (unsigned long long)s->files_skipped,
+           (unsigned long long)s->bad_lines, (unsigned long long)(s->documents[0] + s->documents[1]),
+           (unsigned long long)s->documents[0], (unsigned long long)s->documents[1],
+           (unsigned long long)(s->tokens[0] + s->tokens[1]), (unsigned long long)s->tokens[0],
+           (unsigned long long)s->tokens[1], (unsigned long long)(s->shards[0] + s->shards[1]),
+           (unsigned long long)s->shards[0], (unsigned long long)s->shards[1], dir, (double)s->bytes / 1e6,
+           seconds);
+}
+
+int cmd_prepare(int argc, char **argv) {
+    cllm_prepare_opts o = cllm_prepare_defaults();
+    const char *tokenizer = NULL;
+    long seed = (long)o.seed, threads = 0, shard_tokens = (long)o.shard_tokens;
+    int overwrite = 0;
+    cli_opt opts[] = {
+        {"tokenizer", OPT_STR, &tokenizer, 0, 0, NULL},
+        {"out", OPT_STR, &o.out_dir, 0, 0, NULL},
+        {"val-fraction", OPT_FLOAT, &o.val_fraction, 0, 1, NULL},
+        {"seed", OPT_INT, &seed, 0, 9.2e18, NULL},
+        {"threads", OPT_INT, &threads, 1, 1024, NULL},
+        {"shard-tokens", OPT_INT, &shard_tokens, 1024, 1e12, NULL},
+        {"overwrite", OPT_FLAG, &overwrite, 0, 0, NULL},
+    };
+    int nopts = (int)(sizeof opts / sizeof opts[0]);
+    char **paths;
+    int n_paths;
+    if (cmd_positionals(&argc, argv, opts, nopts, &paths, &n_paths)) cli_die(2, "prepare: out of memory");
+    cli_parse(argc, argv, opts, nopts, prepare_usage);
+    if (!tokenizer) cli_die(2, "prepare: --tokenizer FILE is required ('--tokenizer byte' for bytes)");
+    if (!o.out_dir) cli_die(2, "prepare: --out DIR is required");
+    if (n_paths == 0) cli_die(2, "prepare: no input paths (give files, directories, *.jsonl or - for stdin)");
+
+    cllm_tokenizer *tok = load_tokenizer(tokenizer);
+    long shown = 0;
+    o.tok = tok;
+    o.inputs = (const char *const *)paths;
+    o.n_inputs = n_paths;
+    o.seed = (uint64_t)seed;
+    o.threads = (int)threads;
+    o.shard_tokens = (uint64_t)shard_tokens;
+    o.overwrite = overwrite;
+    o.note = print_note;
+    o.note_ctx = &shown;
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    cllm_prepare_summary sum;
+    cllm_error err = {0};
+    int rc = cllm_prepare_run(&o, &sum, &err);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    if (shown > MAX_NOTES_SHOWN)
+        fprintf(stderr, "cllm prepare: note: ... and %ld more notes\n", shown - MAX_NOTES_SHOWN);
+    cllm_tokenizer_free(tok);
+    free(paths);
+    if (rc) cli_die(2, "prepare: %s", err.msg);
+    print_summary(&sum, o.out_dir, (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) * 1e-9);
+    return 0;
+}
