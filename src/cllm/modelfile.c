@@ -166,10 +166,11 @@ static int read_config(const cllm_safetensors *st, const char *path, cllm_config
     return 0;
 }
 
-/* Names a model file may carry besides the parameters: buffers and the tied head other tools save. */
-static int ignorable(const char *name, int with_opt) {
+/* Names a model file may carry besides the parameters: buffers and the tied head other tools save, and a
+ * checkpoint's moments (so a checkpoint also serves as a model file). */
+static int ignorable(const char *name) {
     if (strncmp(name, "transformer.", 12) == 0) name += 12;
-    if (with_opt && (strncmp(name, "opt.m.", 6) == 0 || strncmp(name, "opt.v.", 6) == 0)) return 1;
+    if (strncmp(name, "opt.m.", 6) == 0 || strncmp(name, "opt.v.", 6) == 0) return 1;
     if (strcmp(name, "lm_head.weight") == 0) return 1;
     size_t n = strlen(name);
     return strncmp(name, "h.", 2) == 0 &&
@@ -209,7 +210,7 @@ static cllm_model *load_file(const char *path, cllm_tokenizer **tok_out, cllm_ad
     for (int i = 0; i < cllm_safetensors_count(st); i++) {
         const char *name = cllm_safetensors_get(st, i)->name, *bare = name;
         if (strncmp(bare, "transformer.", 12) == 0) bare += 12;
-        if (!cllm_model_tensor_find(m, bare) && !ignorable(name, opt != NULL)) {
+        if (!cllm_model_tensor_find(m, bare) && !ignorable(name)) {
             cllm_error_set(err, CLLM_ERR_FORMAT, "%s: unexpected tensor '%.60s' (not a GPT-2 parameter of this config)",
                            path, name);
             goto fail;

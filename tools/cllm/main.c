@@ -4,14 +4,14 @@
 
 #include "cli.h"
 
-int cmd_brown(int argc, char **argv); /* tools/cllm/cmd_brown.c */
+int cmd_brown(int argc, char **argv);
 
 static const struct {
     const char *name;
     int (*run)(int argc, char **argv);
     const char *summary;
 } commands[] = {
-    //{"train", cmd_train, "train a model on text (or fine-tune one with --init); --resume continues a run"},
+    {"train", cmd_train, "train a model on text (or fine-tune one with --init); --resume continues a run"},
     {"generate", cmd_generate, "sample a continuation of a prompt, streamed"},
     {"chat", cmd_chat, "a REPL that keeps the conversation in context"},
     {"eval", cmd_eval, "mean cross-entropy and bits per byte of a model on text"},

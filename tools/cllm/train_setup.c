@@ -1,0 +1,234 @@
+/* train_setup.c — flags of `cllm train`, and a fresh run's preparation: RUN_DIR, tokenizer, shards, model. */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cli.h"
+#include "cllm_io.h"
+#include "train_setup.h"
+
+void train_parse(train_run *run, int argc, char **argv, const char *usage) {
+    memset(run, 0, sizeof *run);
+    train_settings *s = &run->s;
+    long B = 8, steps = 1000, warmup = -1, seed = 1337, val_every = 50, val_batches = 20, ckpt_every = 200;
+    long total_batch = 0;
+    double lr = 1e-3, min_lr = -1, wd = 0.1, clip = 1.0;
+    int seen[40] = {0}, k = 0;
+    cli_opt opts[] = {
+        {"data", OPT_LIST, &run->data, 0, 0, &seen[k++]},
+        {"val", OPT_LIST, &run->val_paths, 0, 0, &seen[k++]},
+        {"out", OPT_STR, &run->out, 0, 0, &seen[k++]},
+        {"tokenizer", OPT_STR, &run->tokenizer_path, 0, 0, &seen[k++]},
+        {"tokenizer-vocab", OPT_INT, &run->tokenizer_vocab, 257, 1 << 20, &seen[k++]},
+        {"config", OPT_STR, &run->config_name, 0, 0, &seen[k++]},
+        {"layers", OPT_INT, &run->layers, 0, 256, &seen[k++]},
+        {"dim", OPT_INT, &run->dim, 1, 16384, &seen[k++]},
+        {"heads", OPT_INT, &run->heads, 1, 16384, &seen[k++]},
+        {"context", OPT_INT, &run->context, 1, 65536, &seen[k++]},
+        {"vocab-size", OPT_INT, &run->vocab_size, 2, 1 << 24, &seen[k++]},
+        {"positions", OPT_STR, &run->positions, 0, 0, &seen[k++]},
+        {"init", OPT_STR, &run->init_path, 0, 0, &seen[k++]},
+        {"batch", OPT_INT, &B, 1, 4096, &seen[k++]},
+        {"total-batch", OPT_INT, &total_batch, 1, 1L << 40, &seen[k++]},
+        {"steps", OPT_INT, &steps, 1, 1L << 40, &seen[k++]},
+        {"lr", OPT_FLOAT, &lr, 0, 10, &seen[k++]},
+        {"min-lr", OPT_FLOAT, &min_lr, 0, 10, &seen[k++]},
+        {"warmup", OPT_INT, &warmup, 0, 1L << 40, &seen[k++]},
+        {"weight-decay", OPT_FLOAT, &wd, 0, 10, &seen[k++]},
+        {"grad-clip", OPT_FLOAT, &clip, 0, 1e9, &seen[k++]},
+        {"seed", OPT_INT, &seed, 0, 9.2e18, &seen[k++]},
+        {"val-every", OPT_INT, &val_every, 1, 1L << 40, &seen[k++]},
+        {"val-batches", OPT_INT, &val_batches, 1, 1L << 40, &seen[k++]},
+        {"ckpt-every", OPT_INT, &ckpt_every, 1, 1L << 40, &seen[k++]},
+        /* flags a resumed run may still give */
+        {"threads", OPT_INT, &run->threads, 1, 4096, NULL},
+        {"minutes", OPT_FLOAT, &run->minutes, 0.001, 1e7, NULL},
+        {"stop-at", OPT_INT, &run->stop_at, 1, 1L << 40, NULL},
+        {"resume", OPT_FLAG, &run->resume, 0, 0, NULL},
+    };
+    int nopts = (int)(sizeof opts / sizeof *opts);
+    cli_parse(argc, argv, opts, nopts, usage);
+    if (!run->out) cli_die(2, "train: --out RUN_DIR is required (see 'cllm train --help')");
+    if (run->resume) {
+        for (int i = 0; i < k; i++)
+            if (seen[i] && strcmp(opts[i].name, "out") != 0)
+                cli_die(2, "train: --%s cannot change a resumed run (it continues with its saved settings)",
+                        opts[i].name);
+        return;
+    }
+    if (run->data.n == 0) cli_die(2, "train: --data PATH... is required (text files, folders or shard folders)");
+    if (run->init_path && (run->config_name || run->layers || run->dim || run->heads || run->vocab_size ||
+                           run->positions))
+        cli_die(2, "train: --init takes the model's own config; drop --config/--layers/--dim/--heads/--vocab-size");
+    if (warmup < 0) warmup = steps / 20 > 0 ? steps / 20 : 1;
+    s->B = (int)B;
+    s->steps = steps;
+    s->warmup = warmup;
+    s->lr = lr;
+    s->min_lr = min_lr >= 0 ? min_lr : lr / 10;
+    s->weight_decay = wd;
+    s->grad_clip = clip;
+    s->seed = (uint64_t)seed;
+    s->val_every = val_every;
+    s->val_batches = val_batches;
+    s->ckpt_every = ckpt_every;
+    s->total_batch = total_batch; /* checked once T is known */
+}
+
+static int is_dir(const char *path) {
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+static int file_exists(const char *path) {
+    struct stat st;
+    return stat(path, &st) == 0;
+}
+
+/* A folder that 'cllm prepare' made: it holds train-*.bin files. */
+static int is_shard_dir(const char *path) {
+    DIR *d = is_dir(path) ? opendir(path) : NULL;
+    if (!d) return 0;
+    int found = 0;
+    for (struct dirent *e; !found && (e = readdir(d));) {
+        size_t n = strlen(e->d_name);
+        found = strncmp(e->d_name, "train-", 6) == 0 && n > 4 && strcmp(e->d_name + n - 4, ".bin") == 0;
+    }
+    closedir(d);
+    return found;
+}
+
+static void note(void *ctx, const char *msg) {
+    (void)ctx;
+    fprintf(stderr, "train: note: %s\n", msg);
+}
+
+static void prepare(const train_run *run, const cli_list *paths, const char *dir, double val_fraction) {
+    cllm_prepare_opts o = cllm_prepare_defaults();
+    o.tok = run->tok;
+    o.out_dir = dir;
+    o.inputs = (const char *const *)paths->items;
+    o.n_inputs = paths->n;
+    o.val_fraction = val_fraction;
+    o.seed = run->s.seed;
+    o.overwrite = 1;
+    o.note = note;
+    cllm_prepare_summary sum;
+    cllm_error err = {0};
+    if (cllm_prepare_run(&o, &sum, &err)) cli_die(2, "train: preparing data: %s", err.msg);
+    fprintf(stderr, "train: %s: %llu files, %llu+%llu documents, %llu+%llu tokens (train+val)\n", dir,
+            (unsigned long long)sum.files_read, (unsigned long long)sum.documents[0],
+            (unsigned long long)sum.documents[1], (unsigned long long)sum.tokens[0], (unsigned long long)sum.tokens[1]);
+}
+
+/* Shards for a fresh run: given folders are used as they are; text is tokenized into RUN_DIR/data*. */
+static void setup_data(train_run *run) {
+    train_settings *s = &run->s;
+    if (is_shard_dir(run->data.items[0])) {
+        if (run->data.n != 1 || run->val_paths.n > 1)
+            cli_die(2, "train: give one shard folder to --data (and at most one to --val)");
+        snprintf(s->train_dir, sizeof s->train_dir, "%s", run->data.items[0]);
+        snprintf(s->val_dir, sizeof s->val_dir, "%s", run->val_paths.n ? run->val_paths.items[0] : run->data.items[0]);
+        return;
+    }
+    snprintf(s->train_dir, sizeof s->train_dir, "%s/data", run->out);
+    prepare(run, &run->data, s->train_dir, run->val_paths.n ? 0.0 : 0.05);
+    if (run->val_paths.n) {
+        snprintf(s->val_dir, sizeof s->val_dir, "%s/data-val", run->out);
+        prepare(run, &run->val_paths, s->val_dir, 1.0);
+    } else {
+        snprintf(s->val_dir, sizeof s->val_dir, "%s", s->train_dir);
+    }
+}
+
+static void setup_tokenizer(train_run *run) {
+    if (run->tokenizer_path) {
+        cllm_tokenizer_free(run->tok);
+        run->tok = cli_load_tokenizer("train", run->tokenizer_path);
+    }
+    if (!run->tok) run->tok = cllm_tokenizer_byte_new();
+    char path[4200], *json = cllm_tokenizer_to_json(run->tok);
+    cllm_error err = {0};
+    snprintf(path, sizeof path, "%s/tokenizer.json", run->out);
+    if (!json || cllm_write_file_atomic(path, json, strlen(json), &err)) cli_die(2, "train: %s", err.msg);
+    free(json);
+}
+
+static void setup_model(train_run *run) {
+    cllm_error err = {0};
+    if (run->init_path) {
+        cllm_tokenizer *tok = NULL;
+        run->model = cli_load_model("train", run->init_path, run->tokenizer_path, &tok);
+        cllm_tokenizer_free(run->tok);
+        run->tok = tok;
+        return;
+    }
+    cllm_config cfg;
+    if (cllm_config_preset(run->config_name ? run->config_name : "tiny", &cfg, &err)) cli_die(2, "train: %s", err.msg);
+    if (run->layers) cfg.n_layer = (int)run->layers;
+    if (run->dim) cfg.n_embd = (int)run->dim;
+    if (run->heads) cfg.n_head = (int)run->heads;
+    if (run->context) cfg.n_ctx = (int)run->context;
+    cfg.vocab_size = run->vocab_size ? (int)run->vocab_size : cllm_tokenizer_vocab_size(run->tok);
+    if (cfg.vocab_size < cllm_tokenizer_vocab_size(run->tok))
+        cli_die(2, "train: --vocab-size %d is smaller than the tokenizer's %d ids", cfg.vocab_size,
+                cllm_tokenizer_vocab_size(run->tok));
+    if (run->positions && (cfg.pos_kind = cllm_pos_kind_parse(run->positions)) < 0)
+        cli_die(2, "train: unknown --positions '%s' (learned, sinusoidal)", run->positions);
+    if (!(run->model = cllm_model_new(&cfg, &err))) cli_die(2, "train: %s", err.msg);
+    cllm_model_init_gpt2(run->model, run->s.seed);
+}
+
+void train_open_data(train_run *run) {
+    cllm_error err = {0};
+    const char *dir = run->s.train_dir;
+    if (!(run->train = cllm_shards_open(&dir, 1, "train", &err))) cli_die(2, "train: %s", err.msg);
+    if (cllm_shards_vocab_size(run->train) > cllm_model_config(run->model)->vocab_size)
+        cli_die(2, "train: %s was tokenized with %d ids but the model has %d", dir, cllm_shards_vocab_size(run->train),
+                cllm_model_config(run->model)->vocab_size);
+    const char *vdir = run->s.val_dir;
+    cllm_error verr = {0};
+    run->val = *vdir ? cllm_shards_open(&vdir, 1, "val", &verr) : NULL;
+    if (run->val && cllm_shards_count(run->val) < (uint64_t)run->s.T + 1) {
+        cllm_shards_free(run->val);
+        run->val = NULL;
+    }
+    if (!run->val) fprintf(stderr, "train: note: no validation data (fewer than %d val tokens)\n", run->s.T + 1);
+    if (!(run->loader = cllm_loader_new(run->train, run->s.B, run->s.T, run->s.seed + 1, &err)))
+        cli_die(2, "train: %s", err.msg);
+}
+
+void train_setup_fresh(train_run *run) {
+    char path[4200];
+    if (mkdir(run->out, 0755) != 0 && errno != EEXIST) cli_die(2, "train: cannot create %s (%s)", run->out, strerror(errno));
+    snprintf(path, sizeof path, "%s/checkpoint.safetensors", run->out);
+    if (file_exists(path)) cli_die(2, "train: %s already holds a run; continue it with --resume or choose another --out", run->out);
+    setup_tokenizer(run);
+    setup_model(run);
+    if (run->init_path) setup_tokenizer(run); /* the model's tokenizer is the run's */
+    train_settings *s = &run->s;
+    const cllm_config *cfg = cllm_model_config(run->model);
+    s->T = run->context && run->context < cfg->n_ctx ? (int)run->context : cfg->n_ctx;
+    int64_t bt = (int64_t)s->B * s->T;
+    if (s->total_batch == 0) s->total_batch = bt;
+    if (s->total_batch % bt != 0)
+        cli_die(2, "train: --total-batch %lld is not a multiple of batch×context = %lld", (long long)s->total_batch,
+                (long long)bt);
+    setup_data(run);
+    cllm_error err = {0};
+    if (cllm_adamw_init(&run->opt, run->model, &err)) cli_die(2, "train: %s", err.msg);
+    run->opt.weight_decay = (float)s->weight_decay;
+    train_open_data(run);
+}
+
+void train_run_free(train_run *run) {
+    cllm_loader_free(run->loader);
+    cllm_shards_free(run->train);
+    cllm_shards_free(run->val);
+    cllm_adamw_free(&run->opt);
+    cllm_model_free(run->model);
+    cllm_tokenizer_free(run->tok);
+}
