@@ -71,7 +71,7 @@ static const char *shown(const char *s, char *buf, size_t cap) {
     size_t i = 0, limit = cap - 4;
     for (; s[i] && i < limit; i++) buf[i] = ((unsigned char)s[i] < 0x20 || s[i] == 0x7f) ? '?' : s[i];
     if (s[i]) {
-        while (i > 0 && ((unsigned char)buf[i] & 0xc0) == 0x80) i--; /* do not split a UTF-8 sequence */
+        while (i > 0 && ((unsigned char)s[i] & 0xc0) == 0x80) i--; /* s[i] continues a character: cut before it */
         memcpy(buf + i, "...", 3);
         i += 3;
     }

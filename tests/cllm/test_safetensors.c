@@ -352,6 +352,10 @@ static void test_rejects_bad_layout_and_metadata(void **state) {
     memset(longname + 2, 'x', 2000);
     strcpy(longname + 2002, "\": 5}");
     expect_header_rejected(longname, 0, "xxx...'");
+    char wide[400] = "{\"";
+    for (int i = 0; i < 100; i++) memcpy(wide + 2 + 3 * i, "\xe2\x9c\x93", 3); /* U+2713, 3 bytes each */
+    strcpy(wide + 302, "\": 5}");
+    expect_header_rejected(wide, 0, "\xe2\x9c\x93...'"); /* cut between characters, never inside one */
 }
 #undef T
 

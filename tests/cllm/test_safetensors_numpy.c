@@ -193,10 +193,89 @@ static void test_numpy_file_read_by_c(void **state) {
     cllm_safetensors_close(st);
 }
 
+/* ---------------------------------------------------------------------------------------------------------------
+ * both readers agree on what is malformed */
+
+static const char verdicts[] =
+    "import sys\n"
+    "sys.path.insert(0, sys.argv[1])\n"
+    "import safetensors_np as st\n"
+    "wrong = []\n"
+    "for arg in sys.argv[2:]:\n"
+    "    want, path = arg.split(':', 1)\n"
+    "    try:\n"
+    "        st.load(path)\n"
+    "        got = 'good'\n"
+    "    except ValueError as e:\n"
+    "        got = 'bad'\n"
+    "    if got != want: wrong.append(f'{path}: numpy says {got}, C says {want}')\n"
+    "print('\\n'.join(wrong) or 'agree')\n"
+    "sys.exit(1 if wrong else 0)\n";
+
+#define U8(b, e) "{\"dtype\": \"U8\", \"shape\": [" #e "], \"data_offsets\": [" #b ", " #e "]}"
+static const struct {
+    const char *header; /* JSON text */
+    size_t data_len;    /* bytes of data after it */
+    int good;           /* 1 if both readers must accept it */
+} agreement_cases[] = {
+    {"{\"a\": {\"dtype\": \"F32\", \"shape\": [1], \"data_offsets\": [3, 7]}, \"b\": " U8(0, 3) "}", 7, 1},
+    {"{}", 0, 1},
+    {" {\"__metadata__\": {\"k\": \"v\"}, \"e\": {\"dtype\": \"F16\", \"shape\": [0, 9], \"data_offsets\": [0, 0]}} ", 0, 1},
+    {"{\"a\": " U8(0, 8) ", \"b\": {\"dtype\": \"U8\", \"shape\": [8], \"data_offsets\": [4, 12]}}", 12, 0},
+    {"{\"a\": " U8(0, 4) ", \"b\": {\"dtype\": \"U8\", \"shape\": [4], \"data_offsets\": [8, 12]}}", 12, 0},
+    {"{\"a\": " U8(0, 4) "}", 5, 0},
+    {"{\"a\": " U8(0, 4) ", \"a\": " U8(0, 4) "}", 4, 0},
+    {"{\"a\xff\": " U8(0, 4) "}", 4, 0},
+    {"{\"a\": {\"dtype\": \"F32\", \"shape\": [2], \"data_offsets\": [0, 4]}}", 4, 0},
+    {"{\"a\": {\"dtype\": \"U8\", \"shape\": [-4], \"data_offsets\": [0, 4]}}", 4, 0},
+    {"{\"a\": {\"dtype\": \"U8\", \"shape\": [4.0], \"data_offsets\": [0, 4]}}", 4, 0},
+    {"{\"a\": {\"dtype\": \"U8\", \"shape\": [1,1,1,1,1,1,1,1,1], \"data_offsets\": [0, 1]}}", 1, 0},
+    {"{\"a\": {\"dtype\": \"U8\", \"shape\": [4], \"data_offsets\": [0, 8]}}", 4, 0},
+    {"{\"a\": {\"dtype\": \"U8\", \"shape\": [0], \"data_offsets\": [4, 0]}}", 4, 0},
+    {"{\"a\": {\"dtype\": \"Q4\", \"shape\": [4], \"data_offsets\": [0, 4]}}", 4, 0},
+    {"{\"a\": 1}", 0, 0},
+    {"{\"__metadata__\": {\"k\": 1}}", 0, 0},
+    {"{\"__metadata__\": null}", 0, 0},
+    {"[]", 0, 0},
+    {"{", 0, 0},
+};
+#undef U8
+
+static void test_both_readers_agree_on_malformed_files(void **state) {
+    (void)state;
+    require_numpy();
+    const int n = (int)(sizeof agreement_cases / sizeof agreement_cases[0]);
+    char args[16384] = "";
+    size_t used = 0;
+    for (int i = 0; i < n; i++) {
+        const char *h = agreement_cases[i].header;
+        size_t hl = strlen(h), size = 8 + hl + agreement_cases[i].data_len;
+        uint8_t *buf = calloc(1, size);
+        assert_non_null(buf);
+        uint64_t h64 = hl;
+        memcpy(buf, &h64, 8);
+        memcpy(buf + 8, h, hl);
+        char name[32];
+        snprintf(name, sizeof name, "agree%02d.safetensors", i);
+        const char *path = test_path(name);
+        test_write_file(path, buf, size);
+        free(buf);
+        cllm_error err = {0};
+        cllm_safetensors *st = cllm_safetensors_open(path, &err);
+        int good = st != NULL;
+        cllm_safetensors_close(st);
+        if (good != agreement_cases[i].good) fail_msg("case %d: C says %s", i, good ? "good" : err.msg);
+        used += (size_t)snprintf(args + used, sizeof args - used, " '%s:%s'", good ? "good" : "bad", path);
+        assert_true(used < sizeof args);
+    }
+    assert_int_equal(run_python("verdicts.py", verdicts, args), 0);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_c_file_read_by_numpy),
         cmocka_unit_test(test_numpy_file_read_by_c),
+        cmocka_unit_test(test_both_readers_agree_on_malformed_files),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
