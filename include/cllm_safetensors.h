@@ -11,7 +11,7 @@
  *     if (cllm_safetensors_write("model.safetensors", &t, 1, k, v, 1, &err)) ...
  *
  *     cllm_safetensors *st = cllm_safetensors_open("model.safetensors", &err);
- *     const cllm_st_tensor *w = st ? cllm_safetensors_find(st, "wte") : NULL;
+ *     const cllm_st_tensor *w = st ? cllm_safetensors_expect(st, "wte", 2, (int64_t[]){V, C}, &err) : NULL;
  *     if (!w || cllm_safetensors_read_f32(st, w, wte, (size_t)V * C, &err)) ...
  *     cllm_safetensors_close(st);
  *
@@ -91,6 +91,10 @@ int cllm_safetensors_count(const cllm_safetensors *st);
 const cllm_st_tensor *cllm_safetensors_get(const cllm_safetensors *st, int i);
 /* The tensor called name, or NULL if absent (O(log n)). */
 const cllm_st_tensor *cllm_safetensors_find(const cllm_safetensors *st, const char *name);
+/* The tensor called name if it has exactly this shape (ndim dimensions); otherwise NULL with err naming the file,
+ * the tensor and both shapes (CLLM_ERR_FORMAT, also when absent). What a model loader calls for each weight. */
+const cllm_st_tensor *cllm_safetensors_expect(const cllm_safetensors *st, const char *name, int ndim,
+                                              const int64_t *shape, cllm_error *err);
 /* Number of metadata pairs. */
 int cllm_safetensors_meta_count(const cllm_safetensors *st);
 /* Metadata pair i (0 <= i < meta_count) into *key and *value (owned by st); returns -1 if i is out of range. */

@@ -71,7 +71,7 @@ static const char *shown(const char *s, char *buf, size_t cap) {
     size_t i = 0, limit = cap - 4;
     for (; s[i] && i < limit; i++) buf[i] = ((unsigned char)s[i] < 0x20 || s[i] == 0x7f) ? '?' : s[i];
     if (s[i]) {
-        while (i > 0 && ((unsigned char)buf[i] & 0xc0) == 0x80) i--; /* do not split a UTF-8 sequence */
+        while (i > 0 && ((unsigned char)s[i] & 0xc0) == 0x80) i--; /* s[i] continues a character: cut before it */
         memcpy(buf + i, "...", 3);
         i += 3;
     }
@@ -319,6 +319,35 @@ const cllm_st_tensor *cllm_safetensors_find(const cllm_safetensors *st, const ch
     const cllm_st_tensor *kp = &key;
     const cllm_st_tensor **hit = bsearch(&kp, st->by_name, (size_t)st->n, sizeof *st->by_name, cmp_name);
     return hit ? *hit : NULL;
+}
+
+/* "[768, 2304]" into buf. */
+static const char *shape_text(int ndim, const int64_t *shape, char *buf, size_t cap) {
+    size_t used = (size_t)snprintf(buf, cap, "[");
+    for (int d = 0; d < ndim && used < cap; d++)
+        used += (size_t)snprintf(buf + used, cap - used, d ? ", %lld" : "%lld", (long long)shape[d]);
+    if (used < cap) snprintf(buf + used, cap - used, "]");
+    return buf;
+}
+
+const cllm_st_tensor *cllm_safetensors_expect(const cllm_safetensors *st, const char *name, int ndim,
+                                              const int64_t *shape, cllm_error *err) {
+    char nb[72], have[200], want[200];
+    const cllm_st_tensor *t = cllm_safetensors_find(st, name);
+    if (!t) {
+        cllm_error_set(err, CLLM_ERR_FORMAT, "%s: tensor '%s' is missing (wrong model file?)", st->label,
+                       shown(name, nb, sizeof nb));
+        return NULL;
+    }
+    int same = t->ndim == ndim;
+    for (int d = 0; same && d < ndim; d++) same = t->shape[d] == shape[d];
+    if (!same) {
+        cllm_error_set(err, CLLM_ERR_FORMAT, "%s: tensor '%s' has shape %s, expected %s (config mismatch?)",
+                       st->label, shown(name, nb, sizeof nb), shape_text(t->ndim, t->shape, have, sizeof have),
+                       shape_text(ndim < 0 ? 0 : ndim, shape, want, sizeof want));
+        return NULL;
+    }
+    return t;
 }
 
 int cllm_safetensors_meta_count(const cllm_safetensors *st) { return st->nmeta; }

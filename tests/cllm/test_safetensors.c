@@ -61,6 +61,14 @@ static void test_round_trip_bit_exact(void **state) {
     assert_null(cllm_safetensors_get(st, n));
     assert_null(cllm_safetensors_get(st, -1));
     assert_null(cllm_safetensors_find(st, "wt"));
+    assert_ptr_equal(cllm_safetensors_expect(st, "i32", 3, (int64_t[]){2, 1, 3}, &err), cllm_safetensors_find(st, "i32"));
+    assert_null(cllm_safetensors_expect(st, "i32", 3, (int64_t[]){2, 3, 1}, &err));
+    assert_int_equal(err.code, CLLM_ERR_FORMAT);
+    assert_non_null(strstr(err.msg, "round.safetensors: tensor 'i32' has shape [2, 1, 3], expected [2, 3, 1]"));
+    assert_null(cllm_safetensors_expect(st, "scalar", 1, (int64_t[]){1}, &err));
+    assert_non_null(strstr(err.msg, "has shape [], expected [1]"));
+    assert_null(cllm_safetensors_expect(st, "wpe", 2, (int64_t[]){3, 4}, &err));
+    assert_non_null(strstr(err.msg, "tensor 'wpe' is missing"));
     assert_int_equal(cllm_safetensors_meta_count(st), 3);
     for (int i = 0; i < 3; i++) {
         const char *k, *v;
@@ -280,6 +288,8 @@ static void test_rejects_bad_json(void **state) {
     expect_header_rejected("{\"a\": {\"dtype\": \"F32\", \"shape\": [1], \"data_offsets\": [0, 4]},"
                            " \"a\": {\"dtype\": \"F32\", \"shape\": [1], \"data_offsets\": [4, 8]}}",
                            8, "duplicate");
+    expect_header_rejected("{\"a\": {\"dtype\": \"F32\", \"dtype\": \"U8\", \"shape\": [4], \"data_offsets\": [0, 4]}}", 4,
+                           "duplicate"); /* inside an entry too: a parser keeping either one reads differently */
     expect_header_rejected("{\"a\": {\"dtype\": \"F32\", \"shape\": [1], \"data_offsets\": [0, 99999999999999999999]}}",
                            4, "not valid JSON");
     /* deep nesting stops at the parser's depth limit instead of overflowing the stack */
@@ -352,6 +362,10 @@ static void test_rejects_bad_layout_and_metadata(void **state) {
     memset(longname + 2, 'x', 2000);
     strcpy(longname + 2002, "\": 5}");
     expect_header_rejected(longname, 0, "xxx...'");
+    char wide[400] = "{\"";
+    for (int i = 0; i < 100; i++) memcpy(wide + 2 + 3 * i, "\xe2\x9c\x93", 3); /* U+2713, 3 bytes each */
+    strcpy(wide + 302, "\": 5}");
+    expect_header_rejected(wide, 0, "\xe2\x9c\x93...'"); /* cut between characters, never inside one */
 }
 #undef T
 
