@@ -85,7 +85,7 @@ int data_looks_like_text(const uint8_t *p, size_t n) {
         if (k == 0) { bad++; k = 1; }
         i += k;
     }
-    return bad * 10 < n * 3;
+    return bad * 10 < n * 3 || n == 0; /* an empty file is empty text */
 }
 
 size_t data_cut_point(const char *p, size_t n) {

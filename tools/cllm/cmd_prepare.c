@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "cli.h"
@@ -50,7 +51,9 @@ static const char prepare_usage[] =
     "  --seed S            decides the split (default 1337)\n"
     "  --threads N         encoding threads (default: all)\n"
     "  --shard-tokens N    most tokens per shard (default 67108864 = 2^26)\n"
-    "  --overwrite         replace shards already in DIR\n";
+    "  --overwrite         replace shards already in DIR\n"
+    "or:    cllm prepare --verify PATH...\n"
+    "Checks shards (files, or directories of train-/val-*.bin): header, size, CRC-32, ids; prints their counts.\n";
 
 enum { MAX_NOTES_SHOWN = 50 };
 
@@ -87,11 +90,35 @@ static void print_summary(const cllm_prepare_summary *s, const char *dir, double
            seconds);
 }
 
+/* --verify: opens each split the way training will and reports it; a damaged shard is exit code 2. */
+static int verify(char **paths, int n_paths) {
+    static const char *const splits[] = {"train", "val"};
+    for (int i = 0; i < n_paths; i++) {
+        struct stat st;
+        int is_dir = stat(paths[i], &st) == 0 && S_ISDIR(st.st_mode);
+        int found = 0;
+        for (int k = 0; k < (is_dir ? 2 : 1); k++) {
+            cllm_error err = {0};
+            const char *p = paths[i];
+            cllm_shards *s = cllm_shards_open(&p, 1, is_dir ? splits[k] : NULL, &err);
+            if (!s && is_dir && err.code == CLLM_ERR_ARG) continue; /* no shards of this split: fine if the other has */
+            if (!s) cli_die(2, "prepare: %s", err.msg);
+            found++;
+            printf("%s%s%s: %d shards, %llu tokens, vocabulary %d: ok\n", p, is_dir ? " " : "",
+                   is_dir ? splits[k] : "", cllm_shards_files(s), (unsigned long long)cllm_shards_count(s),
+                   cllm_shards_vocab_size(s));
+            cllm_shards_free(s);
+        }
+        if (!found) cli_die(2, "prepare: %s: no train-*.bin or val-*.bin shards here", paths[i]);
+    }
+    return 0;
+}
+
 int cmd_prepare(int argc, char **argv) {
     cllm_prepare_opts o = cllm_prepare_defaults();
     const char *tokenizer = NULL;
     long seed = (long)o.seed, threads = 0, shard_tokens = (long)o.shard_tokens;
-    int overwrite = 0;
+    int overwrite = 0, verify_only = 0;
     cli_opt opts[] = {
         {"tokenizer", OPT_STR, &tokenizer, 0, 0, NULL},
         {"out", OPT_STR, &o.out_dir, 0, 0, NULL},
@@ -100,12 +127,19 @@ int cmd_prepare(int argc, char **argv) {
         {"threads", OPT_INT, &threads, 1, 1024, NULL},
         {"shard-tokens", OPT_INT, &shard_tokens, 1024, 1e12, NULL},
         {"overwrite", OPT_FLAG, &overwrite, 0, 0, NULL},
+        {"verify", OPT_FLAG, &verify_only, 0, 0, NULL},
     };
     int nopts = (int)(sizeof opts / sizeof opts[0]);
     char **paths;
     int n_paths;
     if (cmd_positionals(&argc, argv, opts, nopts, &paths, &n_paths)) cli_die(2, "prepare: out of memory");
     cli_parse(argc, argv, opts, nopts, prepare_usage);
+    if (verify_only) {
+        if (n_paths == 0) cli_die(2, "prepare: --verify needs shard files or directories");
+        int rc = verify(paths, n_paths);
+        free(paths);
+        return rc;
+    }
     if (!tokenizer) cli_die(2, "prepare: --tokenizer FILE is required ('--tokenizer byte' for bytes)");
     if (!o.out_dir) cli_die(2, "prepare: --out DIR is required");
     if (n_paths == 0) cli_die(2, "prepare: no input paths (give files, directories, *.jsonl or - for stdin)");
@@ -131,7 +165,7 @@ int cmd_prepare(int argc, char **argv) {
         fprintf(stderr, "cllm prepare: note: ... and %ld more notes\n", shown - MAX_NOTES_SHOWN);
     cllm_tokenizer_free(tok);
     free(paths);
-    if (rc) cli_die(2, "prepare: %s", err.msg);
+    if (rc) cli_die(2, "%s%s", strncmp(err.msg, "prepare: ", 9) ? "prepare: " : "", err.msg);
     print_summary(&sum, o.out_dir, (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) * 1e-9);
     return 0;
 }
