@@ -230,7 +230,7 @@ static int max_threads(void) {
 
 void cllm_sgemm_reference(int trans_a, int trans_b, int M, int N, int K, float alpha, const float *A, int lda,
                           const float *B, int ldb, float beta, float *C, int ldc) {
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if ((double)M * N * K > 1e6) /* small: not worth a fork */
     for (int i = 0; i < M; i++) {
         float *c = C + (size_t)i * ldc;
         if (beta == 0.0f) memset(c, 0, sizeof(float) * (size_t)N);
