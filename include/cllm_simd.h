@@ -42,5 +42,17 @@ void cllm_vscale(float alpha, float *x, size_t n);
  * beta == 0 overwrites C without reading it. Threads: uses OpenMP inside; call from one thread. */
 void cllm_sgemm(int trans_a, int trans_b, int M, int N, int K, float alpha, const float *A, int lda,
                 const float *B, int ldb, float beta, float *C, int ldc);
+/* The same product on this library's own packed kernels at the current level, even in a BLAS=openblas build.
+ * Results are bit-identical across runs and thread counts. alpha == 0 or K == 0 gives beta·C (A, B unread). */
+void cllm_sgemm_native(int trans_a, int trans_b, int M, int N, int K, float alpha, const float *A, int lda,
+                       const float *B, int ldb, float beta, float *C, int ldc);
+/* The same product by a plain row-parallel triple loop: slow, simple; the baseline for tests and benchmarks. */
+void cllm_sgemm_reference(int trans_a, int trans_b, int M, int N, int K, float alpha, const float *A, int lda,
+                          const float *B, int ldb, float beta, float *C, int ldc);
+/* What cllm_sgemm runs on: "openblas" in a BLAS=openblas build, else the level name ("avx512", ...). */
+const char *cllm_sgemm_backend(void);
+/* This machine's cllm_sgemm rate in GFLOP/s on `threads` threads (< 1: all): the best of a few products shaped
+ * like the model's (about 0.2 s). Returns a negative number if the work buffers could not be allocated. */
+double cllm_sgemm_peak_gflops(int threads);
 
 #endif

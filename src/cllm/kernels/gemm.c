@@ -1,0 +1,274 @@
+/* gemm.c — cllm_sgemm: packed, cache-blocked matrix product (GotoBLAS / BLIS loop order) on the dispatched
+ * micro-kernel, OpenMP inside; the scalar micro-kernel; the slow reference; the optional OpenBLAS route.
+ *
+ * Loop order, outermost first:  jc (nc columns of C)  →  pc (kc of K: pack op(B) block, shared)  →  ic (mc rows
+ * of this thread's share: pack op(A) block, private)  →  jr (nr columns)  →  ir (mr rows): micro-kernel.
+ *
+ * Determinism: every element of C is computed by the same micro-kernel call sequence whatever the thread count
+ * (threads split rows at multiples of mr and columns at multiples of nr; K is never split; kc blocks are added in
+ * order), so results are bit-identical across runs AND across thread counts.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+#ifdef CLLM_USE_OPENBLAS
+#include <cblas.h>
+#endif
+
+#include "kernels.h"
+
+/* ---------------------------------------------------------------------------------------------------------------
+ * Scalar micro-kernel. */
+
+void cllm_gemm_micro_scalar(int kc, const float *a, const float *b, float *c, size_t ldc, float alpha, float beta) {
+    enum { MR = CLLM_SCALAR_MR, NR = CLLM_SCALAR_NR };
+    float acc[MR][NR] = {{0}};
+    for (int k = 0; k < kc; k++, a += MR, b += NR)
+        for (int r = 0; r < MR; r++)
+            for (int j = 0; j < NR; j++) acc[r][j] += a[r] * b[j];
+    for (int r = 0; r < MR; r++) {
+        float *cr = c + (size_t)r * ldc;
+        for (int j = 0; j < NR; j++) cr[j] = beta == 0.0f ? alpha * acc[r][j] : alpha * acc[r][j] + beta * cr[j];
+    }
+}
+
+/* ---------------------------------------------------------------------------------------------------------------
+ * Packing. A block: ceil(m/mr) panels, each kc groups of mr values (column k of the panel's rows), zero-padded
+ * past row m. B block: ceil(n/nr) panels, each kc groups of nr values (row k of the panel's columns), zero-padded
+ * past column n. The padding makes every micro-kernel call a full tile; edges are cut on the way out. */
+
+static int min_int(int a, int b) { return a < b ? a : b; }
+
+typedef struct gemm_problem {
+    int trans_a, trans_b, M, N, K;
+    float alpha, beta;
+    const float *A, *B;
+    float *C;
+    size_t lda, ldb, ldc;
+} gemm_problem;
+
+/* A block: rows [i0, i0+m) × columns [p0, p0+kc) of op(A), as ceil(m/mr) panels of kc×mr. */
+static void pack_a_block(const gemm_problem *g, int mr, int i0, int m, int p0, int kc, float *dst) {
+    if (g->trans_a) {
+        /* op(A)(i,k) = A[k][i]: walk each stored row once, end to end. Panel by panel instead would read mr
+         * floats from each of kc rows lda apart, which with lda a multiple of 4 KiB all fall in one L1 set. */
+        for (int k = 0; k < kc; k++) {
+            const float *src = g->A + (size_t)(p0 + k) * g->lda + i0;
+            for (int ir = 0; ir < m; ir += mr) {
+                float *d = dst + (size_t)ir * kc + (size_t)k * mr;
+                int rows = min_int(mr, m - ir);
+                memcpy(d, src + ir, sizeof(float) * (size_t)rows);
+                for (int r = rows; r < mr; r++) d[r] = 0.0f;
+            }
+        }
+        return;
+    }
+    for (int ir = 0; ir < m; ir += mr) {
+        float *panel = dst + (size_t)ir * kc;
+        int rows = min_int(mr, m - ir);
+        for (int r = 0; r < rows; r++) {
+            const float *src = g->A + (size_t)(i0 + ir + r) * g->lda + p0;
+            for (int k = 0; k < kc; k++) panel[(size_t)k * mr + r] = src[k];
+        }
+        for (int r = rows; r < mr; r++)
+            for (int k = 0; k < kc; k++) panel[(size_t)k * mr + r] = 0.0f;
+    }
+}
+
+/* One B panel: columns [j0, j0+n) (n <= nr) × rows [p0, p0+kc) of op(B). */
+static void pack_b_panel(const gemm_problem *g, int nr, int j0, int n, int p0, int kc, float *dst) {
+    if (!g->trans_b) { /* op(B)(k,j) = B[k][j]: each k is a contiguous run of n values */
+        for (int k = 0; k < kc; k++) {
+            const float *src = g->B + (size_t)(p0 + k) * g->ldb + j0;
+            float *d = dst + (size_t)k * nr;
+            memcpy(d, src, sizeof(float) * (size_t)n);
+            for (int j = n; j < nr; j++) d[j] = 0.0f;
+        }
+        return;
+    }
+    for (int j = 0; j < n; j++) {
+        const float *src = g->B + (size_t)(j0 + j) * g->ldb + p0;
+        for (int k = 0; k < kc; k++) dst[(size_t)k * nr + j] = src[k];
+    }
+    for (int j = n; j < nr; j++)
+        for (int k = 0; k < kc; k++) dst[(size_t)k * nr + j] = 0.0f;
+}
+
+/* ---------------------------------------------------------------------------------------------------------------
+ * The blocked driver. */
+
+static int ceil_div(int a, int b) { return (a + b - 1) / b; }
+/* Start of part i of n items cut into parts nearly equal parts. */
+static int part_start(int i, int n, int parts) { return (int)((int64_t)n * i / parts); }
+
+/* Splits nt threads into a tm × tn grid over the tile grid, least work for the busiest thread; on a tie, more
+ * row groups (each row group packs its own A, all threads share the packed B). */
+static void thread_grid(int nt, int tiles_m, int tiles_n, int *tm, int *tn) {
+    int64_t best = INT64_MAX;
+    for (int d = 1; d <= nt; d++) {
+        if (nt % d) continue;
+        int64_t w = (int64_t)ceil_div(tiles_m, d) * ceil_div(tiles_n, nt / d);
+        if (w <= best) { best = w; *tm = d; *tn = nt / d; }
+    }
+}
+
+/* An edge tile: the micro-kernel writes a full tile into tmp, the valid m×n corner goes to C. */
+static void edge_tile(const cllm_kernels *kr, int kc, const float *ap, const float *bp, float *c, size_t ldc,
+                      int m, int n, float alpha, float beta) {
+    float tmp[CLLM_GEMM_MR_MAX * CLLM_GEMM_NR_MAX];
+    kr->gemm_micro(kc, ap, bp, tmp, (size_t)kr->nr, 1.0f, 0.0f);
+    for (int r = 0; r < m; r++) {
+        float *cr = c + (size_t)r * ldc;
+        const float *tr = tmp + (size_t)r * kr->nr;
+        for (int j = 0; j < n; j++) cr[j] = beta == 0.0f ? alpha * tr[j] : alpha * tr[j] + beta * cr[j];
+    }
+}
+
+/* This thread's rows [m0, m1) × panels [jp0, jp1) of the current (jc, pc) block, B block already packed. */
+static void gemm_block_rows(const cllm_kernels *kr, const gemm_problem *g, int m0, int m1, int jc, int jp0,
+                            int jp1, int pc, int kc, float beta, const float *bbuf, float *abuf) {
+    const int MR = kr->mr, NR = kr->nr;
+    for (int ic = m0; ic < m1; ic += kr->mc) {
+        int mc = min_int(kr->mc, m1 - ic);
+        pack_a_block(g, MR, ic, mc, pc, kc, abuf);
+        for (int jr = jp0; jr < jp1; jr++) {
+            int j = jc + jr * NR, n = min_int(NR, g->N - j);
+            const float *bp = bbuf + (size_t)jr * NR * kc;
+            for (int ir = 0; ir < mc; ir += MR) {
+                int m = min_int(MR, mc - ir);
+                float *c = g->C + (size_t)(ic + ir) * g->ldc + j;
+                const float *ap = abuf + (size_t)ir * kc;
+                if (m == MR && n == NR) kr->gemm_micro(kc, ap, bp, c, g->ldc, g->alpha, beta);
+                else edge_tile(kr, kc, ap, bp, c, g->ldc, m, n, g->alpha, beta);
+            }
+        }
+    }
+}
+
+/* One thread's part of the whole product (inside the parallel region; t of nt). */
+static void gemm_thread(const cllm_kernels *kr, const gemm_problem *g, int t, int nt, float *bbuf, float *abuf) {
+    const int MR = kr->mr, NR = kr->nr;
+    int tiles_m = ceil_div(g->M, MR), tm = 1, tn = 1;
+    thread_grid(nt, tiles_m, ceil_div(min_int(g->N, kr->nc), NR), &tm, &tn);
+    int ti = t / tn, tj = t % tn;
+    int m0 = MR * part_start(ti, tiles_m, tm), m1 = min_int(g->M, MR * part_start(ti + 1, tiles_m, tm));
+    for (int jc = 0; jc < g->N; jc += kr->nc) {
+        int nc = min_int(kr->nc, g->N - jc), panels = ceil_div(nc, NR);
+        int jp0 = part_start(tj, panels, tn), jp1 = part_start(tj + 1, panels, tn);
+        for (int pc = 0; pc < g->K; pc += kr->kc) {
+            int kc = min_int(kr->kc, g->K - pc);
+            for (int p = t; p < panels; p += nt)
+                pack_b_panel(g, NR, jc + p * NR, min_int(NR, g->N - jc - p * NR), pc, kc, bbuf + (size_t)p * NR * kc);
+#ifdef _OPENMP
+#pragma omp barrier
+#endif
+            float beta = pc == 0 ? g->beta : 1.0f; /* later kc blocks add onto the first */
+            gemm_block_rows(kr, g, m0, m1, jc, jp0, jp1, pc, kc, beta, bbuf, abuf);
+#ifdef _OPENMP
+#pragma omp barrier /* the B block is reused for the next (jc, pc) */
+#endif
+        }
+    }
+}
+
+/* C = beta·C (beta == 0: zeros, C unread): the whole product when alpha == 0 or K == 0, as in BLAS. */
+static void scale_c(const gemm_problem *g) {
+    for (int i = 0; i < g->M; i++) {
+        float *c = g->C + (size_t)i * g->ldc;
+        if (g->beta == 0.0f) memset(c, 0, sizeof(float) * (size_t)g->N);
+        else if (g->beta != 1.0f) for (int j = 0; j < g->N; j++) c[j] *= g->beta;
+    }
+}
+
+/* Threads worth using: below ~2 MFLOP a thread, the fork and barriers cost more than they save. */
+static int threads_for(const gemm_problem *g, const cllm_kernels *kr, int threads) {
+    double flops = 2.0 * g->M * g->N * g->K;
+    int by_work = (int)(flops / 2e6), tiles = ceil_div(g->M, kr->mr) * ceil_div(g->N, kr->nr);
+    int nt = min_int(threads, min_int(by_work, tiles));
+    return nt < 1 ? 1 : nt;
+}
+
+static size_t round16(size_t n) { return (n + 15) / 16 * 16; }
+
+int cllm_gemm_blocked(const cllm_kernels *kr, int threads, int trans_a, int trans_b, int M, int N, int K,
+                      float alpha, const float *A, int lda, const float *B, int ldb, float beta, float *C, int ldc) {
+    gemm_problem g = {trans_a, trans_b, M, N, K, alpha, beta, A, B, C, (size_t)lda, (size_t)ldb, (size_t)ldc};
+    if (M <= 0 || N <= 0) return 0;
+    if (K <= 0 || alpha == 0.0f) { scale_c(&g); return 0; }
+    int nt = threads_for(&g, kr, threads < 1 ? 1 : threads), kc = min_int(kr->kc, K);
+    size_t bfloats = round16((size_t)kc * kr->nr * ceil_div(min_int(N, kr->nc), kr->nr));
+    size_t afloats = round16((size_t)kc * kr->mr * ceil_div(min_int(M, kr->mc), kr->mr));
+    float *buf = aligned_alloc(64, sizeof(float) * (bfloats + afloats * (size_t)nt));
+    if (!buf) return -1;
+#ifdef _OPENMP
+#pragma omp parallel num_threads(nt) if (nt > 1)
+    {
+        int t = omp_get_thread_num(), n = omp_get_num_threads(); /* the runtime may grant fewer than asked */
+        gemm_thread(kr, &g, t, n, buf, buf + bfloats + afloats * (size_t)t);
+    }
+#else
+    gemm_thread(kr, &g, 0, 1, buf, buf + bfloats);
+#endif
+    free(buf);
+    return 0;
+}
+
+/* ---------------------------------------------------------------------------------------------------------------
+ * Public entry points. */
+
+static int max_threads(void) {
+#ifdef _OPENMP
+    return omp_get_max_threads();
+#else
+    return 1;
+#endif
+}
+
+void cllm_sgemm_reference(int trans_a, int trans_b, int M, int N, int K, float alpha, const float *A, int lda,
+                          const float *B, int ldb, float beta, float *C, int ldc) {
+#pragma omp parallel for schedule(static) if ((double)M * N * K > 1e6) /* small: not worth a fork */
+    for (int i = 0; i < M; i++) {
+        float *c = C + (size_t)i * ldc;
+        if (beta == 0.0f) memset(c, 0, sizeof(float) * (size_t)N);
+        else if (beta != 1.0f) for (int j = 0; j < N; j++) c[j] *= beta;
+        for (int k = 0; k < K; k++) {
+            float a = alpha * (trans_a ? A[(size_t)k * lda + i] : A[(size_t)i * lda + k]);
+            if (!trans_b) {
+                const float *b = B + (size_t)k * ldb;
+                for (int j = 0; j < N; j++) c[j] += a * b[j];
+            } else {
+                for (int j = 0; j < N; j++) c[j] += a * B[(size_t)j * ldb + k];
+            }
+        }
+    }
+}
+
+void cllm_sgemm_native(int trans_a, int trans_b, int M, int N, int K, float alpha, const float *A, int lda,
+                       const float *B, int ldb, float beta, float *C, int ldc) {
+    if (cllm_gemm_blocked(cllm_kernels_get(), max_threads(), trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb,
+                          beta, C, ldc) != 0)
+        cllm_sgemm_reference(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc); /* out of memory */
+}
+
+void cllm_sgemm(int trans_a, int trans_b, int M, int N, int K, float alpha, const float *A, int lda,
+                const float *B, int ldb, float beta, float *C, int ldc) {
+#ifdef CLLM_USE_OPENBLAS
+    if (M <= 0 || N <= 0) return;
+    cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans, M, N, K,
+                alpha, A, lda, B, ldb, beta, C, ldc);
+#else
+    cllm_sgemm_native(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+#endif
+}
+
+const char *cllm_sgemm_backend(void) {
+#ifdef CLLM_USE_OPENBLAS
+    return "openblas";
+#else
+    return cllm_simd_level_name(cllm_simd_level_get());
+#endif
+}

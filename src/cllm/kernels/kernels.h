@@ -1,0 +1,72 @@
+/* kernels.h — internal: the per-instruction-set kernel table behind cllm_simd.h's dispatch.
+ *
+ * One table per level (scalar in simd.c and gemm.c; AVX2 and AVX-512 in the *_avx2.c / *_avx512.c files, which
+ * alone are compiled with -m flags). Nothing outside src/cllm/kernels includes this.
+ */
+#ifndef CLLM_KERNELS_H
+#define CLLM_KERNELS_H
+
+#include <stddef.h>
+
+#include "cllm_simd.h"
+
+/* GEMM micro-kernel: C[MR×NR] = alpha·(A panel · B panel) + beta·C over kc steps, for one full tile.
+ * a: kc groups of MR floats (packed, 64-byte aligned); b: kc groups of NR floats (same); c: row stride ldc.
+ * beta == 0 stores without reading C. */
+typedef void (*cllm_gemm_micro_fn)(int kc, const float *a, const float *b, float *c, size_t ldc, float alpha,
+                                   float beta);
+
+typedef struct cllm_kernels {
+    cllm_simd_level level;
+    float (*dot)(const float *a, const float *b, size_t n);
+    void (*axpy)(float alpha, const float *x, float *y, size_t n);
+    void (*vadd)(const float *a, const float *b, float *out, size_t n);
+    void (*vscale)(float alpha, float *x, size_t n);
+    cllm_gemm_micro_fn gemm_micro;
+    int mr, nr;     /* micro-tile rows and columns; nr is a multiple of the vector width */
+    int kc, mc, nc; /* cache blocks: kc×nr B panel in L1, mc×kc A block in L2, kc×nc B block in L3 */
+} cllm_kernels;
+
+/* The table in use (lazy, thread-safe: the first call detects the CPU and reads CLLM_SIMD). */
+const cllm_kernels *cllm_kernels_get(void);
+/* The table of one level (which the CPU must have). */
+const cllm_kernels *cllm_kernels_of(cllm_simd_level level);
+
+/* The blocked GEMM on a given table and thread count (threads >= 1); 0, or -1 when packing memory was not
+ * available (C untouched). Same operands as cllm_sgemm. */
+int cllm_gemm_blocked(const cllm_kernels *k, int threads, int trans_a, int trans_b, int M, int N, int K,
+                      float alpha, const float *A, int lda, const float *B, int ldb, float beta, float *C, int ldc);
+
+/* Scalar kernels (portable C). */
+float cllm_dot_scalar(const float *a, const float *b, size_t n);
+void cllm_axpy_scalar(float alpha, const float *x, float *y, size_t n);
+void cllm_vadd_scalar(const float *a, const float *b, float *out, size_t n);
+void cllm_vscale_scalar(float alpha, float *x, size_t n);
+void cllm_gemm_micro_scalar(int kc, const float *a, const float *b, float *c, size_t ldc, float alpha, float beta);
+/* Largest micro-tile of any level (edge tiles go through a stack buffer of this size). */
+#define CLLM_GEMM_MR_MAX 12
+#define CLLM_GEMM_NR_MAX 32
+
+#define CLLM_SCALAR_MR 4
+#define CLLM_SCALAR_NR 8
+
+#if defined(__x86_64__)
+#define CLLM_HAVE_X86 1
+float cllm_dot_avx2(const float *a, const float *b, size_t n);
+void cllm_axpy_avx2(float alpha, const float *x, float *y, size_t n);
+void cllm_vadd_avx2(const float *a, const float *b, float *out, size_t n);
+void cllm_vscale_avx2(float alpha, float *x, size_t n);
+void cllm_gemm_micro_avx2(int kc, const float *a, const float *b, float *c, size_t ldc, float alpha, float beta);
+#define CLLM_AVX2_MR 6
+#define CLLM_AVX2_NR 16
+
+float cllm_dot_avx512(const float *a, const float *b, size_t n);
+void cllm_axpy_avx512(float alpha, const float *x, float *y, size_t n);
+void cllm_vadd_avx512(const float *a, const float *b, float *out, size_t n);
+void cllm_vscale_avx512(float alpha, float *x, size_t n);
+void cllm_gemm_micro_avx512(int kc, const float *a, const float *b, float *c, size_t ldc, float alpha, float beta);
+#define CLLM_AVX512_MR 12
+#define CLLM_AVX512_NR 32
+#endif
+
+#endif
