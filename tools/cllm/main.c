@@ -10,6 +10,7 @@ static const struct {
     const char *summary;
 } commands[] = {
     {"info", cmd_info, "print a model file's config, parameter count and tokenizer"},
+    {"tokenizer", cmd_tokenizer, "train, export, import, encode and decode a BPE tokenizer"},
 };
 
 static void usage(FILE *out) {
