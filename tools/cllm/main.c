@@ -19,6 +19,7 @@ static const struct {
     {"info", cmd_info, "print a model file's config, parameter count and tokenizer"},
     {"prepare", cmd_prepare, "tokenize raw text (files, folders, JSONL, stdin) into token shards"},
     {"brown", cmd_brown, "convert Brown corpus files (word/TAG) to plain text"},
+    {"tokenizer", cmd_tokenizer, "train, export, import, encode and decode a BPE tokenizer"},
 };
 
 static void usage(FILE *out) {
