@@ -139,8 +139,8 @@ typedef struct pm_lll_params {
 /* {0.99, 0.51}. */
 pm_lll_params pm_lll_params_default(void);
 
-/* LLL-reduces the integer basis in place (rows × cols, rows are the vectors; rows may be dependent, then zero rows
- * come first). If U is non-NULL it receives the rows × rows unimodular transform with reduced = U·input.
+/* LLL-reduces the integer basis in place (rows × cols, rows are the vectors and must be linearly independent, else
+ * CLLM_ERR_ARG — FLINT would abort). If U is non-NULL it receives the rows × rows unimodular transform with reduced = U·input.
  * params NULL = default. CLLM_ERR_ARG if an entry of the result does not fit in int64 (input then unchanged). */
 int pm_lll_int64(int64_t *basis, size_t rows, size_t cols, int64_t *U, const pm_lll_params *params,
                  cllm_error *err);

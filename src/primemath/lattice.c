@@ -72,7 +72,13 @@ int pm_lll_int64(int64_t *basis, size_t rows, size_t cols, int64_t *U, const pm_
     fmpz_mat_init(B, (slong)rows, (slong)cols);
     for (size_t i = 0; i < rows; i++)
         for (size_t j = 0; j < cols; j++) fmpz_set_si(fmpz_mat_entry(B, i, j), basis[i * cols + j]);
-    rc = lll_fmpz(B, basis, U, &p, err);
+    /* FLINT 2.9's fmpz_lll aborts (a division by zero in its reducedness check) on dependent rows: refuse them */
+    slong rank = rows <= cols ? fmpz_mat_rank(B) : -1;
+    if (rank != (slong)rows)
+        rc = cllm_error_set(err, CLLM_ERR_ARG, "LLL: the %zu rows are linearly dependent (rank %ld); remove the "
+                            "redundant vectors first", rows, rank < 0 ? (long)cols : (long)rank);
+    else
+        rc = lll_fmpz(B, basis, U, &p, err);
     fmpz_mat_clear(B);
     return rc;
 }

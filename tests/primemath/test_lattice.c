@@ -209,15 +209,20 @@ static void test_matches_fplll(void **state) {
 
 static void test_dependent_rows(void **state) {
     (void)state;
-    /* three vectors in the plane: the lattice is Z^2 spanned by (3,1), (4,1), and (7,2) = their sum */
+    /* FLINT 2.9 aborts on dependent rows; pm_lll_int64 must refuse them with an error and leave the basis alone */
     int64_t b[] = {3, 1, 4, 1, 7, 2};
-    lat orig = {(int64_t[]){3, 1, 4, 1, 7, 2}, 3, 2};
-    assert_int_equal(pm_lll_int64(b, 3, 2, NULL, NULL, NULL), 0);
-    assert_true(b[0] == 0 && b[1] == 0); /* the dependency becomes a zero row, first */
-    lat red = {b, 3, 2};
+    cllm_error err = {0};
+    assert_int_equal(pm_lll_int64(b, 3, 2, NULL, NULL, &err), CLLM_ERR_ARG);
+    assert_non_null(strstr(err.msg, "dependent"));
+    int64_t c[] = {1, 2, 3, 2, 4, 6, 0, 1, 1};
+    assert_int_equal(pm_lll_int64(c, 3, 3, NULL, NULL, &err), CLLM_ERR_ARG);
+    assert_true(c[3] == 2 && c[4] == 4 && c[5] == 6);
+    /* the independent pair alone reduces fine */
+    int64_t d[] = {3, 1, 4, 1};
+    assert_int_equal(pm_lll_int64(d, 2, 2, NULL, NULL, &err), 0);
+    lat red = {d, 2, 2}, orig = {(int64_t[]){3, 1, 4, 1}, 2, 2};
     assert_true(same_lattice(&red, &orig));
-    lat rest = {b + 2, 2, 2};
-    assert_true(is_lll_reduced(&rest, 99, 100, 51, 100));
+    assert_true(is_lll_reduced(&red, 99, 100, 51, 100));
 }
 
 static void test_double_basis(void **state) {
