@@ -3,6 +3,7 @@
 #include "primemath.h"
 
 #include <math.h>
+#include <stdlib.h>
 
 #include <primesieve.h>
 
@@ -59,6 +60,7 @@ int pm_rank_point(pm_spiral kind, uint64_t rank, pm_point *out, cllm_error *err)
 typedef struct feature_ctx {
     pm_spiral kind;
     size_t dim;
+    const double *omega; /* [dim/4] frequencies ω_f = 10000^(-f/F), computed once per call */
     float *out;
     cllm_error *err;
 } feature_ctx;
@@ -72,11 +74,13 @@ static int write_feature_row(void *vctx, size_t t, uint64_t n) {
     size_t F = c->dim / 4;
     float *row = c->out + t * c->dim;
     for (size_t f = 0; f < F; f++) {
-        double w = pow(10000.0, -(double)f / (double)F);
-        row[4 * f + 0] = (float)sin(w * p.x);
-        row[4 * f + 1] = (float)cos(w * p.x);
-        row[4 * f + 2] = (float)sin(w * p.y);
-        row[4 * f + 3] = (float)cos(w * p.y);
+        double sx, cx, sy, cy; /* sincos (GNU libm): both at the cost of one */
+        sincos(c->omega[f] * p.x, &sx, &cx);
+        sincos(c->omega[f] * p.y, &sy, &cy);
+        row[4 * f + 0] = (float)sx;
+        row[4 * f + 1] = (float)cx;
+        row[4 * f + 2] = (float)sy;
+        row[4 * f + 3] = (float)cy;
     }
     return 0;
 }
@@ -89,6 +93,12 @@ int pm_spiral_features(pm_spiral kind, pm_index_map map, size_t count, size_t di
     if (count > SIZE_MAX / dim) return cllm_error_set(err, CLLM_ERR_ARG, "%zu × %zu features overflow", count, dim);
     if ((unsigned)kind > PM_SPIRAL_GOLDEN)
         return cllm_error_set(err, CLLM_ERR_ARG, "spiral kind %d is not one of ulam, clock, golden", (int)kind);
-    feature_ctx c = {kind, dim, out, err};
-    return for_each_rank(map, count, write_feature_row, &c, err);
+    size_t F = dim / 4;
+    double *omega = malloc(F * sizeof *omega);
+    if (!omega) return cllm_error_set(err, CLLM_ERR_NOMEM, "features: out of memory for %zu frequencies", F);
+    for (size_t f = 0; f < F; f++) omega[f] = pow(10000.0, -(double)f / (double)F);
+    feature_ctx c = {kind, dim, omega, out, err};
+    int rc = for_each_rank(map, count, write_feature_row, &c, err);
+    free(omega);
+    return rc;
 }
