@@ -11,12 +11,8 @@
 
 cllm_tokenizer *cli_load_tokenizer(const char *cmd, const char *path) {
     cllm_error err = {0};
-    size_t n;
-    uint8_t *text = cllm_file_read_all(path, &n, &err);
-    if (!text) cli_die(2, "%s: tokenizer %s", cmd, err.msg);
-    cllm_tokenizer *tok = cllm_tokenizer_from_json((const char *)text, n, &err);
-    free(text);
-    if (!tok) cli_die(2, "%s: %s: %s", cmd, path, err.msg);
+    cllm_tokenizer *tok = cllm_tokenizer_load(path, &err);
+    if (!tok) cli_die(2, "%s: %s", cmd, err.msg);
     return tok;
 }
 

@@ -10,6 +10,21 @@
 #include "cllm_io.h"
 #include "train_setup.h"
 
+/* The model config from --config and the overrides, checked now so bad flags fail before any slow work. */
+static void check_config(train_run *run) {
+    cllm_error err = {0};
+    cllm_config *cfg = &run->cfg;
+    if (cllm_config_preset(run->config_name ? run->config_name : "tiny", cfg, &err)) cli_die(2, "train: %s", err.msg);
+    if (run->layers) cfg->n_layer = (int)run->layers;
+    if (run->dim) cfg->n_embd = (int)run->dim;
+    if (run->heads) cfg->n_head = (int)run->heads;
+    if (run->context) cfg->n_ctx = (int)run->context;
+    if (run->positions && (cfg->pos_kind = cllm_pos_kind_parse(run->positions)) < 0)
+        cli_die(2, "train: unknown --positions '%s' (learned, sinusoidal)", run->positions);
+    cfg->vocab_size = run->vocab_size ? (int)run->vocab_size : 256; /* the tokenizer decides later */
+    if (cllm_config_check(cfg, &err)) cli_die(2, "train: %s", err.msg);
+}
+
 void train_parse(train_run *run, int argc, char **argv, const char *usage) {
     memset(run, 0, sizeof *run);
     train_settings *s = &run->s;
@@ -76,6 +91,7 @@ void train_parse(train_run *run, int argc, char **argv, const char *usage) {
     s->val_batches = val_batches;
     s->ckpt_every = ckpt_every;
     s->total_batch = total_batch; /* checked once T is known */
+    if (!run->init_path) check_config(run);
 }
 
 static int is_dir(const char *path) {
@@ -144,17 +160,73 @@ static void setup_data(train_run *run) {
     }
 }
 
+/* Appends the regular, non-hidden files under path (recursively, in name order) to *files. */
+static void collect_files(const char *path, char ***files, int *n, int *cap, uint64_t *bytes) {
+    struct stat st;
+    if (stat(path, &st) != 0) cli_die(2, "train: %s: %s", path, strerror(errno));
+    if (S_ISREG(st.st_mode)) {
+        size_t len = strlen(path);
+        if (len > 6 && strcmp(path + len - 6, ".jsonl") == 0)
+            cli_die(2, "train: %s: JSONL input needs a tokenizer; make one with 'cllm tokenizer train' and pass "
+                       "--tokenizer FILE", path);
+        if (*n == *cap && !(*files = realloc(*files, sizeof **files * (size_t)(*cap = *cap * 2 + 16))))
+            cli_die(2, "train: out of memory");
+        if (!((*files)[(*n)++] = strdup(path))) cli_die(2, "train: out of memory");
+        *bytes += (uint64_t)st.st_size;
+        return;
+    }
+    if (!S_ISDIR(st.st_mode)) return;
+    struct dirent **list;
+    int k = scandir(path, &list, NULL, alphasort);
+    if (k < 0) cli_die(2, "train: %s: %s", path, strerror(errno));
+    for (int i = 0; i < k; i++) {
+        if (list[i]->d_name[0] != '.') {
+            char child[4200];
+            snprintf(child, sizeof child, "%s/%s", path, list[i]->d_name);
+            collect_files(child, files, n, cap, bytes);
+        }
+        free(list[i]);
+    }
+    free(list);
+}
+
+/* No tokenizer given: BPE trained on the training text, its size chosen from the amount of text. */
+static cllm_tokenizer *train_default_tokenizer(const train_run *run) {
+    char **files = NULL;
+    int n = 0, cap = 0;
+    uint64_t bytes = 0;
+    for (int i = 0; i < run->data.n; i++) {
+        if (strcmp(run->data.items[i], "-") == 0)
+            cli_die(2, "train: stdin input needs a tokenizer; pass --tokenizer FILE");
+        collect_files(run->data.items[i], &files, &n, &cap, &bytes);
+    }
+    if (n == 0) cli_die(2, "train: no files under --data");
+    int vocab = run->tokenizer_vocab ? (int)run->tokenizer_vocab
+                : bytes < (1u << 20) ? 512 : bytes < (16u << 20) ? 4096 : bytes < (256u << 20) ? 8192 : 16384;
+    fprintf(stderr, "train: training a %d-token BPE tokenizer on %d files (%.1f MB)\n", vocab, n, (double)bytes / 1e6);
+    cllm_error err = {0};
+    cllm_tokenizer *tok = cllm_tokenizer_train((const char *const *)files, n, vocab, &err);
+    if (!tok) cli_die(2, "train: training the tokenizer: %s", err.msg);
+    for (int i = 0; i < n; i++) free(files[i]);
+    free(files);
+    return tok;
+}
+
 static void setup_tokenizer(train_run *run) {
     if (run->tokenizer_path) {
         cllm_tokenizer_free(run->tok);
         run->tok = cli_load_tokenizer("train", run->tokenizer_path);
     }
-    if (!run->tok) run->tok = cllm_tokenizer_byte_new();
-    char path[4200], *json = cllm_tokenizer_to_json(run->tok);
+    if (!run->tok) run->tok = is_shard_dir(run->data.items[0]) ? NULL : train_default_tokenizer(run);
+    if (!run->tok) cli_die(2, "train: shards need the tokenizer that made them: pass --tokenizer FILE");
+}
+
+/* RUN_DIR/tokenizer.json: the run's tokenizer, for 'cllm prepare' and 'cllm tokenizer'. */
+static void save_tokenizer(const train_run *run) {
+    char path[4200];
     cllm_error err = {0};
     snprintf(path, sizeof path, "%s/tokenizer.json", run->out);
-    if (!json || cllm_write_file_atomic(path, json, strlen(json), &err)) cli_die(2, "train: %s", err.msg);
-    free(json);
+    if (cllm_tokenizer_save(run->tok, path, &err)) cli_die(2, "train: %s", err.msg);
 }
 
 static void setup_model(train_run *run) {
@@ -166,18 +238,11 @@ static void setup_model(train_run *run) {
         run->tok = tok;
         return;
     }
-    cllm_config cfg;
-    if (cllm_config_preset(run->config_name ? run->config_name : "tiny", &cfg, &err)) cli_die(2, "train: %s", err.msg);
-    if (run->layers) cfg.n_layer = (int)run->layers;
-    if (run->dim) cfg.n_embd = (int)run->dim;
-    if (run->heads) cfg.n_head = (int)run->heads;
-    if (run->context) cfg.n_ctx = (int)run->context;
+    cllm_config cfg = run->cfg;
     cfg.vocab_size = run->vocab_size ? (int)run->vocab_size : cllm_tokenizer_vocab_size(run->tok);
     if (cfg.vocab_size < cllm_tokenizer_vocab_size(run->tok))
         cli_die(2, "train: --vocab-size %d is smaller than the tokenizer's %d ids", cfg.vocab_size,
                 cllm_tokenizer_vocab_size(run->tok));
-    if (run->positions && (cfg.pos_kind = cllm_pos_kind_parse(run->positions)) < 0)
-        cli_die(2, "train: unknown --positions '%s' (learned, sinusoidal)", run->positions);
     if (!(run->model = cllm_model_new(&cfg, &err))) cli_die(2, "train: %s", err.msg);
     cllm_model_init_gpt2(run->model, run->s.seed);
 }
@@ -206,9 +271,9 @@ void train_setup_fresh(train_run *run) {
     if (mkdir(run->out, 0755) != 0 && errno != EEXIST) cli_die(2, "train: cannot create %s (%s)", run->out, strerror(errno));
     snprintf(path, sizeof path, "%s/checkpoint.safetensors", run->out);
     if (file_exists(path)) cli_die(2, "train: %s already holds a run; continue it with --resume or choose another --out", run->out);
-    setup_tokenizer(run);
+    if (!run->init_path) setup_tokenizer(run); /* with --init, the model's own (or --tokenizer) */
     setup_model(run);
-    if (run->init_path) setup_tokenizer(run); /* the model's tokenizer is the run's */
+    save_tokenizer(run);
     train_settings *s = &run->s;
     const cllm_config *cfg = cllm_model_config(run->model);
     s->T = run->context && run->context < cfg->n_ctx ? (int)run->context : cfg->n_ctx;

@@ -37,6 +37,7 @@ typedef struct train_run {
     cli_list data, val_paths;
     const char *tokenizer_path, *init_path, *config_name, *positions;
     long tokenizer_vocab, layers, dim, heads, context, vocab_size;
+    cllm_config cfg;        /* from --config and overrides (vocab_size set once the tokenizer is known) */
 } train_run;
 
 /* Parses argv into run (dies with exit 2 on bad flags or combinations). */
