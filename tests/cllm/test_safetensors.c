@@ -275,6 +275,9 @@ static void test_rejects_bad_json(void **state) {
     (void)state;
     expect_header_rejected("{\"a\": \xff\xfe}", 0, "not valid UTF-8");
     expect_header_rejected("{\"\xed\xa0\x80\": 1}", 0, "not valid UTF-8"); /* an encoded surrogate */
+    expect_header_rejected("{\"\xc0\x80\": 1}", 0, "not valid UTF-8");     /* an overlong NUL */
+    expect_header_rejected("{\"\xf4\x90\x80\x80\": 1}", 0, "not valid UTF-8"); /* above U+10FFFF */
+    expect_header_rejected("{\"a\\ud800\": 1}", 0, "not valid JSON");    /* a lone surrogate escape */
     expect_header_rejected("not json", 0, "not valid JSON");
     expect_header_rejected("{\"a\": {}", 0, "not valid JSON");
     expect_header_rejected("{} {}", 0, "not valid JSON");
