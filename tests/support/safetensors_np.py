@@ -189,8 +189,8 @@ def load(path):
         if name == "__metadata__":
             continue
         begin, end = e["data_offsets"]
-        raw = np.frombuffer(blob, dtype=_DTYPES[e["dtype"]], count=(end - begin) // np.dtype(_DTYPES[e["dtype"]]).itemsize,
-                            offset=start + begin)
+        dt = np.dtype(_DTYPES[e["dtype"]])
+        raw = np.frombuffer(blob, dtype=dt, count=(end - begin) // dt.itemsize, offset=start + begin)
         if e["dtype"] == "BF16":
             raw = (raw.astype(np.uint32) << 16).view(np.float32)
         tensors[name] = raw.astype(raw.dtype.newbyteorder("="), copy=True).reshape(e["shape"])
