@@ -87,8 +87,6 @@ typedef struct parse_ctx {
     cllm_error *err;
 } parse_ctx;
 
-#define tensor_error(ctx, name, ...) tensor_error(ctx, name, __VA_ARGS__)
-
 __attribute__((format(printf, 3, 4)))
 static int tensor_error(const parse_ctx *ctx, const char *name, const char *fmt, ...) {
     char what[256], nb[72];
@@ -110,7 +108,8 @@ static int json_nonneg_int(const json_t *v, int64_t *out) {
 static int parse_shape(const parse_ctx *ctx, const char *name, const json_t *shape, cllm_st_tensor *t) {
     if (!json_is_array(shape)) return tensor_error(ctx, name, "\"shape\" is missing or not an array");
     size_t nd = json_array_size(shape);
-    if (nd > CLLM_ST_MAX_DIMS) return tensor_error(ctx, name, "%zu dimensions, at most %d supported", nd, CLLM_ST_MAX_DIMS);
+    if (nd > CLLM_ST_MAX_DIMS)
+        return tensor_error(ctx, name, "%zu dimensions, at most %d supported", nd, CLLM_ST_MAX_DIMS);
     t->ndim = (int)nd;
     for (size_t i = 0; i < nd; i++)
         if (json_nonneg_int(json_array_get(shape, i), &t->shape[i]))
@@ -126,12 +125,14 @@ static int parse_offsets(const parse_ctx *ctx, const char *name, const json_t *o
         return tensor_error(ctx, name, "\"data_offsets\" is missing or not an array [begin, end]");
     if (json_nonneg_int(json_array_get(off, 0), &begin) || json_nonneg_int(json_array_get(off, 1), &end))
         return tensor_error(ctx, name, "data_offsets are not non-negative integers");
-    if (begin > end) return tensor_error(ctx, name, "data_offsets begin %lld > end %lld", (long long)begin, (long long)end);
+    if (begin > end)
+        return tensor_error(ctx, name, "data_offsets begin %lld > end %lld", (long long)begin, (long long)end);
     if ((uint64_t)end > ctx->buf_size)
         return tensor_error(ctx, name, "data_offsets end %lld is beyond the data buffer (%llu bytes; file truncated?)",
                    (long long)end, (unsigned long long)ctx->buf_size);
     if ((uint64_t)(end - begin) != t->nbytes)
-        return tensor_error(ctx, name, "data_offsets span %lld bytes but shape and dtype %s need %zu", (long long)(end - begin),
+        return tensor_error(ctx, name, "data_offsets span %lld bytes but shape and dtype %s need %zu",
+                            (long long)(end - begin),
                    cllm_dtype_name(t->dtype), t->nbytes);
     t->data = ctx->buf + begin;
     return 0;
@@ -246,7 +247,8 @@ static int parse_file(cllm_safetensors *st, const uint8_t *data, size_t size, cl
     uint64_t hlen;
     memcpy(&hlen, data, 8); /* little-endian host, checked in the header */
     if (hlen > CLLM_ST_MAX_HEADER)
-        return cllm_error_set(err, CLLM_ERR_FORMAT, "%s: header length %llu is absurd (limit %llu bytes; not safetensors?)",
+        return cllm_error_set(err, CLLM_ERR_FORMAT,
+                              "%s: header length %llu is absurd (limit %llu bytes; not safetensors?)",
                               label, (unsigned long long)hlen, CLLM_ST_MAX_HEADER);
     if (hlen > size - 8)
         return cllm_error_set(err, CLLM_ERR_FORMAT,

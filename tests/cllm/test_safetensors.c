@@ -61,7 +61,8 @@ static void test_round_trip_bit_exact(void **state) {
     assert_null(cllm_safetensors_get(st, n));
     assert_null(cllm_safetensors_get(st, -1));
     assert_null(cllm_safetensors_find(st, "wt"));
-    assert_ptr_equal(cllm_safetensors_expect(st, "i32", 3, (int64_t[]){2, 1, 3}, &err), cllm_safetensors_find(st, "i32"));
+    const cllm_st_tensor *t32 = cllm_safetensors_find(st, "i32");
+    assert_ptr_equal(cllm_safetensors_expect(st, "i32", 3, (int64_t[]){2, 1, 3}, &err), t32);
     assert_null(cllm_safetensors_expect(st, "i32", 3, (int64_t[]){2, 3, 1}, &err));
     assert_int_equal(err.code, CLLM_ERR_FORMAT);
     assert_non_null(strstr(err.msg, "round.safetensors: tensor 'i32' has shape [2, 1, 3], expected [2, 3, 1]"));
@@ -275,6 +276,9 @@ static void test_rejects_bad_json(void **state) {
     (void)state;
     expect_header_rejected("{\"a\": \xff\xfe}", 0, "not valid UTF-8");
     expect_header_rejected("{\"\xed\xa0\x80\": 1}", 0, "not valid UTF-8"); /* an encoded surrogate */
+    expect_header_rejected("{\"\xc0\x80\": 1}", 0, "not valid UTF-8");     /* an overlong NUL */
+    expect_header_rejected("{\"\xf4\x90\x80\x80\": 1}", 0, "not valid UTF-8"); /* above U+10FFFF */
+    expect_header_rejected("{\"a\\ud800\": 1}", 0, "not valid JSON");    /* a lone surrogate escape */
     expect_header_rejected("not json", 0, "not valid JSON");
     expect_header_rejected("{\"a\": {}", 0, "not valid JSON");
     expect_header_rejected("{} {}", 0, "not valid JSON");
@@ -288,7 +292,8 @@ static void test_rejects_bad_json(void **state) {
     expect_header_rejected("{\"a\": {\"dtype\": \"F32\", \"shape\": [1], \"data_offsets\": [0, 4]},"
                            " \"a\": {\"dtype\": \"F32\", \"shape\": [1], \"data_offsets\": [4, 8]}}",
                            8, "duplicate");
-    expect_header_rejected("{\"a\": {\"dtype\": \"F32\", \"dtype\": \"U8\", \"shape\": [4], \"data_offsets\": [0, 4]}}", 4,
+    expect_header_rejected("{\"a\": {\"dtype\": \"F32\", \"dtype\": \"U8\", \"shape\": [4], \"data_offsets\": [0, 4]}}",
+                           4,
                            "duplicate"); /* inside an entry too: a parser keeping either one reads differently */
     expect_header_rejected("{\"a\": {\"dtype\": \"F32\", \"shape\": [1], \"data_offsets\": [0, 99999999999999999999]}}",
                            4, "not valid JSON");
@@ -309,14 +314,18 @@ static void test_rejects_bad_entries(void **state) {
     (void)state;
     expect_header_rejected(T("5"), 0, "'t': entry is not a JSON object");
     expect_header_rejected(T("{\"shape\": [1], \"data_offsets\": [0, 4]}"), 4, "'t': \"dtype\" is missing");
-    expect_header_rejected(T("{\"dtype\": 5, \"shape\": [1], \"data_offsets\": [0, 4]}"), 4, "\"dtype\" is missing or not");
-    expect_header_rejected(T("{\"dtype\": \"F33\", \"shape\": [1], \"data_offsets\": [0, 4]}"), 4, "unknown dtype \"F33\"");
+    expect_header_rejected(T("{\"dtype\": 5, \"shape\": [1], \"data_offsets\": [0, 4]}"),
+                           4, "\"dtype\" is missing or not");
+    expect_header_rejected(T("{\"dtype\": \"F33\", \"shape\": [1], \"data_offsets\": [0, 4]}"),
+                           4, "unknown dtype \"F33\"");
     expect_header_rejected(T("{\"dtype\": \"f32\", \"shape\": [1], \"data_offsets\": [0, 4]}"), 4, "unknown dtype");
     expect_header_rejected(T("{\"dtype\": \"F32\", \"data_offsets\": [0, 4]}"), 4, "\"shape\" is missing");
-    expect_header_rejected(T("{\"dtype\": \"F32\", \"shape\": 1, \"data_offsets\": [0, 4]}"), 4, "\"shape\" is missing");
+    expect_header_rejected(T("{\"dtype\": \"F32\", \"shape\": 1, \"data_offsets\": [0, 4]}"),
+                           4, "\"shape\" is missing");
     expect_header_rejected(T("{\"dtype\": \"F32\", \"shape\": [-1], \"data_offsets\": [0, 4]}"), 4, "shape[0] is not");
     expect_header_rejected(T("{\"dtype\": \"F32\", \"shape\": [1.0], \"data_offsets\": [0, 4]}"), 4, "shape[0] is not");
-    expect_header_rejected(T("{\"dtype\": \"F32\", \"shape\": [1, \"2\"], \"data_offsets\": [0, 8]}"), 8, "shape[1] is not");
+    expect_header_rejected(T("{\"dtype\": \"F32\", \"shape\": [1, \"2\"], \"data_offsets\": [0, 8]}"),
+                           8, "shape[1] is not");
     expect_header_rejected(T("{\"dtype\": \"F32\", \"shape\": [1,1,1,1,1,1,1,1,1], \"data_offsets\": [0, 4]}"), 4,
                            "9 dimensions");
     expect_header_rejected(T("{\"dtype\": \"F32\", \"shape\": [4294967296, 4294967296, 4294967296],"
@@ -324,14 +333,16 @@ static void test_rejects_bad_entries(void **state) {
     expect_header_rejected(T("{\"dtype\": \"F32\", \"shape\": [9223372036854775807, 2], \"data_offsets\": [0, 4]}"), 4,
                            "overflows");
     expect_header_rejected(T("{\"dtype\": \"F32\", \"shape\": [1]}"), 4, "\"data_offsets\" is missing");
-    expect_header_rejected(T("{\"dtype\": \"F32\", \"shape\": [1], \"data_offsets\": [0]}"), 4, "\"data_offsets\" is missing");
+    expect_header_rejected(T("{\"dtype\": \"F32\", \"shape\": [1], \"data_offsets\": [0]}"),
+                           4, "\"data_offsets\" is missing");
     expect_header_rejected(T("{\"dtype\": \"F32\", \"shape\": [1], \"data_offsets\": [0, 4, 8]}"), 8, "[begin, end]");
     expect_header_rejected(T("{\"dtype\": \"F32\", \"shape\": [1], \"data_offsets\": [\"0\", \"4\"]}"), 4,
                            "not non-negative integers");
     expect_header_rejected(T("{\"dtype\": \"F32\", \"shape\": [0], \"data_offsets\": [-4, -4]}"), 4,
                            "not non-negative integers");
     expect_header_rejected(T("{\"dtype\": \"F32\", \"shape\": [1], \"data_offsets\": [8, 4]}"), 8, "begin 8 > end 4");
-    expect_header_rejected(T("{\"dtype\": \"F32\", \"shape\": [1], \"data_offsets\": [0, 4]}"), 3, "beyond the data buffer");
+    expect_header_rejected(T("{\"dtype\": \"F32\", \"shape\": [1], \"data_offsets\": [0, 4]}"),
+                           3, "beyond the data buffer");
     expect_header_rejected(T("{\"dtype\": \"F32\", \"shape\": [2], \"data_offsets\": [0, 4]}"), 4, "need 8");
     expect_header_rejected(T("{\"dtype\": \"F16\", \"shape\": [2], \"data_offsets\": [0, 8]}"), 8, "need 4");
 }

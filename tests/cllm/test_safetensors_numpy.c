@@ -110,7 +110,8 @@ static void test_c_file_read_by_numpy(void **state) {
         {"bf16", CLLM_DT_BF16, 3, {2, 3, 2}, bf16, sizeof bf16}, {"f64", CLLM_DT_F64, 1, {7}, f64, sizeof f64},
         {"i32", CLLM_DT_I32, 2, {2, 2}, i32, sizeof i32},      {"i64", CLLM_DT_I64, 1, {3}, i64, sizeof i64},
         {"u8", CLLM_DT_U8, 1, {9}, u8, sizeof u8},             {"scalar", CLLM_DT_F32, 0, {0}, &scalar, 4},
-        {"empty", CLLM_DT_F32, 2, {2, 0}, f32, 0},             {"unicode \xe2\x9c\x93 name", CLLM_DT_F32, 1, {2}, u2, 8},
+        {"empty", CLLM_DT_F32, 2, {2, 0}, f32, 0},
+        {"unicode \xe2\x9c\x93 name", CLLM_DT_F32, 1, {2}, u2, 8},
     };
     const char *keys[] = {"format", "note"}, *vals[] = {"pt", "gr\xc3\xbc\xc3\x9f" "e \xe2\x9c\x93 \"quoted\"\n"};
     const char *path = test_path("from_c.safetensors");
@@ -220,7 +221,8 @@ static const struct {
 } agreement_cases[] = {
     {"{\"a\": {\"dtype\": \"F32\", \"shape\": [1], \"data_offsets\": [3, 7]}, \"b\": " U8(0, 3) "}", 7, 1},
     {"{}", 0, 1},
-    {" {\"__metadata__\": {\"k\": \"v\"}, \"e\": {\"dtype\": \"F16\", \"shape\": [0, 9], \"data_offsets\": [0, 0]}} ", 0, 1},
+    {" {\"__metadata__\": {\"k\": \"v\"},"
+     " \"e\": {\"dtype\": \"F16\", \"shape\": [0, 9], \"data_offsets\": [0, 0]}} ", 0, 1},
     {"{\"a\": " U8(0, 8) ", \"b\": {\"dtype\": \"U8\", \"shape\": [8], \"data_offsets\": [4, 12]}}", 12, 0},
     {"{\"a\": " U8(0, 4) ", \"b\": {\"dtype\": \"U8\", \"shape\": [4], \"data_offsets\": [8, 12]}}", 12, 0},
     {"{\"a\": " U8(0, 4) "}", 5, 0},
@@ -236,6 +238,13 @@ static const struct {
     {"{\"a\": 1}", 0, 0},
     {"{\"__metadata__\": {\"k\": 1}}", 0, 0},
     {"{\"__metadata__\": null}", 0, 0},
+    {"{\"a\\ud800\": " U8(0, 4) "}", 4, 0},
+    {"{\"a\\u0000\": " U8(0, 4) "}", 4, 0},
+    {"{\"__metadata__\": {\"k\": \"v\\u0000\"}}", 0, 0},
+    {"{\"a\": {\"dtype\": [\"U8\"], \"shape\": [4], \"data_offsets\": [0, 4]}}", 4, 0},
+    {"{\"a\": {\"dtype\": \"U8\", \"shape\": [NaN], \"data_offsets\": [0, 4]}}", 4, 0},
+    {"{\"a\": {\"dtype\": \"U8\", \"shape\": [4], \"data_offsets\": [0, 4], \"x\": [\"\\u0000\"]}}", 4, 0},
+    {"{\"a\": {\"dtype\": \"U8\", \"shape\": [4], \"data_offsets\": [0, 4], \"x\": [[[{\"y\": 1}]]]}}", 4, 1},
     {"[]", 0, 0},
     {"{", 0, 0},
 };

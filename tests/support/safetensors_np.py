@@ -89,9 +89,32 @@ def _read_header(path, blob):
         header = json.loads(text, object_pairs_hook=no_duplicates)
     except json.JSONDecodeError as e:
         _fail(path, f"header is not JSON ({e})")
+    except RecursionError:
+        _fail(path, "header nests too deeply")
     if not isinstance(header, dict):
         _fail(path, "header is not a JSON object")
+    _check_strings(path, header)
     return header, 8 + n
+
+
+def _check_strings(path, root):
+    """Every string in the header must be encodable UTF-8 without NUL: Python's json accepts the escapes \\u0000
+    and lone surrogates (\\ud800), which are not text and which C JSON parsers reject."""
+    stack = [root]
+    while stack:
+        x = stack.pop()
+        items = list(x.items()) if isinstance(x, dict) else [(None, v) for v in x] if isinstance(x, list) else []
+        for k, v in items:
+            for t in (k, v):
+                if isinstance(t, str):
+                    try:
+                        t.encode("utf-8")
+                    except UnicodeEncodeError:
+                        _fail(path, f"header string {t!r} holds a lone surrogate")
+                    if "\0" in t:
+                        _fail(path, f"header string {t!r} holds NUL")
+            if isinstance(v, (dict, list)):
+                stack.append(v)
 
 
 def _check_entry(path, name, e, buf_size):
@@ -99,7 +122,7 @@ def _check_entry(path, name, e, buf_size):
     if not isinstance(e, dict):
         _fail(path, f"tensor {name!r}: entry is not an object")
     dtype, shape, offs = e.get("dtype"), e.get("shape"), e.get("data_offsets")
-    if dtype not in _DTYPES:
+    if not isinstance(dtype, str) or dtype not in _DTYPES:
         _fail(path, f"tensor {name!r}: unknown or unsupported dtype {dtype!r}")
 
     def is_count(x):
@@ -166,8 +189,8 @@ def load(path):
         if name == "__metadata__":
             continue
         begin, end = e["data_offsets"]
-        raw = np.frombuffer(blob, dtype=_DTYPES[e["dtype"]], count=(end - begin) // np.dtype(_DTYPES[e["dtype"]]).itemsize,
-                            offset=start + begin)
+        dt = np.dtype(_DTYPES[e["dtype"]])
+        raw = np.frombuffer(blob, dtype=dt, count=(end - begin) // dt.itemsize, offset=start + begin)
         if e["dtype"] == "BF16":
             raw = (raw.astype(np.uint32) << 16).view(np.float32)
         tensors[name] = raw.astype(raw.dtype.newbyteorder("="), copy=True).reshape(e["shape"])
