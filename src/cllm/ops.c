@@ -26,6 +26,8 @@ void cllm_dgemm_naive(int trans_a, int trans_b, int M, int N, int K, double alph
 #define EXP expf
 #define LOG logf
 #define TANH tanhf
+#define DOT cllm_dot
+#define AXPY cllm_axpy
 #include "ops_impl.h"
 #include "model_impl.h"
 #undef REAL
@@ -36,6 +38,17 @@ void cllm_dgemm_naive(int trans_a, int trans_b, int M, int N, int K, double alph
 #undef LOG
 #undef TANH
 #undef GELU_SCALE
+#undef DOT
+#undef AXPY
+
+static double dot_f64(const double *a, const double *b, int n) {
+    double s = 0;
+    for (int i = 0; i < n; i++) s += a[i] * b[i];
+    return s;
+}
+static void axpy_f64(double alpha, const double *x, double *y, int n) {
+    for (int i = 0; i < n; i++) y[i] += alpha * x[i];
+}
 
 #define REAL double
 #define F(name) name##_f64
@@ -44,5 +57,7 @@ void cllm_dgemm_naive(int trans_a, int trans_b, int M, int N, int K, double alph
 #define EXP exp
 #define LOG log
 #define TANH tanh
+#define DOT dot_f64
+#define AXPY axpy_f64
 #include "ops_impl.h"
 #include "model_impl.h"

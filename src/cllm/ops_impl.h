@@ -2,7 +2,8 @@
  *
  * Included twice by ops.c: with REAL=float (the model that trains) and REAL=double (the oracle the gradient
  * checks use). Before including, define REAL, F(name) (adds a type suffix) and GEMM (cllm_sgemm for float, the
- * naive double GEMM below for double). Every _backward ACCUMULATES into its d-outputs (+=), so callers zero
+ * naive double GEMM below for double), DOT(a, b, n) and AXPY(alpha, x, y, n) (the SIMD kernels for float).
+ * Every _backward ACCUMULATES into its d-outputs (+=), so callers zero
  * gradients once per step and residual branches add up naturally.
  *
  * Shapes: B batch, T time, C channels, V vocabulary, NH heads, hs = C/NH. Linear weights are stored [in, out]
@@ -128,9 +129,7 @@ void F(attention_forward)(REAL *out, REAL *preatt, REAL *att, const REAL *inp, i
                 REAL maxv = -1e30f;
                 for (int t2 = 0; t2 <= t; t2++) {
                     const REAL *k = inp + ((size_t)b * T + t2) * C3 + C + h * hs;
-                    REAL s = 0;
-                    for (int i = 0; i < hs; i++) s += q[i] * k[i];
-                    s *= scale;
+                    REAL s = DOT(q, k, hs) * scale;
                     pre[t2] = s;
                     if (s > maxv) maxv = s;
                 }
@@ -141,10 +140,7 @@ void F(attention_forward)(REAL *out, REAL *preatt, REAL *att, const REAL *inp, i
                 for (int t2 = t + 1; t2 < T; t2++) { a[t2] = 0; pre[t2] = 0; }
                 REAL *o = out + ((size_t)b * T + t) * C + h * hs;
                 for (int i = 0; i < hs; i++) o[i] = 0;
-                for (int t2 = 0; t2 <= t; t2++) {
-                    const REAL *v = inp + ((size_t)b * T + t2) * C3 + 2 * C + h * hs;
-                    for (int i = 0; i < hs; i++) o[i] += a[t2] * v[i];
-                }
+                for (int t2 = 0; t2 <= t; t2++) AXPY(a[t2], inp + ((size_t)b * T + t2) * C3 + 2 * C + h * hs, o, hs);
             }
 }
 
@@ -166,9 +162,8 @@ void F(attention_backward)(REAL *dinp, REAL *dpreatt, REAL *datt, const REAL *do
                 for (int t2 = 0; t2 <= t; t2++) {
                     const REAL *v = inp + ((size_t)b * T + t2) * C3 + 2 * C + h * hs;
                     REAL *dv = dinp + ((size_t)b * T + t2) * C3 + 2 * C + h * hs;
-                    REAL s = 0;
-                    for (int i = 0; i < hs; i++) { s += v[i] * d[i]; dv[i] += a[t2] * d[i]; }
-                    da[t2] = s;
+                    da[t2] = DOT(v, d, hs);
+                    AXPY(a[t2], d, dv, hs);
                 }
                 /* softmax: dpre = a ⊙ (da − Σ a·da) */
                 REAL dot = 0;
@@ -181,7 +176,8 @@ void F(attention_backward)(REAL *dinp, REAL *dpreatt, REAL *datt, const REAL *do
                     const REAL *k = inp + ((size_t)b * T + t2) * C3 + C + h * hs;
                     REAL *dk = dinp + ((size_t)b * T + t2) * C3 + C + h * hs;
                     REAL g = dpre[t2] * scale;
-                    for (int i = 0; i < hs; i++) { dq[i] += k[i] * g; dk[i] += q[i] * g; }
+                    AXPY(g, k, dq, hs);
+                    AXPY(g, q, dk, hs);
                 }
             }
         }

@@ -158,11 +158,11 @@ static void test_checkpoint_round_trip(void **state) {
     assert_memory_equal(st2.data_state, st.data_state, 3);
     assert_string_equal(st2.args_json, st.args_json);
     /* a model file is not a checkpoint */
+    cllm_adamw_free(&opt2);
     assert_int_equal(cllm_model_save(m, NULL, path, &err), 0);
     assert_null(cllm_checkpoint_load(path, NULL, &opt2, &st2, &err));
     assert_non_null(strstr(err.msg, "opt.m."));
     cllm_adamw_free(&opt);
-    cllm_adamw_free(&opt2);
     cllm_model_free(m);
     cllm_model_free(m2);
 }
