@@ -4,7 +4,7 @@
 set -u
 BUILD=${BUILD:-build}
 export BUILD CLLM="$BUILD/cllm" PRIMEMATH="$BUILD/primemath" PYTHON=/usr/bin/python3
-export OMP_NUM_THREADS=${OMP_NUM_THREADS:-2}
+export OMP_NUM_THREADS=${OMP_NUM_THREADS:-2} OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-PASSIVE}
 logs="$BUILD/test-logs"; mkdir -p "$logs"
 pass=0; fail=0; failed=()
 run_one() {  # name, command...

@@ -35,7 +35,9 @@ static const char usage[] =
     "optimisation:\n"
     "  --batch B              sequences per micro-batch (default 8)\n"
     "  --total-batch N        tokens per optimizer step, a multiple of B*T (default B*T: no accumulation)\n"
-    "  --steps N              optimizer steps (default 1000)     --minutes M   stop (with a checkpoint) after M min\n"
+    "  --steps N              optimizer steps (default 1000)\n"
+    "  --minutes M            stop (with a checkpoint) after M minutes; without --steps, the schedule is fitted\n"
+    "                         to M minutes from a timed pass (warmup then defaults to 20 steps)\n"
     "  --lr LR                peak learning rate (default 1e-3)  --min-lr LR   end of the cosine (default lr/10)\n"
     "  --warmup N             linear warmup steps (default 5% of steps)\n"
     "  --weight-decay W       AdamW decoupled decay on matrices (default 0.1)\n"
@@ -190,6 +192,7 @@ int cmd_train(int argc, char **argv) {
     int32_t *x = malloc(sizeof(int32_t) * s->B * s->T), *y = malloc(sizeof(int32_t) * s->B * s->T);
     if (!x || !y) cli_die(2, "train: out of memory");
 
+    if (run.steps_from_minutes && !run.resume) train_fit_steps(&run, x, y);
     char path[4200];
     snprintf(path, sizeof path, "%s/log.jsonl", run.out);
     FILE *log = fopen(path, run.resume ? "a" : "w");

@@ -78,7 +78,9 @@ void train_parse(train_run *run, int argc, char **argv, const char *usage) {
     if (run->init_path && (run->config_name || run->layers || run->dim || run->heads || run->vocab_size ||
                            run->positions))
         cli_die(2, "train: --init takes the model's own config; drop --config/--layers/--dim/--heads/--vocab-size");
-    if (warmup < 0) warmup = steps / 20 > 0 ? steps / 20 : 1;
+    run->steps_from_minutes = !seen[15] && run->minutes > 0;
+    if (run->steps_from_minutes) steps = 0; /* set by cllm train from a timed step, before the first update */
+    if (warmup < 0) warmup = run->steps_from_minutes ? 20 : steps / 20 > 0 ? steps / 20 : 1;
     s->B = (int)B;
     s->steps = steps;
     s->warmup = warmup;
@@ -264,6 +266,29 @@ void train_open_data(train_run *run) {
     if (!run->val) fprintf(stderr, "train: note: no validation data (fewer than %d val tokens)\n", run->s.T + 1);
     if (!(run->loader = cllm_loader_new(run->train, run->s.B, run->s.T, run->s.seed + 1, &err)))
         cli_die(2, "train: %s", err.msg);
+}
+
+/* --minutes without --steps: the schedule's length is what fits, from the time of two forward+backward passes
+ * on a dummy batch (neither the optimizer nor the data order is touched, so the run stays reproducible). */
+void train_fit_steps(train_run *run, int32_t *x, int32_t *y) {
+    train_settings *s = &run->s;
+    int64_t accum = s->total_batch / ((int64_t)s->B * s->T);
+    memset(x, 0, sizeof(int32_t) * s->B * s->T);
+    memset(y, 0, sizeof(int32_t) * s->B * s->T);
+    double best = 1e30;
+    for (int i = 0; i < 2; i++) {
+        double t0 = cli_now();
+        cllm_model_forward(run->model, x, y, s->B, s->T);
+        cllm_model_backward(run->model, 1.0f);
+        double dt = cli_now() - t0;
+        best = dt < best ? dt : best;
+    }
+    cllm_model_zero_grad(run->model);
+    double per_step = best * (double)accum * 1.08; /* + optimizer, data, validation */
+    s->steps = (int64_t)(run->minutes * 60.0 / per_step);
+    if (s->steps < s->warmup + 1) s->steps = s->warmup + 1;
+    fprintf(stderr, "train: %.2f s per step measured; %lld steps fit in %.1f minutes\n", per_step,
+            (long long)s->steps, run->minutes);
 }
 
 void train_setup_fresh(train_run *run) {

@@ -27,6 +27,7 @@ typedef struct train_run {
     double minutes;         /* wall-clock limit, 0: none */
     long stop_at;           /* stop after this step, 0: at s.steps */
     int resume;
+    int steps_from_minutes; /* --minutes without --steps: fit the schedule to the time */
     int64_t start_step;
     cllm_model *model;
     cllm_tokenizer *tok;
@@ -47,5 +48,7 @@ void train_setup_fresh(train_run *run);
 /* Opens run->s.train_dir / val_dir and the batch loader. */
 void train_open_data(train_run *run);
 void train_run_free(train_run *run);
+/* Sets run->s.steps to what fits in run->minutes (x, y: B·T scratch ids). */
+void train_fit_steps(train_run *run, int32_t *x, int32_t *y);
 
 #endif
