@@ -43,37 +43,17 @@ static int walk_primes(uint64_t a, uint64_t b, int (*emit)(void *ctx, uint64_t p
     return rc;
 }
 
-typedef struct fixed_sink {
+/* Where walked primes go: a caller's array of fixed capacity, or a malloc'd one that doubles as it fills. */
+typedef struct prime_sink {
     uint64_t *out;
     size_t cap, n;
-} fixed_sink;
+    int grow; /* 1: realloc when full; 0: stop with CLLM_ERR_ARG */
+} prime_sink;
 
-static int emit_fixed(void *ctx, uint64_t p) {
-    fixed_sink *s = ctx;
-    if (s->n == s->cap) return CLLM_ERR_ARG;
-    s->out[s->n++] = p;
-    return 0;
-}
-
-int pm_primes_range(uint64_t a, uint64_t b, uint64_t *out, size_t cap, size_t *count, cllm_error *err) {
-    if (!count || (!out && cap > 0)) return cllm_error_set(err, CLLM_ERR_ARG, "pm_primes_range: NULL output");
-    fixed_sink s = {out, cap, 0};
-    int rc = walk_primes(a, b, emit_fixed, &s, err);
-    *count = s.n;
-    if (rc == CLLM_ERR_ARG && s.n == cap)
-        return cllm_error_set(err, CLLM_ERR_ARG, "[%llu, %llu] holds more than %zu primes; use a bigger array or "
-                              "pm_primes_range_alloc", (unsigned long long)a, (unsigned long long)b, cap);
-    return rc;
-}
-
-typedef struct grow_sink {
-    uint64_t *out;
-    size_t cap, n;
-} grow_sink;
-
-static int emit_grow(void *ctx, uint64_t p) {
-    grow_sink *s = ctx;
+static int emit_prime(void *ctx, uint64_t p) {
+    prime_sink *s = ctx;
     if (s->n == s->cap) {
+        if (!s->grow) return CLLM_ERR_ARG;
         size_t cap = s->cap ? s->cap * 2 : 1024;
         uint64_t *nb = realloc(s->out, cap * sizeof *nb);
         if (!nb) return CLLM_ERR_NOMEM;
@@ -84,10 +64,21 @@ static int emit_grow(void *ctx, uint64_t p) {
     return 0;
 }
 
+int pm_primes_range(uint64_t a, uint64_t b, uint64_t *out, size_t cap, size_t *count, cllm_error *err) {
+    if (!count || (!out && cap > 0)) return cllm_error_set(err, CLLM_ERR_ARG, "pm_primes_range: NULL output");
+    prime_sink s = {out, cap, 0, 0};
+    int rc = walk_primes(a, b, emit_prime, &s, err);
+    *count = s.n;
+    if (rc == CLLM_ERR_ARG && s.n == cap)
+        return cllm_error_set(err, CLLM_ERR_ARG, "[%llu, %llu] holds more than %zu primes; use a bigger array or "
+                              "pm_primes_range_alloc", (unsigned long long)a, (unsigned long long)b, cap);
+    return rc;
+}
+
 int pm_primes_range_alloc(uint64_t a, uint64_t b, uint64_t **out, size_t *count, cllm_error *err) {
     if (!out || !count) return cllm_error_set(err, CLLM_ERR_ARG, "pm_primes_range_alloc: NULL output");
-    grow_sink s = {NULL, 0, 0};
-    int rc = walk_primes(a, b, emit_grow, &s, err);
+    prime_sink s = {NULL, 0, 0, 1};
+    int rc = walk_primes(a, b, emit_prime, &s, err);
     if (rc) {
         free(s.out);
         *out = NULL;

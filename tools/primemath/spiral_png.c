@@ -131,7 +131,7 @@ static void draw_clock(cairo_t *cr, const spiral_opts *o, const uint8_t *is_p) {
         double rr = r0 + (double)c.ring * dr, px = mid + rr * cos(c.p.theta), py = mid - rr * sin(c.p.theta);
         double size = fmin(dr * 0.36, S * 0.012);
         if (is_p[n]) glow(cr, px, py, fmax(size, 0.7), hsv(hour_hue[c.hour], n <= 3 ? 0.1 : 0.7, 1.0));
-        else dot(cr, px, py, fmax(size * 0.45, 0.4), (rgb){0.45, 0.5, 0.75}, 0.3);
+        else dot(cr, px, py, fmax(size * 0.6, 0.5), (rgb){0.55, 0.6, 0.85}, 0.45);
     }
 }
 
