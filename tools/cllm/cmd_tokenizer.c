@@ -247,9 +247,11 @@ int cmd_tokenizer(int argc, char **argv) {
         int (*run)(int, char **);
     } actions[] = {{"train", do_train}, {"export", do_export}, {"import", do_import},
                    {"encode", do_encode}, {"decode", do_decode}};
-    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-        fputs(usage_text, argc < 2 ? stderr : stdout);
-        return argc < 2 ? 2 : 0;
+    if (argc < 2)
+        cli_die(2, "tokenizer: give an action: train, export, import, encode or decode (see 'cllm tokenizer --help')");
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        fputs(usage_text, stdout);
+        return 0;
     }
     for (size_t i = 0; i < sizeof actions / sizeof actions[0]; i++) {
         if (strcmp(argv[1], actions[i].name) != 0) continue;
