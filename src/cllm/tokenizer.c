@@ -69,7 +69,7 @@ const uint8_t *cllm_tokenizer_token_bytes(const cllm_tokenizer *tok, int id, siz
 
 static int pair_table_insert(cllm_tokenizer *tok, int32_t left, int32_t right, int32_t rank) {
     uint64_t key = (((uint64_t)(uint32_t)left << 32) | (uint32_t)right) + 1;
-    size_t i = (size_t)((key * 0x9E3779B97F4A7C15ull) >> 17) & tok->pair_mask;
+    size_t i = tok_pair_hash(key) & tok->pair_mask;
     for (; tok->pair_key[i]; i = (i + 1) & tok->pair_mask)
         if (tok->pair_key[i] == key) return -1;
     tok->pair_key[i] = key;

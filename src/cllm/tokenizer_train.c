@@ -118,7 +118,7 @@ static int grow(void **p, size_t elem, size_t n) {
 }
 
 static size_t map_slot(const trainer *t, uint64_t key) {
-    size_t i = (size_t)((key * 0x9E3779B97F4A7C15ull) >> 20) & t->map_mask;
+    size_t i = tok_pair_hash(key) & t->map_mask;
     while (t->map_key[i] && t->map_key[i] != key) i = (i + 1) & t->map_mask;
     return i;
 }
