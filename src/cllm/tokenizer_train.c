@@ -355,6 +355,11 @@ static void trainer_free(trainer *t) {
 static cllm_tokenizer *train_words(const tok_strmap *words, int vocab_size, cllm_error *err) {
     trainer t = {0};
     cllm_tokenizer *tok = NULL;
+    if (words->n > INT32_MAX || words->arena_len > (size_t)INT32_MAX) { /* words and symbols are int32-indexed */
+        cllm_error_set(err, CLLM_ERR_ARG, "tokenizer: %zu distinct words (%zu bytes) is more than training "
+                       "handles; train on a sample", words->n, words->arena_len);
+        return NULL;
+    }
     if (trainer_start(&t, words)) t.oom = 1;
     else
         while ((int)t.tokens.n < vocab_size - 1 && !t.oom && merge_step(&t)) {}

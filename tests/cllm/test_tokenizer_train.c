@@ -47,6 +47,12 @@ static void test_first_merges_and_ties(void **state) {
     assert_int_equal(cllm_tokenizer_merge_count(tok), 2);
     assert_int_equal(cllm_tokenizer_vocab_size(tok), 259);
     cllm_tokenizer_free(tok);
+    /* an empty corpus gives the bytes and <|endoftext|> */
+    tok = cllm_tokenizer_train_buffer("", 0, 1000, &err);
+    assert_non_null(tok);
+    assert_int_equal(cllm_tokenizer_vocab_size(tok), 257);
+    assert_int_equal(cllm_tokenizer_eot(tok), 256);
+    cllm_tokenizer_free(tok);
     assert_null(cllm_tokenizer_train_buffer("xyz", 3, 256, &err));
     assert_int_equal(err.code, CLLM_ERR_ARG);
 }
