@@ -78,6 +78,9 @@ typedef struct tok_strmap {
     size_t mask;        /* slot count - 1 */
 } tok_strmap;
 
+/* Reallocates *p to n elements of elem bytes; on failure leaves *p as it was and returns -1. */
+int tok_grow(void **p, size_t elem, size_t n);
+
 int tok_strmap_init(tok_strmap *m, size_t expect);
 void tok_strmap_free(tok_strmap *m);
 /* Forgets every entry, keeping the memory. */

@@ -10,7 +10,8 @@
 static void assert_merge(const cllm_tokenizer *tok, int rank, int l, int r, int x) {
     int gl, gr, gx;
     assert_int_equal(cllm_tokenizer_merge(tok, rank, &gl, &gr, &gx), 0);
-    if (gl != l || gr != r || gx != x) fail_msg("merge %d is (%d, %d) -> %d, expected (%d, %d) -> %d", rank, gl, gr, gx, l, r, x);
+    if (gl != l || gr != r || gx != x)
+        fail_msg("merge %d is (%d, %d) -> %d, expected (%d, %d) -> %d", rank, gl, gr, gx, l, r, x);
 }
 
 static void test_first_merges_and_ties(void **state) {
