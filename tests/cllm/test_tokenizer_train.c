@@ -247,7 +247,8 @@ static void test_gpt2_import_survives_mutations(void **state) {
         char *target = t % 2 ? vv : mm;
         size_t len = t % 2 ? vl : ml;
         static const char alphabet[] = " \n\"{}:,0129ab\xc4\xa0";
-        for (int k = 0; k < 1 + t % 3; k++) target[test_rand(&rng) % len] = alphabet[test_rand(&rng) % (sizeof alphabet - 1)];
+        for (int k = 0; k < 1 + t % 3; k++)
+            target[test_rand(&rng) % len] = alphabet[test_rand(&rng) % (sizeof alphabet - 1)];
         memset(&err, 0, sizeof err);
         cllm_tokenizer *b = cllm_tokenizer_from_gpt2(vv, vl, mm, ml, &err);
         if (b) {
