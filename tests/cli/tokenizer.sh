@@ -65,11 +65,17 @@ expect2 "missing tokenizer" "$CLLM" tokenizer encode --tokenizer "$dir/nope.json
 expect2 "garbage tokenizer" "$CLLM" tokenizer encode --tokenizer "$dir/bad.json"
 expect2 "no --tokenizer" "$CLLM" tokenizer decode
 echo "1 2 99999" > "$dir/badids.txt"
-set +e; "$CLLM" tokenizer decode --tokenizer "$dir/tok.json" < "$dir/badids.txt" > /dev/null 2> "$dir/err.txt"; rc=$?; set -e
+set +e
+"$CLLM" tokenizer decode --tokenizer "$dir/tok.json" < "$dir/badids.txt" > /dev/null 2> "$dir/err.txt"
+rc=$?
+set -e
 [ $rc -eq 2 ] || fail "decode of a bad id: exit $rc"
-expect2 "import of a missing file" "$CLLM" tokenizer import --vocab "$dir/nope.json" --merges "$dir/gpt2/merges.txt" --out "$dir/x.json"
+[ "$(wc -l < "$dir/err.txt")" -eq 1 ] || fail "decode of a bad id: stderr is not one line"
+expect2 "import of a missing file" "$CLLM" tokenizer import --vocab "$dir/nope.json" \
+  --merges "$dir/gpt2/merges.txt" --out "$dir/x.json"
 printf '#version: 0.2\nzzzz qqqq\n' > "$dir/bad_merges.txt"
-expect2 "import of bad merges" "$CLLM" tokenizer import --vocab "$dir/gpt2/vocab.json" --merges "$dir/bad_merges.txt" --out "$dir/x.json"
+expect2 "import of bad merges" "$CLLM" tokenizer import --vocab "$dir/gpt2/vocab.json" \
+  --merges "$dir/bad_merges.txt" --out "$dir/x.json"
 grep -q "bad_merges.txt" "$dir/err.txt" || fail "the error should name merges.txt: $(cat "$dir/err.txt")"
 [ ! -e "$dir/x.json" ] || fail "a failed command left an output file"
 echo "tokenizer CLI: ok"

@@ -240,8 +240,9 @@ static int do_decode(int argc, char **argv) {
         size_t len;
         const uint8_t *b = end != p && !errno ? cllm_tokenizer_token_bytes(tok, (int)id, &len) : NULL;
         if (!b || id != (int)id || (*end && *end != ' ' && *end != '\n' && *end != '\t' && *end != '\r')) {
-            snprintf(msg, sizeof msg, "id #%zu '%.20s' is not an id of this tokenizer (0..%d)", k, p,
-                     cllm_tokenizer_vocab_size(tok) - 1);
+            int shown = (int)strcspn(p, " \t\r\n");
+            snprintf(msg, sizeof msg, "id #%zu '%.*s' is not an id of this tokenizer (0..%d)", k,
+                     shown < 20 ? shown : 20, p, cllm_tokenizer_vocab_size(tok) - 1);
             break;
         }
         fwrite(b, 1, len, stdout);
