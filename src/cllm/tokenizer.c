@@ -69,7 +69,7 @@ const uint8_t *cllm_tokenizer_token_bytes(const cllm_tokenizer *tok, int id, siz
 
 static int pair_table_insert(cllm_tokenizer *tok, int32_t left, int32_t right, int32_t rank) {
     uint64_t key = (((uint64_t)(uint32_t)left << 32) | (uint32_t)right) + 1;
-    size_t i = (size_t)((key * 0x9E3779B97F4A7C15ull) >> 17) & tok->pair_mask;
+    size_t i = tok_pair_hash(key) & tok->pair_mask;
     for (; tok->pair_key[i]; i = (i + 1) & tok->pair_mask)
         if (tok->pair_key[i] == key) return -1;
     tok->pair_key[i] = key;
@@ -231,21 +231,22 @@ int64_t tok_strmap_find(const tok_strmap *m, const uint8_t *key, size_t len, uin
     }
 }
 
+int tok_grow(void **p, size_t elem, size_t n) {
+    void *q = realloc(*p, elem * n);
+    if (!q) return -1;
+    *p = q;
+    return 0;
+}
+
 static int grow_entries(tok_strmap *m) {
     size_t cap = 2 * m->cap;
-    size_t *off = realloc(m->key_off, cap * sizeof *off);
-    if (off) m->key_off = off;
-    uint32_t *len = realloc(m->key_len, cap * sizeof *len);
-    if (len) m->key_len = len;
-    uint64_t *hash = realloc(m->key_hash, cap * sizeof *hash);
-    if (hash) m->key_hash = hash;
-    int64_t *value = realloc(m->value, cap * sizeof *value);
-    if (value) m->value = value;
-    int64_t *slot = malloc(2 * cap * sizeof *slot);
-    if (!off || !len || !hash || !value || !slot) {
-        free(slot);
+    if (tok_grow((void **)&m->key_off, sizeof *m->key_off, cap) ||
+        tok_grow((void **)&m->key_len, sizeof *m->key_len, cap) ||
+        tok_grow((void **)&m->key_hash, sizeof *m->key_hash, cap) ||
+        tok_grow((void **)&m->value, sizeof *m->value, cap))
         return -1;
-    }
+    int64_t *slot = malloc(2 * cap * sizeof *slot);
+    if (!slot) return -1;
     free(m->slot);
     m->slot = slot;
     m->mask = 2 * cap - 1;

@@ -46,15 +46,9 @@ static int encoder_reserve(tok_encoder *e, size_t n) {
     if (n <= e->cap) return 0;
     size_t cap = e->cap ? e->cap : 64;
     while (cap < n) cap *= 2;
-    int32_t *id = realloc(e->id, cap * sizeof *id);
-    if (id) e->id = id;
-    int32_t *next = realloc(e->next, cap * sizeof *next);
-    if (next) e->next = next;
-    int32_t *prev = realloc(e->prev, cap * sizeof *prev);
-    if (prev) e->prev = prev;
-    heap_item *heap = realloc(e->heap, 2 * cap * sizeof *heap);
-    if (heap) e->heap = heap;
-    if (!id || !next || !prev || !heap) return -1;
+    if (tok_grow((void **)&e->id, sizeof *e->id, cap) || tok_grow((void **)&e->next, sizeof *e->next, cap) ||
+        tok_grow((void **)&e->prev, sizeof *e->prev, cap) || tok_grow((void **)&e->heap, sizeof *e->heap, 2 * cap))
+        return -1;
     e->cap = cap;
     return 0;
 }

@@ -27,11 +27,19 @@ struct cllm_tokenizer {
     int eot;              /* id of <|endoftext|>, -1 if none */
 };
 
+/* Slot hash of a pair key: both ids must reach the low bits (a plain multiply would leave them to the right id). */
+static inline size_t tok_pair_hash(uint64_t key) {
+    key *= 0x9E3779B97F4A7C15ull;
+    key ^= key >> 32;
+    key *= 0xBF58476D1CE4E5B9ull;
+    return (size_t)(key ^ (key >> 29));
+}
+
 /* Rank of the merge (left, right), or -1. The hot lookup of encoding. */
 static inline int32_t tok_pair_rank(const cllm_tokenizer *tok, int32_t left, int32_t right) {
     if (!tok->pair_key) return -1;
     uint64_t key = (((uint64_t)(uint32_t)left << 32) | (uint32_t)right) + 1;
-    size_t i = (size_t)((key * 0x9E3779B97F4A7C15ull) >> 17) & tok->pair_mask;
+    size_t i = tok_pair_hash(key) & tok->pair_mask;
     for (;; i = (i + 1) & tok->pair_mask) {
         if (tok->pair_key[i] == key) return tok->pair_rank[i];
         if (tok->pair_key[i] == 0) return -1;
@@ -69,6 +77,9 @@ typedef struct tok_strmap {
     int64_t *slot;      /* open addressing: entry index or -1 */
     size_t mask;        /* slot count - 1 */
 } tok_strmap;
+
+/* Reallocates *p to n elements of elem bytes; on failure leaves *p as it was and returns -1. */
+int tok_grow(void **p, size_t elem, size_t n);
 
 int tok_strmap_init(tok_strmap *m, size_t expect);
 void tok_strmap_free(tok_strmap *m);

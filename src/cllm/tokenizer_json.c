@@ -391,7 +391,8 @@ static int read_vocab(json_t *vocab, table *t, span **spans, tok_strmap *by_spel
         }
         seen[id] = 1;
         rc = table_add(t, *spans, (int)id, key, klen, strcmp(key, TOK_EOT_TEXT) == 0, err);
-        int64_t e = rc ? 0 : tok_strmap_upsert(by_spelling, (const uint8_t *)key, klen, tok_hash((const uint8_t *)key, klen), &created);
+        const uint8_t *k = (const uint8_t *)key;
+        int64_t e = rc ? 0 : tok_strmap_upsert(by_spelling, k, klen, tok_hash(k, klen), &created);
         if (e < 0) rc = cllm_error_set(err, CLLM_ERR_NOMEM, "tokenizer: out of memory");
         else if (!rc) by_spelling->value[e] = id;
     }

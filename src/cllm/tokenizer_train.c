@@ -110,25 +110,18 @@ typedef struct trainer {
 
 enum { PAIR_TOUCHED = 1, PAIR_MERGED = 2 };
 
-static int grow(void **p, size_t elem, size_t n) {
-    void *q = realloc(*p, elem * n);
-    if (!q) return -1;
-    *p = q;
-    return 0;
-}
-
 static size_t map_slot(const trainer *t, uint64_t key) {
-    size_t i = (size_t)((key * 0x9E3779B97F4A7C15ull) >> 20) & t->map_mask;
+    size_t i = tok_pair_hash(key) & t->map_mask;
     while (t->map_key[i] && t->map_key[i] != key) i = (i + 1) & t->map_mask;
     return i;
 }
 
 static int grow_pairs(trainer *t) {
     size_t cap = t->pair_cap ? 2 * t->pair_cap : 1024;
-    if (grow((void **)&t->pl, sizeof *t->pl, cap) || grow((void **)&t->pr, sizeof *t->pr, cap) ||
-        grow((void **)&t->pc, sizeof *t->pc, cap) || grow((void **)&t->where, sizeof *t->where, cap) ||
-        grow((void **)&t->wn, sizeof *t->wn, cap) || grow((void **)&t->wcap, sizeof *t->wcap, cap) ||
-        grow((void **)&t->flags, sizeof *t->flags, cap) || grow((void **)&t->touched, sizeof *t->touched, cap))
+    if (tok_grow((void **)&t->pl, sizeof *t->pl, cap) || tok_grow((void **)&t->pr, sizeof *t->pr, cap) ||
+        tok_grow((void **)&t->pc, sizeof *t->pc, cap) || tok_grow((void **)&t->where, sizeof *t->where, cap) ||
+        tok_grow((void **)&t->wn, sizeof *t->wn, cap) || tok_grow((void **)&t->wcap, sizeof *t->wcap, cap) ||
+        tok_grow((void **)&t->flags, sizeof *t->flags, cap) || tok_grow((void **)&t->touched, sizeof *t->touched, cap))
         return -1;
     uint64_t *key = calloc(2 * cap, sizeof *key);
     int32_t *val = malloc(2 * cap * sizeof *val);
@@ -183,7 +176,7 @@ static void pair_add(trainer *t, int32_t l, int32_t r, int64_t delta, int32_t w,
     if (t->wn[p] == 0 || t->where[p][t->wn[p] - 1] != w) {
         if (t->wn[p] == t->wcap[p]) {
             int32_t cap = t->wcap[p] ? 2 * t->wcap[p] : 4;
-            if (grow((void **)&t->where[p], sizeof(int32_t), (size_t)cap)) { t->oom = 1; return; }
+            if (tok_grow((void **)&t->where[p], sizeof(int32_t), (size_t)cap)) { t->oom = 1; return; }
             t->wcap[p] = cap;
         }
         t->where[p][t->wn[p]++] = w;
@@ -204,7 +197,7 @@ static int entry_before(const trainer *t, heap_entry a, heap_entry b) {
 static void queue_push(trainer *t, int32_t p) {
     if (t->heap_n == t->heap_cap) {
         size_t cap = t->heap_cap ? 2 * t->heap_cap : 1024;
-        if (grow((void **)&t->heap, sizeof *t->heap, cap)) { t->oom = 1; return; }
+        if (tok_grow((void **)&t->heap, sizeof *t->heap, cap)) { t->oom = 1; return; }
         t->heap_cap = cap;
     }
     heap_entry x = {t->pc[p], p};
@@ -296,7 +289,7 @@ static int merge_step(trainer *t) {
     if (!(t->flags[p] & PAIR_MERGED)) {
         if (t->n_merges == t->merges_cap) {
             int cap = t->merges_cap ? 2 * t->merges_cap : 1024;
-            if (grow((void **)&t->merges, 2 * sizeof *t->merges, (size_t)cap)) { t->oom = 1; return 0; }
+            if (tok_grow((void **)&t->merges, 2 * sizeof *t->merges, (size_t)cap)) { t->oom = 1; return 0; }
             t->merges_cap = cap;
         }
         t->merges[2 * t->n_merges] = a;
@@ -355,6 +348,11 @@ static void trainer_free(trainer *t) {
 static cllm_tokenizer *train_words(const tok_strmap *words, int vocab_size, cllm_error *err) {
     trainer t = {0};
     cllm_tokenizer *tok = NULL;
+    if (words->n > INT32_MAX || words->arena_len > (size_t)INT32_MAX) { /* words and symbols are int32-indexed */
+        cllm_error_set(err, CLLM_ERR_ARG, "tokenizer: %zu distinct words (%zu bytes) is more than training "
+                       "handles; train on a sample", words->n, words->arena_len);
+        return NULL;
+    }
     if (trainer_start(&t, words)) t.oom = 1;
     else
         while ((int)t.tokens.n < vocab_size - 1 && !t.oom && merge_step(&t)) {}

@@ -71,7 +71,8 @@ static void assert_round_trip(const cllm_tokenizer *tok, const uint8_t *text, si
 /* Random byte strings of several kinds: raw bytes, invalid UTF-8, NULs, long runs, mixed scripts. */
 static size_t random_text(uint64_t *rng, uint8_t *buf, size_t cap) {
     static const char *bits[] = {"a", "the", " the", "\xe6\x97\xa5", "\xcc\x81", "\xf0\x9f\x8d\x95", "\xff",
-                                 "\xc3", "\0", "  ", "\n", "\t", "'s", "7", "\xd0\xbc\xd0\xb8\xd1\x80", "<|endoftext|>"};
+                                 "\xc3", "\0", "  ", "\n", "\t", "'s", "7", "\xd0\xbc\xd0\xb8\xd1\x80",
+                                 "<|endoftext|>"};
     size_t n = 0, target = test_rand(rng) % cap;
     while (n < target) {
         uint64_t r = test_rand(rng);

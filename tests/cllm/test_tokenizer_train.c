@@ -10,7 +10,8 @@
 static void assert_merge(const cllm_tokenizer *tok, int rank, int l, int r, int x) {
     int gl, gr, gx;
     assert_int_equal(cllm_tokenizer_merge(tok, rank, &gl, &gr, &gx), 0);
-    if (gl != l || gr != r || gx != x) fail_msg("merge %d is (%d, %d) -> %d, expected (%d, %d) -> %d", rank, gl, gr, gx, l, r, x);
+    if (gl != l || gr != r || gx != x)
+        fail_msg("merge %d is (%d, %d) -> %d, expected (%d, %d) -> %d", rank, gl, gr, gx, l, r, x);
 }
 
 static void test_first_merges_and_ties(void **state) {
@@ -46,6 +47,12 @@ static void test_first_merges_and_ties(void **state) {
     assert_non_null(tok);
     assert_int_equal(cllm_tokenizer_merge_count(tok), 2);
     assert_int_equal(cllm_tokenizer_vocab_size(tok), 259);
+    cllm_tokenizer_free(tok);
+    /* an empty corpus gives the bytes and <|endoftext|> */
+    tok = cllm_tokenizer_train_buffer("", 0, 1000, &err);
+    assert_non_null(tok);
+    assert_int_equal(cllm_tokenizer_vocab_size(tok), 257);
+    assert_int_equal(cllm_tokenizer_eot(tok), 256);
     cllm_tokenizer_free(tok);
     assert_null(cllm_tokenizer_train_buffer("xyz", 3, 256, &err));
     assert_int_equal(err.code, CLLM_ERR_ARG);
@@ -220,12 +227,63 @@ static void test_gpt2_layout_loads(void **state) {
     free(vocab);
 }
 
+/* Random corruptions of vocab.json / merges.txt either import to a tokenizer that round-trips or fail cleanly. */
+static void test_gpt2_import_survives_mutations(void **state) {
+    (void)state;
+    const char *text = "the quick brown fox's 12 jumps\n\nover the lazy dog, the end. the quick";
+    cllm_error err = {0};
+    cllm_tokenizer *tok = cllm_tokenizer_train_buffer(text, strlen(text), 300, &err);
+    assert_non_null(tok);
+    const char *vocab = test_path("mv.json"), *merges = test_path("mm.txt");
+    assert_int_equal(cllm_tokenizer_export_gpt2(tok, vocab, merges, &err), 0);
+    size_t vl, ml;
+    char *v = read_text(vocab, &vl), *m = read_text(merges, &ml);
+    uint64_t rng = 17;
+    int failed = 0;
+    for (int t = 0; t < 300; t++) {
+        char *vv = malloc(vl + 1), *mm = malloc(ml + 1);
+        memcpy(vv, v, vl + 1);
+        memcpy(mm, m, ml + 1);
+        char *target = t % 2 ? vv : mm;
+        size_t len = t % 2 ? vl : ml;
+        static const char alphabet[] = " \n\"{}:,0129ab\xc4\xa0";
+        for (int k = 0; k < 1 + t % 3; k++)
+            target[test_rand(&rng) % len] = alphabet[test_rand(&rng) % (sizeof alphabet - 1)];
+        memset(&err, 0, sizeof err);
+        cllm_tokenizer *b = cllm_tokenizer_from_gpt2(vv, vl, mm, ml, &err);
+        if (b) {
+            size_t n;
+            int32_t *ids = cllm_tokenizer_encode(b, text, strlen(text), &n, &err);
+            size_t k = 0;
+            for (size_t i = 0; i < n; i++) {
+                size_t l;
+                const uint8_t *bytes = cllm_tokenizer_token_bytes(b, ids[i], &l);
+                assert_memory_equal(bytes, text + k, l);
+                k += l;
+            }
+            assert_int_equal(k, strlen(text));
+            free(ids);
+            cllm_tokenizer_free(b);
+        } else {
+            failed++;
+            assert_true(err.code != 0 && err.msg[0]);
+        }
+        free(vv);
+        free(mm);
+    }
+    assert_true(failed > 0);
+    free(v);
+    free(m);
+    cllm_tokenizer_free(tok);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_first_merges_and_ties),
         cmocka_unit_test(test_files_stream_like_a_buffer),
         cmocka_unit_test(test_gpt2_files_round_trip),
         cmocka_unit_test(test_gpt2_layout_loads),
+        cmocka_unit_test(test_gpt2_import_survives_mutations),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -108,15 +108,18 @@ static int do_train(int argc, char **argv) {
     cllm_error err = {0};
     double t0 = omp_get_wtime();
     cllm_tokenizer *tok = cllm_tokenizer_train((const char *const *)files, nfiles, (int)vocab, &err);
-    if (!tok) cli_die(2, "tokenizer train: %s", err.msg);
     double secs = omp_get_wtime() - t0;
-    if (cllm_tokenizer_save(tok, out, &err)) cli_die(2, "tokenizer train: %s", err.msg);
-    fprintf(stderr, "trained %d tokens (%d merges) on %d file(s) in %.2f s -> %s\n", cllm_tokenizer_vocab_size(tok),
-            cllm_tokenizer_merge_count(tok), nfiles, secs, out);
     for (int i = 0; i < nfiles; i++) free(files[i]);
     free(files);
     free(flags);
     free(rest);
+    /* free before dying too: the sanitizer build counts what exit() leaves behind */
+    if (!tok || cllm_tokenizer_save(tok, out, &err)) {
+        cllm_tokenizer_free(tok);
+        cli_die(2, "tokenizer train: %s", err.msg);
+    }
+    fprintf(stderr, "trained %d tokens (%d merges) on %d file(s) in %.2f s -> %s\n", cllm_tokenizer_vocab_size(tok),
+            cllm_tokenizer_merge_count(tok), nfiles, secs, out);
     cllm_tokenizer_free(tok);
     return 0;
 }
@@ -126,19 +129,22 @@ static int do_export(int argc, char **argv) {
     cli_opt opts[] = {{"tokenizer", OPT_STR, &path, 0, 0, NULL}, {"out-dir", OPT_STR, &dir, 0, 0, NULL}};
     cli_parse(argc, argv, opts, 2, usage_text);
     if (!dir) cli_die(2, "tokenizer export: --out-dir DIR is required");
-    cllm_tokenizer *tok = load_or_die(path);
     if (mkdir(dir, 0777) != 0 && errno != EEXIST)
         cli_die(2, "tokenizer export: cannot create '%s': %s", dir, strerror(errno));
+    cllm_tokenizer *tok = load_or_die(path);
     size_t len = strlen(dir) + 16;
     char *vocab = malloc(len), *merges = malloc(len);
-    if (!vocab || !merges) cli_die(2, "tokenizer export: out of memory");
-    snprintf(vocab, len, "%s/vocab.json", dir);
-    snprintf(merges, len, "%s/merges.txt", dir);
     cllm_error err = {0};
-    if (cllm_tokenizer_export_gpt2(tok, vocab, merges, &err)) cli_die(2, "tokenizer export: %s", err.msg);
+    int rc = !vocab || !merges ? cllm_error_set(&err, CLLM_ERR_NOMEM, "out of memory") : 0;
+    if (!rc) {
+        snprintf(vocab, len, "%s/vocab.json", dir);
+        snprintf(merges, len, "%s/merges.txt", dir);
+        rc = cllm_tokenizer_export_gpt2(tok, vocab, merges, &err);
+    }
     free(vocab);
     free(merges);
     cllm_tokenizer_free(tok);
+    if (rc) cli_die(2, "tokenizer export: %s", err.msg);
     return 0;
 }
 
@@ -150,8 +156,9 @@ static int do_import(int argc, char **argv) {
     if (!vocab || !merges || !out) cli_die(2, "tokenizer import: --vocab, --merges and --out are all required");
     cllm_error err = {0};
     cllm_tokenizer *tok = cllm_tokenizer_import_gpt2(vocab, merges, &err);
-    if (!tok || cllm_tokenizer_save(tok, out, &err)) cli_die(2, "tokenizer import: %s", err.msg);
+    int rc = !tok || cllm_tokenizer_save(tok, out, &err);
     cllm_tokenizer_free(tok);
+    if (rc) cli_die(2, "tokenizer import: %s", err.msg);
     return 0;
 }
 
@@ -194,8 +201,11 @@ static int do_encode(int argc, char **argv) {
     }
     cllm_error err = {0};
     double t0 = omp_get_wtime();
-    if (cllm_tokenizer_encode_many(tok, np, texts, lens, ids, counts, (int)threads, &err))
+    if (cllm_tokenizer_encode_many(tok, np, texts, lens, ids, counts, (int)threads, &err)) {
+        free(texts); free(lens); free(counts); free(ids); free(text);
+        cllm_tokenizer_free(tok);
         cli_die(2, "tokenizer encode: %s", err.msg);
+    }
     double secs = omp_get_wtime() - t0;
     size_t total = 0;
     int first = 1;
@@ -220,7 +230,7 @@ static int do_decode(int argc, char **argv) {
     cli_parse(argc, argv, opts, 1, usage_text);
     cllm_tokenizer *tok = load_or_die(path);
     size_t n;
-    char *text = read_stream(stdin, &n), *p = text;
+    char *text = read_stream(stdin, &n), *p = text, msg[160] = "";
     for (size_t k = 1;; k++) {
         while (*p == ' ' || *p == '\n' || *p == '\t' || *p == '\r') p++;
         if (!*p) break;
@@ -229,15 +239,19 @@ static int do_decode(int argc, char **argv) {
         long id = strtol(p, &end, 10);
         size_t len;
         const uint8_t *b = end != p && !errno ? cllm_tokenizer_token_bytes(tok, (int)id, &len) : NULL;
-        if (!b || id != (int)id || (*end && *end != ' ' && *end != '\n' && *end != '\t' && *end != '\r'))
-            cli_die(2, "tokenizer decode: id #%zu '%.20s' is not an id of this tokenizer (0..%d)", k, p,
-                    cllm_tokenizer_vocab_size(tok) - 1);
+        if (!b || id != (int)id || (*end && *end != ' ' && *end != '\n' && *end != '\t' && *end != '\r')) {
+            int shown = (int)strcspn(p, " \t\r\n");
+            snprintf(msg, sizeof msg, "id #%zu '%.*s' is not an id of this tokenizer (0..%d)", k,
+                     shown < 20 ? shown : 20, p, cllm_tokenizer_vocab_size(tok) - 1);
+            break;
+        }
         fwrite(b, 1, len, stdout);
         p = end;
     }
-    if (fflush(stdout) != 0) cli_die(2, "tokenizer decode: cannot write standard output");
+    if (!msg[0] && fflush(stdout) != 0) snprintf(msg, sizeof msg, "cannot write standard output");
     free(text);
     cllm_tokenizer_free(tok);
+    if (msg[0]) cli_die(2, "tokenizer decode: %s", msg);
     return 0;
 }
 
@@ -247,9 +261,11 @@ int cmd_tokenizer(int argc, char **argv) {
         int (*run)(int, char **);
     } actions[] = {{"train", do_train}, {"export", do_export}, {"import", do_import},
                    {"encode", do_encode}, {"decode", do_decode}};
-    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-        fputs(usage_text, argc < 2 ? stderr : stdout);
-        return argc < 2 ? 2 : 0;
+    if (argc < 2)
+        cli_die(2, "tokenizer: give an action: train, export, import, encode or decode (see 'cllm tokenizer --help')");
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        fputs(usage_text, stdout);
+        return 0;
     }
     for (size_t i = 0; i < sizeof actions / sizeof actions[0]; i++) {
         if (strcmp(argv[1], actions[i].name) != 0) continue;
