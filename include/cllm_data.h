@@ -129,6 +129,7 @@ typedef struct cllm_prepare_opts {
     int threads;                /* encoding threads; 0: OpenMP's default */
     uint64_t shard_tokens;      /* most tokens per shard */
     int overwrite;              /* remove existing train-/val-*.bin in out_dir first (else they are an error) */
+    int blank_line_docs;        /* in text files, a blank line ends a document (else a text file is one) */
     void (*note)(void *ctx, const char *msg); /* told about every skipped file and bad JSONL line; may be NULL */
     void *note_ctx;
 } cllm_prepare_opts;
