@@ -386,10 +386,12 @@ static int next_json_document(data_source *src, cllm_error *err) {
             continue;
         }
         size_t i = 0;
+        if (at == 1 && src->line_len >= 3 && memcmp(src->line, "\xEF\xBB\xBF", 3) == 0) i = 3; /* UTF-8 BOM */
+        size_t start = i;
         while (i < src->line_len && strchr(" \t\r", src->line[i])) i++;
         if (i == src->line_len) continue; /* blank lines separate nothing */
         json_error_t jerr;
-        json_t *j = json_loadb(src->line, src->line_len, JSON_ALLOW_NUL, &jerr);
+        json_t *j = json_loadb(src->line + start, src->line_len - start, JSON_ALLOW_NUL, &jerr);
         json_t *text = j ? json_object_get(j, "text") : NULL;
         if (!j || !json_is_string(text)) {
             if (!j) note(src, "%s:%llu: malformed JSON (%s), line skipped", src->path, at, jerr.text);

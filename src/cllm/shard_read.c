@@ -193,7 +193,8 @@ cllm_shards *cllm_shards_open(const char *const *paths, int n_paths, const char 
         rc = open_one(f, &vocab, &eot, err);
         if (!rc && i > 0 && (vocab != s->vocab_size || eot != s->eot))
             rc = cllm_error_set(err, CLLM_ERR_FORMAT, "%s: vocabulary %d / eot %d differ from %s (%d / %d): shards "
-                                "of different tokenizers", f->path, vocab, eot, s->files[0].path, s->vocab_size, s->eot);
+                                "of different tokenizers", f->path, vocab, eot, s->files[0].path, s->vocab_size,
+                                s->eot);
         s->vocab_size = vocab;
         s->eot = eot;
         f->start = s->total;

@@ -124,19 +124,20 @@ static void test_jsonl_documents_and_bad_lines(void **state) {
                         "{\"text\": \"two \\u00e9\\n\", \"id\": 2}\n"
                         "{\"text\": \"three\"}"; /* no final newline */
     test_write_file(test_path("docs.jsonl"), jsonl, strlen(jsonl));
+    test_write_file(test_path("bom.JSONL"), "\xEF\xBB\xBF{\"text\": \"four\"}\r\n", 22); /* BOM, CRLF */
     notes ns = {0};
-    const char *inputs[] = {test_path("docs.jsonl")};
-    cllm_prepare_summary s = run("out2", inputs, 1, 0.0, 1, 2, 0, &ns);
-    assert_int_equal(s.documents[0], 3);
+    const char *inputs[] = {test_path("docs.jsonl"), test_path("bom.JSONL")};
+    cllm_prepare_summary s = run("out2", inputs, 2, 0.0, 1, 2, 0, &ns);
+    assert_int_equal(s.documents[0], 4);
     assert_int_equal(s.bad_lines, 4);
-    assert_int_equal(s.files_read, 1);
+    assert_int_equal(s.files_read, 2);
     assert_true(notes_have(&ns, "docs.jsonl:3:", "no string field \"text\""));
     assert_true(notes_have(&ns, "docs.jsonl:4:", "malformed JSON"));
     assert_true(notes_have(&ns, "docs.jsonl:5:", "no string field"));
     assert_true(notes_have(&ns, "docs.jsonl:6:", "no string field"));
     size_t n;
     char *text = read_split("out2", "train", &n);
-    assert_string_equal(text, "onetwo \xc3\xa9\nthree");
+    assert_string_equal(text, "onetwo \xc3\xa9\nthreefour");
     free(text);
 }
 
