@@ -30,6 +30,8 @@ struct data_source {
     dir_level *stack;    /* directories being walked, outermost first */
     int depth, cap;
     uint64_t next_doc;   /* number for the next document */
+    dev_t out_dev;       /* the output directory, never walked (its shards would be read back as input) */
+    ino_t out_ino;
 
     /* the current file */
     int kind;            /* KIND_* */
@@ -206,7 +208,8 @@ static int open_next_file(data_source *src, cllm_error *err) {
             struct stat st;
             if (!path) return -cllm_error_set(err, CLLM_ERR_NOMEM, "out of memory walking %s", top->path);
             if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode)) { /* symlinked directories are not followed */
-                int rc = push_dir(src, path, err);
+                int is_out = st.st_dev == src->out_dev && st.st_ino == src->out_ino;
+                int rc = is_out ? 0 : push_dir(src, path, err);
                 free(path);
                 if (rc) return -rc;
                 continue;
@@ -443,6 +446,11 @@ data_source *data_source_new(const cllm_prepare_opts *o, cllm_prepare_summary *s
     src->o = o;
     src->sum = sum;
     src->fd = -1;
+    struct stat st;
+    if (o->out_dir && stat(o->out_dir, &st) == 0) {
+        src->out_dev = st.st_dev;
+        src->out_ino = st.st_ino;
+    }
     return src;
 }
 

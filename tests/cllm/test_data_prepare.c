@@ -93,7 +93,8 @@ static void test_hostile_folder(void **state) {
 
     notes ns = {0};
     const char *inputs[] = {test_path("in")};
-    cllm_prepare_summary s = run("out1", inputs, 1, 0.0, 1, 2, 0, &ns);
+    cllm_prepare_summary s = run("in/out1", inputs, 1, 0.0, 1, 2, 0, &ns); /* the output inside the input */
+    s = run("in/out1", inputs, 1, 0.0, 1, 2, 0, &ns);                     /* again: its shards are not read */
     assert_int_equal(s.files_read, 4); /* a.txt, empty.txt, mixed.txt, huge.txt */
     assert_int_equal(s.files_skipped, 2);
     assert_int_equal(s.documents[0], 3); /* the empty file gives no document */
@@ -103,7 +104,7 @@ static void test_hostile_folder(void **state) {
     assert_false(notes_have(&ns, "HEAD", NULL));
     /* the stream is the documents in name order: a.txt, sub/deeper/huge.txt, sub/mixed.txt */
     size_t n;
-    char *text = read_split("out1", "train", &n);
+    char *text = read_split("in/out1", "train", &n);
     assert_int_equal(n, 6 + huge_n + 10);
     assert_memory_equal(text, "alpha\n", 6);
     assert_memory_equal(text + 6, huge, huge_n);
