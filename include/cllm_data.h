@@ -72,6 +72,8 @@ uint64_t cllm_shards_count(const cllm_shards *s);
 int cllm_shards_files(const cllm_shards *s);
 /* Vocabulary size recorded in the shards (all agree). */
 int cllm_shards_vocab_size(const cllm_shards *s);
+/* The <|endoftext|> id recorded in the shards, -1 when their tokenizer had none. */
+int cllm_shards_eot(const cllm_shards *s);
 /* Copies the n ids at stream positions [pos, pos+n) into dst; pos + n must not exceed the count. */
 void cllm_shards_read(const cllm_shards *s, uint64_t pos, int32_t *dst, size_t n);
 

@@ -219,6 +219,7 @@ void cllm_shards_free(cllm_shards *s) {
 uint64_t cllm_shards_count(const cllm_shards *s) { return s->total; }
 int cllm_shards_files(const cllm_shards *s) { return s->n; }
 int cllm_shards_vocab_size(const cllm_shards *s) { return s->vocab_size; }
+int cllm_shards_eot(const cllm_shards *s) { return s->eot; }
 
 /* The file holding stream position pos (< total): the last one whose start is <= pos, skipping empty files. */
 static int find_file(const cllm_shards *s, uint64_t pos) {
