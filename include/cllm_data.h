@@ -160,7 +160,8 @@ int cllm_prepare_is_val(uint64_t doc, uint64_t seed, double val_fraction);
 
 /* Converts one Brown-format text (`word/TAG` tokens, a sentence a line, blank-line-separated paragraphs) to plain
  * text: one paragraph a line ('\n'-terminated), tags stripped, no space before , . ; : ! ? ) ] or a closing quote
- * and none after ( [ or an opening quote, `` and '' both written as ASCII ". Returns a malloc'd NUL-terminated
+ * and none after ( [ or an opening quote, `` and '' both written as ASCII ", a , or . after a closing quote moved
+ * inside it. Returns a malloc'd NUL-terminated
  * string (caller frees), its length in *out_len; NULL only when out of memory. */
 char *cllm_brown_to_text(const char *src, size_t n, size_t *out_len, cllm_error *err);
 
