@@ -72,6 +72,8 @@ uint64_t cllm_shards_count(const cllm_shards *s);
 int cllm_shards_files(const cllm_shards *s);
 /* Vocabulary size recorded in the shards (all agree). */
 int cllm_shards_vocab_size(const cllm_shards *s);
+/* The <|endoftext|> id recorded in the shards, -1 when their tokenizer had none. */
+int cllm_shards_eot(const cllm_shards *s);
 /* Copies the n ids at stream positions [pos, pos+n) into dst; pos + n must not exceed the count. */
 void cllm_shards_read(const cllm_shards *s, uint64_t pos, int32_t *dst, size_t n);
 
@@ -129,6 +131,7 @@ typedef struct cllm_prepare_opts {
     int threads;                /* encoding threads; 0: OpenMP's default */
     uint64_t shard_tokens;      /* most tokens per shard */
     int overwrite;              /* remove existing train-/val-*.bin in out_dir first (else they are an error) */
+    int blank_line_docs;        /* in text files, a blank line ends a document (else a text file is one) */
     void (*note)(void *ctx, const char *msg); /* told about every skipped file and bad JSONL line; may be NULL */
     void *note_ctx;
 } cllm_prepare_opts;
@@ -157,7 +160,8 @@ int cllm_prepare_is_val(uint64_t doc, uint64_t seed, double val_fraction);
 
 /* Converts one Brown-format text (`word/TAG` tokens, a sentence a line, blank-line-separated paragraphs) to plain
  * text: one paragraph a line ('\n'-terminated), tags stripped, no space before , . ; : ! ? ) ] or a closing quote
- * and none after ( [ or an opening quote, `` and '' both written as ASCII ". Returns a malloc'd NUL-terminated
+ * and none after ( [ or an opening quote, `` and '' both written as ASCII ", a , or . after a closing quote moved
+ * inside it. Returns a malloc'd NUL-terminated
  * string (caller frees), its length in *out_len; NULL only when out of memory. */
 char *cllm_brown_to_text(const char *src, size_t n, size_t *out_len, cllm_error *err);
 

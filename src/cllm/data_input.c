@@ -30,12 +30,16 @@ struct data_source {
     dir_level *stack;    /* directories being walked, outermost first */
     int depth, cap;
     uint64_t next_doc;   /* number for the next document */
+    dev_t out_dev;       /* the output directory, never walked (its shards would be read back as input) */
+    ino_t out_ino;
 
     /* the current file */
     int kind;            /* KIND_* */
     int fd;
     char *path;          /* for notes */
-    int started;         /* a document of this file has begun (text files: the file is the document) */
+    int sniffed;         /* the file's first bytes were checked */
+    int started;         /* the current document has begun */
+    int prev_newline;    /* the last piece handed out ended with '\n' (a blank line may straddle pieces) */
     int done;            /* the file's last piece was handed out */
     uint64_t doc;        /* the current document's number */
     char *carry;         /* text: bytes read but not yet handed out, DATA_PIECE_BYTES capacity */
@@ -179,7 +183,7 @@ static int start_file(data_source *src, char *path, int explicit, cllm_error *er
     src->fd = fd;
     src->path = path;
     src->kind = ends_with(path, ".jsonl") ? KIND_JSONL : KIND_TEXT;
-    src->started = src->done = 0;
+    src->started = src->done = src->sniffed = src->prev_newline = 0;
     src->carry_len = src->rpos = src->rlen = 0;
     src->lineno = 0;
     return 1;
@@ -204,7 +208,8 @@ static int open_next_file(data_source *src, cllm_error *err) {
             struct stat st;
             if (!path) return -cllm_error_set(err, CLLM_ERR_NOMEM, "out of memory walking %s", top->path);
             if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode)) { /* symlinked directories are not followed */
-                int rc = push_dir(src, path, err);
+                int is_out = st.st_dev == src->out_dev && st.st_ino == src->out_ino;
+                int rc = is_out ? 0 : push_dir(src, path, err);
                 free(path);
                 if (rc) return -rc;
                 continue;
@@ -256,41 +261,72 @@ static void begin_document(data_source *src) {
     src->doc = src->next_doc++;
 }
 
-/* 1 with a piece, 0 when the file gave nothing (empty or binary), or an error code (negated). */
+/* Blank-line documents: the offset of the first blank line in buf (a '\n' followed by an optional '\r' and
+ * another '\n'; prev_newline: the byte before buf was '\n'), or len when there is none. */
+static size_t find_blank_line(const char *buf, size_t len, int prev_newline) {
+    if (prev_newline && len > 0 && (buf[0] == '\n' || (len > 1 && buf[0] == '\r' && buf[1] == '\n'))) return 0;
+    for (size_t i = 0; i + 1 < len; i++) {
+        if (buf[i] != '\n') continue;
+        if (buf[i + 1] == '\n' || (i + 2 < len && buf[i + 1] == '\r' && buf[i + 2] == '\n')) return i + 1;
+    }
+    return len;
+}
+
+/* Checks the file's first bytes once: 0 when it looks binary (noted, counted, nothing more read). */
+static int sniff_file(data_source *src, const char *buf, size_t len) {
+    src->sniffed = 1;
+    size_t n = len < DATA_SNIFF_BYTES ? len : DATA_SNIFF_BYTES;
+    if (data_looks_like_text((const uint8_t *)buf, n)) {
+        src->sum->files_read++;
+        return 1;
+    }
+    note(src, "%s: skipped, looks binary (NUL bytes or mostly invalid UTF-8)", src->path);
+    src->sum->files_skipped++;
+    return 0;
+}
+
+/* Fills buf (DATA_PIECE_BYTES) with the carry and fresh bytes; *eof when the file has no more. */
+static int fill_piece(data_source *src, char *buf, size_t *len, int *eof, cllm_error *err) {
+    memcpy(buf, src->carry, src->carry_len);
+    size_t got;
+    int rc = read_some(src, buf + src->carry_len, DATA_PIECE_BYTES - src->carry_len, &got, err);
+    *len = src->carry_len + got;
+    *eof = *len < DATA_PIECE_BYTES;
+    src->carry_len = 0;
+    return rc;
+}
+
+/* 1 with a piece, 0 when the file has no more (or is empty or binary), or an error code (negated). A text file is
+ * one document, or with blank_line_docs one document per run of text between blank lines. */
 static int next_text_piece(data_source *src, data_piece *out, cllm_error *err) {
+    int by_blank = src->o->blank_line_docs;
     char *buf = malloc(DATA_PIECE_BYTES);
     if (!buf) return -cllm_error_set(err, CLLM_ERR_NOMEM, "%s: out of memory", src->path);
-    memcpy(buf, src->carry, src->carry_len);
-    size_t len = src->carry_len, got;
-    src->carry_len = 0;
-    int rc = read_some(src, buf + len, DATA_PIECE_BYTES - len, &got, err);
-    if (rc) { free(buf); return -rc; }
-    int eof = len + got < DATA_PIECE_BYTES;
-    len += got;
-    if (!src->started) {
-        src->sum->files_read++;
-        size_t sniff = len < DATA_SNIFF_BYTES ? len : DATA_SNIFF_BYTES;
-        if (!data_looks_like_text((const uint8_t *)buf, sniff)) {
-            note(src, "%s: skipped, looks binary (NUL bytes or mostly invalid UTF-8)", src->path);
-            src->sum->files_read--;
-            src->sum->files_skipped++;
-            len = 0;
-            eof = 1;
+    for (;;) {
+        size_t len, skip = 0;
+        int eof, rc = fill_piece(src, buf, &len, &eof, err);
+        if (rc) { free(buf); return -rc; }
+        if (!src->sniffed && !sniff_file(src, buf, len)) len = 0, eof = 1;
+        if (by_blank && !src->started) /* a document starts at its first byte of text, after any blank lines */
+            while (skip < len && (buf[skip] == '\n' || buf[skip] == '\r')) skip++;
+        if (skip == len && !src->started) {
+            if (eof) { free(buf); src->done = 1; return 0; }
+            continue; /* a buffer of nothing but newlines between documents */
         }
+        begin_document(src);
+        size_t blank = by_blank ? find_blank_line(buf + skip, len - skip, src->prev_newline) + skip : len;
+        int last = blank < len || eof;
+        size_t cut = blank < len ? blank : eof ? len : data_cut_point(buf + skip, len - skip) + skip;
+        src->carry_len = len - cut;
+        memcpy(src->carry, buf + cut, src->carry_len);
+        memmove(buf, buf + skip, cut - skip);
+        *out = (data_piece){buf, cut - skip, src->doc, last};
+        src->prev_newline = cut > skip && buf[cut - skip - 1] == '\n';
+        src->done = eof && src->carry_len == 0;
+        if (last) src->started = 0;
+        src->sum->bytes += cut - skip;
+        return 1;
     }
-    if (len == 0 && !src->started) { /* empty or binary: no document */
-        free(buf);
-        src->done = 1;
-        return 0;
-    }
-    begin_document(src);
-    size_t cut = eof ? len : data_cut_point(buf, len);
-    src->carry_len = len - cut;
-    memcpy(src->carry, buf + cut, src->carry_len);
-    *out = (data_piece){buf, cut, src->doc, eof};
-    src->done = eof;
-    src->sum->bytes += cut;
-    return 1;
 }
 
 /* ---- JSONL: every line's "text" is one document --------------------------------------------------------- */
@@ -353,10 +389,12 @@ static int next_json_document(data_source *src, cllm_error *err) {
             continue;
         }
         size_t i = 0;
+        if (at == 1 && src->line_len >= 3 && memcmp(src->line, "\xEF\xBB\xBF", 3) == 0) i = 3; /* UTF-8 BOM */
+        size_t start = i;
         while (i < src->line_len && strchr(" \t\r", src->line[i])) i++;
         if (i == src->line_len) continue; /* blank lines separate nothing */
         json_error_t jerr;
-        json_t *j = json_loadb(src->line, src->line_len, JSON_ALLOW_NUL, &jerr);
+        json_t *j = json_loadb(src->line + start, src->line_len - start, JSON_ALLOW_NUL, &jerr);
         json_t *text = j ? json_object_get(j, "text") : NULL;
         if (!j || !json_is_string(text)) {
             if (!j) note(src, "%s:%llu: malformed JSON (%s), line skipped", src->path, at, jerr.text);
@@ -408,6 +446,11 @@ data_source *data_source_new(const cllm_prepare_opts *o, cllm_prepare_summary *s
     src->o = o;
     src->sum = sum;
     src->fd = -1;
+    struct stat st;
+    if (o->out_dir && stat(o->out_dir, &st) == 0) {
+        src->out_dev = st.st_dev;
+        src->out_ino = st.st_ino;
+    }
     return src;
 }
 

@@ -1,6 +1,7 @@
 /* data_input.h — (internal to the data pipeline) the inputs of `cllm prepare` as a stream of text pieces.
  *
- * Files, directories (walked recursively in name order, hidden entries skipped), JSONL files (*.jsonl, one
+ * Files, directories (walked recursively in name order; hidden entries, symlinked directories and the output
+ * directory skipped), JSONL files (*.jsonl, one
  * document per line's "text") and stdin ("-") become documents; each document arrives as one or more pieces of
  * at most DATA_PIECE_BYTES, cut after a newline or a space where possible (else at a UTF-8 character boundary),
  * so that no document, however long its lines, is ever held whole in memory. */

@@ -157,8 +157,8 @@ static int batch_fill(batch *b, data_source *src, cllm_error *err) {
 
 /* Encodes every piece of the batch in parallel; the first failure (in piece order) is reported. */
 static int batch_encode(batch *b, const cllm_prepare_opts *o, cllm_error *err) {
-    int failed = -1;
-    cllm_error perr[2] = {{0}, {0}}; /* [0] any error seen, kept for the report */
+    int failed = -1;      /* the lowest piece index that failed */
+    cllm_error first = {0}; /* its error */
     int threads = o->threads > 0 ? o->threads : omp_get_max_threads();
 #pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
     for (int i = 0; i < b->n; i++) {
@@ -166,12 +166,12 @@ static int batch_encode(batch *b, const cllm_prepare_opts *o, cllm_error *err) {
         b->ids[i] = cllm_tokenizer_encode(o->tok, b->piece[i].text, b->piece[i].len, &b->count[i], &e);
         if (!b->ids[i]) {
 #pragma omp critical(cllm_prepare_encode_error)
-            if (failed < 0 || i < failed) { failed = i; perr[0] = e; }
+            if (failed < 0 || i < failed) { failed = i; first = e; }
         }
     }
     if (failed < 0) return 0;
-    return cllm_error_set(err, perr[0].code ? perr[0].code : CLLM_ERR_NOMEM, "prepare: document %llu: %s",
-                          (unsigned long long)b->piece[failed].doc, perr[0].msg);
+    return cllm_error_set(err, first.code ? first.code : CLLM_ERR_NOMEM, "prepare: document %llu: %s",
+                          (unsigned long long)b->piece[failed].doc, first.msg);
 }
 
 static int batch_write(batch *b, split_out out[2], const cllm_prepare_opts *o, cllm_prepare_summary *sum,

@@ -193,7 +193,8 @@ cllm_shards *cllm_shards_open(const char *const *paths, int n_paths, const char 
         rc = open_one(f, &vocab, &eot, err);
         if (!rc && i > 0 && (vocab != s->vocab_size || eot != s->eot))
             rc = cllm_error_set(err, CLLM_ERR_FORMAT, "%s: vocabulary %d / eot %d differ from %s (%d / %d): shards "
-                                "of different tokenizers", f->path, vocab, eot, s->files[0].path, s->vocab_size, s->eot);
+                                "of different tokenizers", f->path, vocab, eot, s->files[0].path, s->vocab_size,
+                                s->eot);
         s->vocab_size = vocab;
         s->eot = eot;
         f->start = s->total;
@@ -218,6 +219,7 @@ void cllm_shards_free(cllm_shards *s) {
 uint64_t cllm_shards_count(const cllm_shards *s) { return s->total; }
 int cllm_shards_files(const cllm_shards *s) { return s->n; }
 int cllm_shards_vocab_size(const cllm_shards *s) { return s->vocab_size; }
+int cllm_shards_eot(const cllm_shards *s) { return s->eot; }
 
 /* The file holding stream position pos (< total): the last one whose start is <= pos, skipping empty files. */
 static int find_file(const cllm_shards *s, uint64_t pos) {

@@ -12,10 +12,11 @@ static const struct {
     /* tags with - $ * + stripped; possessives kept whole */
     {"\tThe/at Fulton/np-tl County/nn-tl said/vbd Atlanta's/np$ jury/nn did/dod not/* go/vb ./.",
      "The Fulton County said Atlanta's jury did not go.\n"},
-    /* `` and '' become ASCII quotes glued inward; commas and periods glue left */
+    /* `` and '' become ASCII quotes glued inward; commas and periods glue left, and move inside a closing quote */
     {"``/`` Only/rb a/at handful/nn ''/'' ,/, the/at jury/nn said/vbd ./.",
-     "\"Only a handful\", the jury said.\n"},
-    {"He/pps said/vbd ,/, ``/`` No/rb ,/, thanks/nns ''/'' ./.", "He said, \"No, thanks\".\n"},
+     "\"Only a handful,\" the jury said.\n"},
+    {"He/pps said/vbd ,/, ``/`` No/rb ,/, thanks/nns ''/'' ./.", "He said, \"No, thanks.\"\n"},
+    {"``/`` Why/wrb ?/. ''/'' ;/. he/pps asked/vbd ./. ``/`` Go/vb ''/''", "\"Why?\"; he asked. \"Go\"\n"},
     /* brackets */
     {"a/at (/( big/jj )/) dog/nn ;/. yes/rb :/: no/rb !/. why/wrb ?/.", "a (big) dog; yes: no! why?\n"},
     /* sentences of a paragraph join with a space; a blank line starts a new paragraph (line) */

@@ -17,6 +17,19 @@
 #include "cllm_data.h"
 #include "support.h"
 
+/* Under ASan the shadow memory makes RSS and RLIMIT_DATA meaningless: the run still checks that every byte
+ * arrives (on a smaller corpus), but the memory bounds are only asserted in normal builds. */
+#if defined(__SANITIZE_ADDRESS__)
+#define UNDER_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define UNDER_ASAN 1
+#endif
+#endif
+#ifndef UNDER_ASAN
+#define UNDER_ASAN 0
+#endif
+
 enum { MIB = 1 << 20, FOLDER_FILES = 32, FILE_MIB = 4, BIG_MIB = 96, LINE_MIB = 32 };
 static const long RSS_LIMIT_KB = 64 * 1024;  /* corpus is 256 MiB: a quarter of it */
 static const rlim_t DATA_LIMIT = 160u * MIB; /* hard cap on heap + anonymous maps (threads' stacks included) */
@@ -52,7 +65,7 @@ static int run_capped(char *const argv[], long *maxrss_kb) {
     assert_true(pid >= 0);
     if (pid == 0) {
         struct rlimit rl = {DATA_LIMIT, DATA_LIMIT};
-        setrlimit(RLIMIT_DATA, &rl);
+        if (!UNDER_ASAN) setrlimit(RLIMIT_DATA, &rl);
         int devnull = open("/dev/null", O_WRONLY);
         if (devnull >= 0) dup2(devnull, STDOUT_FILENO);
         execv(argv[0], argv);
@@ -78,15 +91,16 @@ static long self_rss_kb(void) {
 static void test_prepare_memory_is_bounded(void **state) {
     (void)state;
     uint64_t rng = 2026, bytes = 0;
+    int scale = UNDER_ASAN ? 8 : 1;
     assert_int_equal(test_system("mkdir -p %s", test_path("corpus/folder")), 0);
-    bytes += write_corpus_file(test_path("corpus/big.txt"), BIG_MIB, 0, &rng);
-    bytes += write_corpus_file(test_path("corpus/line.txt"), LINE_MIB, 1, &rng);
-    for (int i = 0; i < FOLDER_FILES; i++) {
+    bytes += write_corpus_file(test_path("corpus/big.txt"), BIG_MIB / scale, 0, &rng);
+    bytes += write_corpus_file(test_path("corpus/line.txt"), LINE_MIB / scale, 1, &rng);
+    for (int i = 0; i < FOLDER_FILES / scale; i++) {
         char name[64];
         snprintf(name, sizeof name, "corpus/folder/f%02d.txt", i);
         bytes += write_corpus_file(test_path(name), FILE_MIB, 0, &rng);
     }
-    assert_int_equal(bytes, 256ull * MIB);
+    assert_int_equal(bytes, 256ull * MIB / (uint64_t)scale);
 
     const char *cllm = getenv("CLLM") ? getenv("CLLM") : "build/cllm";
     char *argv[] = {(char *)cllm, "prepare", "--tokenizer", "byte", "--out", (char *)test_path("shards"),
@@ -95,7 +109,7 @@ static void test_prepare_memory_is_bounded(void **state) {
     assert_int_equal(run_capped(argv, &maxrss_kb), 0);
     printf("prepare of %llu MiB: peak RSS %ld KiB (limit %ld KiB, data cap %llu MiB)\n",
            (unsigned long long)(bytes / MIB), maxrss_kb, RSS_LIMIT_KB, (unsigned long long)(DATA_LIMIT / MIB));
-    assert_true(maxrss_kb > 0 && maxrss_kb < RSS_LIMIT_KB);
+    if (!UNDER_ASAN) assert_true(maxrss_kb > 0 && maxrss_kb < RSS_LIMIT_KB);
 
     /* every byte arrived, and validating 512 MiB of shards keeps this process's RSS flat */
     long before = self_rss_kb();
@@ -104,12 +118,12 @@ static void test_prepare_memory_is_bounded(void **state) {
     cllm_shards *train = cllm_shards_open(&dir, 1, "train", &err), *val = cllm_shards_open(&dir, 1, "val", &err);
     long after = self_rss_kb();
     assert_non_null(train);
-    assert_non_null(val);
-    assert_int_equal(cllm_shards_count(train) + cllm_shards_count(val), bytes);
-    assert_true(cllm_shards_files(train) >= 6);
-    printf("opening %d + %d shards: RSS %ld -> %ld KiB\n", cllm_shards_files(train), cllm_shards_files(val),
-           before, after);
-    assert_true(after - before < 16 * 1024);
+    if (!UNDER_ASAN) assert_non_null(val); /* 34 documents, a tenth to val; the smaller ASan corpus may have none */
+    assert_int_equal(cllm_shards_count(train) + (val ? cllm_shards_count(val) : 0), bytes);
+    assert_true(cllm_shards_files(train) >= (UNDER_ASAN ? 1 : 6));
+    printf("opening %d + %d shards: RSS %ld -> %ld KiB\n", cllm_shards_files(train),
+           val ? cllm_shards_files(val) : 0, before, after);
+    if (!UNDER_ASAN) assert_true(after - before < 16 * 1024);
     cllm_shards_free(train);
     cllm_shards_free(val);
 }

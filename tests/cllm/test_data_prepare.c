@@ -26,6 +26,8 @@ static int notes_have(const notes *ns, const char *a, const char *b) {
 }
 
 /* Runs prepare on the given inputs into out (overwriting); returns the summary. */
+static int blank_line_docs; /* passed to run() */
+
 static cllm_prepare_summary run(const char *out, const char *const *inputs, int n, double val, uint64_t seed,
                                 int threads, uint64_t shard_tokens, notes *ns) {
     cllm_tokenizer *tok = cllm_tokenizer_byte_new();
@@ -38,6 +40,7 @@ static cllm_prepare_summary run(const char *out, const char *const *inputs, int 
     o.seed = seed;
     o.threads = threads;
     o.overwrite = 1;
+    o.blank_line_docs = blank_line_docs;
     if (shard_tokens) o.shard_tokens = shard_tokens;
     o.note = ns ? collect : NULL;
     o.note_ctx = ns;
@@ -90,7 +93,8 @@ static void test_hostile_folder(void **state) {
 
     notes ns = {0};
     const char *inputs[] = {test_path("in")};
-    cllm_prepare_summary s = run("out1", inputs, 1, 0.0, 1, 2, 0, &ns);
+    cllm_prepare_summary s = run("in/out1", inputs, 1, 0.0, 1, 2, 0, &ns); /* the output inside the input */
+    s = run("in/out1", inputs, 1, 0.0, 1, 2, 0, &ns);                     /* again: its shards are not read */
     assert_int_equal(s.files_read, 4); /* a.txt, empty.txt, mixed.txt, huge.txt */
     assert_int_equal(s.files_skipped, 2);
     assert_int_equal(s.documents[0], 3); /* the empty file gives no document */
@@ -100,7 +104,7 @@ static void test_hostile_folder(void **state) {
     assert_false(notes_have(&ns, "HEAD", NULL));
     /* the stream is the documents in name order: a.txt, sub/deeper/huge.txt, sub/mixed.txt */
     size_t n;
-    char *text = read_split("out1", "train", &n);
+    char *text = read_split("in/out1", "train", &n);
     assert_int_equal(n, 6 + huge_n + 10);
     assert_memory_equal(text, "alpha\n", 6);
     assert_memory_equal(text + 6, huge, huge_n);
@@ -121,19 +125,20 @@ static void test_jsonl_documents_and_bad_lines(void **state) {
                         "{\"text\": \"two \\u00e9\\n\", \"id\": 2}\n"
                         "{\"text\": \"three\"}"; /* no final newline */
     test_write_file(test_path("docs.jsonl"), jsonl, strlen(jsonl));
+    test_write_file(test_path("bom.JSONL"), "\xEF\xBB\xBF{\"text\": \"four\"}\r\n", 22); /* BOM, CRLF */
     notes ns = {0};
-    const char *inputs[] = {test_path("docs.jsonl")};
-    cllm_prepare_summary s = run("out2", inputs, 1, 0.0, 1, 2, 0, &ns);
-    assert_int_equal(s.documents[0], 3);
+    const char *inputs[] = {test_path("docs.jsonl"), test_path("bom.JSONL")};
+    cllm_prepare_summary s = run("out2", inputs, 2, 0.0, 1, 2, 0, &ns);
+    assert_int_equal(s.documents[0], 4);
     assert_int_equal(s.bad_lines, 4);
-    assert_int_equal(s.files_read, 1);
+    assert_int_equal(s.files_read, 2);
     assert_true(notes_have(&ns, "docs.jsonl:3:", "no string field \"text\""));
     assert_true(notes_have(&ns, "docs.jsonl:4:", "malformed JSON"));
     assert_true(notes_have(&ns, "docs.jsonl:5:", "no string field"));
     assert_true(notes_have(&ns, "docs.jsonl:6:", "no string field"));
     size_t n;
     char *text = read_split("out2", "train", &n);
-    assert_string_equal(text, "onetwo \xc3\xa9\nthree");
+    assert_string_equal(text, "onetwo \xc3\xa9\nthreefour");
     free(text);
 }
 
@@ -208,12 +213,44 @@ static void test_existing_shards_need_overwrite(void **state) {
     cllm_tokenizer_free(tok);
 }
 
+/* With blank_line_docs a blank line ends a document, also when the blank line straddles two pieces. */
+static void test_blank_line_documents(void **state) {
+    (void)state;
+    const char *text = "\n\nfirst\nstill first\n\nsecond\n\n\n\nthird\r\n\r\nfourth";
+    test_write_file(test_path("blank.txt"), text, strlen(text));
+    size_t piece = 256 << 10; /* DATA_PIECE_BYTES: the first piece ends exactly after the first newline */
+    char *straddle = malloc(piece + 16);
+    assert_non_null(straddle);
+    memset(straddle, 'x', piece - 1);
+    memcpy(straddle + piece - 1, "\n\nnext\n", 8);
+    test_write_file(test_path("straddle.txt"), straddle, piece + 6);
+    const char *inputs[] = {test_path("blank.txt"), test_path("straddle.txt")};
+    blank_line_docs = 1;
+    cllm_prepare_summary s = run("blank", inputs, 2, 0.0, 1, 2, 0, NULL);
+    blank_line_docs = 0;
+    assert_int_equal(s.documents[0], 6);
+    size_t n;
+    char *got = read_split("blank", "train", &n);
+    const char *head = "first\nstill first\nsecond\nthird\r\nfourth";
+    assert_int_equal(n, strlen(head) + piece + 5);
+    assert_memory_equal(got, head, strlen(head));
+    assert_memory_equal(got + strlen(head), straddle, piece);
+    assert_memory_equal(got + strlen(head) + piece, "next\n", 5);
+    free(got);
+    free(straddle);
+    /* without the option each file is one document, blank lines kept */
+    s = run("blank1", inputs, 1, 0.0, 1, 2, 0, NULL);
+    assert_int_equal(s.documents[0], 1);
+    assert_int_equal(s.tokens[0], strlen(text));
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_hostile_folder),
         cmocka_unit_test(test_jsonl_documents_and_bad_lines),
         cmocka_unit_test(test_split_by_document_is_deterministic_and_disjoint),
         cmocka_unit_test(test_existing_shards_need_overwrite),
+        cmocka_unit_test(test_blank_line_documents),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -48,6 +48,7 @@ static void test_round_trip_both_widths(void **state) {
         assert_non_null(s);
         assert_int_equal(cllm_shards_count(s), n);
         assert_int_equal(cllm_shards_vocab_size(s), vocabs[k]);
+        assert_int_equal(cllm_shards_eot(s), -1);
         int32_t buf[100];
         cllm_shards_read(s, n - 100, buf, 100);
         for (int i = 0; i < 100; i++) assert_int_equal(buf[i], (5 + (int64_t)(n - 100 + i)) % vocabs[k]);
@@ -142,6 +143,33 @@ static void test_writer_refuses_out_of_range_ids(void **state) {
     assert_int_not_equal(access(test_path("range.bin"), F_OK), 0); /* nothing appeared */
 }
 
+/* The separator id and the document count survive the round trip; mixing tokenizers in one set is refused. */
+static void test_eot_recorded_and_mixing_refused(void **state) {
+    (void)state;
+    assert_int_equal(test_system("mkdir -p %s", test_path("eot")), 0);
+    cllm_error err = {0};
+    cllm_shard_writer *w = cllm_shard_writer_open(test_path("eot/train-00000.bin"), 300, 299, &err);
+    assert_non_null(w);
+    int32_t ids[] = {5, 6, 299, 7, 299};
+    assert_int_equal(cllm_shard_writer_append(w, ids, 5, &err), 0);
+    cllm_shard_writer_end_document(w);
+    cllm_shard_writer_end_document(w);
+    assert_int_equal(cllm_shard_writer_close(w, &err), 0);
+    const char *path = test_path("eot/train-00000.bin");
+    cllm_shards *s = cllm_shards_open(&path, 1, NULL, &err);
+    assert_non_null(s);
+    assert_int_equal(cllm_shards_eot(s), 299);
+    cllm_shards_free(s);
+    cllm_mapped_file m;
+    assert_int_equal(cllm_file_map(path, &m, &err), 0);
+    assert_int_equal(m.data[40], 2); /* documents, u64 at offset 40 */
+    cllm_file_unmap(&m);
+    write_shard("eot/train-00001.bin", 300, 0, 10); /* same vocabulary, no separator */
+    const char *dir = test_path("eot");
+    assert_null(cllm_shards_open(&dir, 1, "train", &err));
+    assert_non_null(strstr(err.msg, "different tokenizers"));
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_crc32_check_value),
@@ -149,6 +177,7 @@ int main(void) {
         cmocka_unit_test(test_directory_is_one_stream),
         cmocka_unit_test(test_damaged_shards_are_rejected),
         cmocka_unit_test(test_writer_refuses_out_of_range_ids),
+        cmocka_unit_test(test_eot_recorded_and_mixing_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -52,6 +52,7 @@ static const char prepare_usage[] =
     "  --threads N         encoding threads (default: all)\n"
     "  --shard-tokens N    most tokens per shard (default 67108864 = 2^26)\n"
     "  --overwrite         replace shards already in DIR\n"
+    "  --blank-line-docs   in text files a blank line ends a document (default: one document per file)\n"
     "or:    cllm prepare --verify PATH...\n"
     "Checks shards (files, or directories of train-/val-*.bin): header, size, CRC-32, ids; prints their counts.\n";
 
@@ -118,7 +119,7 @@ int cmd_prepare(int argc, char **argv) {
     cllm_prepare_opts o = cllm_prepare_defaults();
     const char *tokenizer = NULL;
     long seed = (long)o.seed, threads = 0, shard_tokens = (long)o.shard_tokens;
-    int overwrite = 0, verify_only = 0;
+    int overwrite = 0, verify_only = 0, blank_line_docs = 0;
     cli_opt opts[] = {
         {"tokenizer", OPT_STR, &tokenizer, 0, 0, NULL},
         {"out", OPT_STR, &o.out_dir, 0, 0, NULL},
@@ -128,6 +129,7 @@ int cmd_prepare(int argc, char **argv) {
         {"shard-tokens", OPT_INT, &shard_tokens, 1024, 1e12, NULL},
         {"overwrite", OPT_FLAG, &overwrite, 0, 0, NULL},
         {"verify", OPT_FLAG, &verify_only, 0, 0, NULL},
+        {"blank-line-docs", OPT_FLAG, &blank_line_docs, 0, 0, NULL},
     };
     int nopts = (int)(sizeof opts / sizeof opts[0]);
     char **paths;
@@ -153,6 +155,7 @@ int cmd_prepare(int argc, char **argv) {
     o.threads = (int)threads;
     o.shard_tokens = (uint64_t)shard_tokens;
     o.overwrite = overwrite;
+    o.blank_line_docs = blank_line_docs;
     o.note = print_note;
     o.note_ctx = &shown;
     struct timespec t0, t1;
@@ -167,5 +170,9 @@ int cmd_prepare(int argc, char **argv) {
     free(paths);
     if (rc) cli_die(2, "%s%s", strncmp(err.msg, "prepare: ", 9) ? "prepare: " : "", err.msg);
     print_summary(&sum, o.out_dir, (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) * 1e-9);
+    if (o.val_fraction > 0 && (sum.documents[0] == 0 || sum.documents[1] == 0))
+        fprintf(stderr, "cllm prepare: note: every document went to the %s split (the split is by document and "
+                "a text file is one); use more files, JSONL or --blank-line-docs\n",
+                sum.documents[0] ? "train" : "val");
     return 0;
 }
