@@ -39,9 +39,10 @@ typedef struct cllm_config {
     int vocab_size; /* V: token ids 0..V-1 */
     int pos_kind;   /* a cllm_pos_kind */
     int embed_init; /* 0: GPT-2 normal(0.02); 1: lattice (crystalline) */
+    int attn_prime_bias; /* 1: a learned per-head score bias on prime token distances (crystalline) */
 } cllm_config;
 
-/* Named presets: "tiny" (L4 C256 H4 T256), "small" (L6 C384 H6 T256), "gpt2" (L12 C768 H12 T1024 V50257).
+/* Named presets (crystalline options off): "tiny" (L4 C256 H4 T256), "small" (L6 C384 H6 T256), "gpt2" (L12 C768 H12 T1024 V50257).
  * vocab_size is 50257 for gpt2 and 4096 otherwise (callers set it from their tokenizer). */
 int cllm_config_preset(const char *name, cllm_config *out, cllm_error *err);
 /* Checks every field's range and consistency; the message names the field. */
@@ -55,6 +56,7 @@ int cllm_pos_kind_parse(const char *name);
 enum {
     CLLM_P_WTE, CLLM_P_WPE, CLLM_P_LN1W, CLLM_P_LN1B, CLLM_P_QKVW, CLLM_P_QKVB, CLLM_P_ATTPROJW, CLLM_P_ATTPROJB,
     CLLM_P_LN2W, CLLM_P_LN2B, CLLM_P_FCW, CLLM_P_FCB, CLLM_P_FCPROJW, CLLM_P_FCPROJB, CLLM_P_LNFW, CLLM_P_LNFB,
+    CLLM_P_PRIMEBIAS, /* [L, NH], empty unless attn_prime_bias */
     CLLM_NUM_PARAM_KINDS
 };
 
@@ -84,7 +86,7 @@ size_t cllm_model_num_params(const cllm_model *m);
 float *cllm_model_params(cllm_model *m);
 /* Gradients (same layout as params), NULL before cllm_model_reserve. */
 float *cllm_model_grads(cllm_model *m);
-/* The named tensors, L*12 + 4 of them, in file order. */
+/* The named tensors (L*12 + 4, plus L with attn_prime_bias), in file order. */
 int cllm_model_tensor_count(const cllm_model *m);
 const cllm_tensor *cllm_model_tensor(const cllm_model *m, int i);
 const cllm_tensor *cllm_model_tensor_find(const cllm_model *m, const char *name);

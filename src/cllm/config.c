@@ -18,9 +18,9 @@ int cllm_pos_kind_parse(const char *name) {
 
 int cllm_config_preset(const char *name, cllm_config *out, cllm_error *err) {
     static const struct { const char *name; cllm_config cfg; } presets[] = {
-        {"tiny", {4, 4, 256, 256, 4096, CLLM_POS_LEARNED, 0}},
-        {"small", {6, 6, 384, 256, 4096, CLLM_POS_LEARNED, 0}},
-        {"gpt2", {12, 12, 768, 1024, 50257, CLLM_POS_LEARNED, 0}},
+        {"tiny", {.n_layer = 4, .n_head = 4, .n_embd = 256, .n_ctx = 256, .vocab_size = 4096}},
+        {"small", {.n_layer = 6, .n_head = 6, .n_embd = 384, .n_ctx = 256, .vocab_size = 4096}},
+        {"gpt2", {.n_layer = 12, .n_head = 12, .n_embd = 768, .n_ctx = 1024, .vocab_size = 50257}},
     };
     for (size_t i = 0; i < sizeof presets / sizeof *presets; i++)
         if (strcmp(name, presets[i].name) == 0) {
@@ -41,8 +41,12 @@ int cllm_config_check(const cllm_config *c, cllm_error *err) {
         return cllm_error_set(err, CLLM_ERR_ARG, "n_ctx %d out of range [1, 65536]", c->n_ctx);
     if (c->vocab_size < 2 || c->vocab_size > (1 << 24))
         return cllm_error_set(err, CLLM_ERR_ARG, "vocab_size %d out of range [2, 16777216]", c->vocab_size);
-    if (c->pos_kind < 0 || c->pos_kind > CLLM_POS_SINUSOIDAL) /* spiral, clock, prime: with libprimemath */
+    if (c->pos_kind < 0 || c->pos_kind > CLLM_POS_PRIME)
         return cllm_error_set(err, CLLM_ERR_ARG, "unknown position kind %d", c->pos_kind);
+    if ((c->pos_kind >= CLLM_POS_SPIRAL || c->embed_init) && c->n_embd % 4 != 0)
+        return cllm_error_set(err, CLLM_ERR_ARG, "n_embd %d must be a multiple of 4 for spiral features", c->n_embd);
+    if (c->attn_prime_bias < 0 || c->attn_prime_bias > 1)
+        return cllm_error_set(err, CLLM_ERR_ARG, "attn_prime_bias must be 0 or 1");
     if (c->embed_init < 0 || c->embed_init > 1)
         return cllm_error_set(err, CLLM_ERR_ARG, "unknown embedding init %d", c->embed_init);
     return 0;
@@ -63,6 +67,7 @@ void cllm_param_sizes(const cllm_config *cfg, size_t s[CLLM_NUM_PARAM_KINDS]) {
     s[CLLM_P_FCPROJW] = L * 4 * C * C;
     s[CLLM_P_FCPROJB] = L * C;
     s[CLLM_P_LNFW] = s[CLLM_P_LNFB] = C;
+    s[CLLM_P_PRIMEBIAS] = cfg->attn_prime_bias ? L * (size_t)cfg->n_head : 0;
 }
 
 void cllm_act_sizes(const cllm_config *cfg, int B, int T, size_t s[CLLM_NUM_ACT_KINDS]) {
@@ -81,6 +86,19 @@ void cllm_act_sizes(const cllm_config *cfg, int B, int T, size_t s[CLLM_NUM_ACT_
     s[CLLM_A_LNF_MEAN] = s[CLLM_A_LNF_RSTD] = N;
     s[CLLM_A_LOGITS] = s[CLLM_A_PROBS] = N * V;
     s[CLLM_A_LOSSES] = N;
+    s[CLLM_A_PRIMEPART] = cfg->attn_prime_bias ? (size_t)B * NH : 0;
+}
+
+int cllm_tensor_count(const cllm_config *cfg) {
+    return cfg->n_layer * (12 + (cfg->attn_prime_bias ? 1 : 0)) + 4;
+}
+
+void cllm_prime_table(uint8_t *is_prime, int n) {
+    for (int d = 0; d < n; d++) {
+        int p = d >= 2;
+        for (int k = 2; p && k * k <= d; k++) p = d % k != 0;
+        is_prime[d] = (uint8_t)p;
+    }
 }
 
 size_t cllm_carve(void *base, size_t elem, const size_t *sizes, int n, void **ptrs) {
@@ -122,7 +140,7 @@ int cllm_tensor_table(const cllm_config *cfg, float *params, float *grads, cllm_
     cllm_param_sizes(cfg, sizes);
     for (int k = 0; k < CLLM_NUM_PARAM_KINDS; k++) { start[k] = off; off += sizes[k]; }
     int L = cfg->n_layer, C = cfg->n_embd, n = 0;
-    if (cap < L * 12 + 4) return -1;
+    if (cap < cllm_tensor_count(cfg)) return -1;
     add_tensor(&out[n++], "wte.weight", 2, cfg->vocab_size, C, params, grads, start[CLLM_P_WTE], 1, 1);
     add_tensor(&out[n++], "wpe.weight", 2, cfg->n_ctx, C, params, grads, start[CLLM_P_WPE], 0,
                cfg->pos_kind == CLLM_POS_LEARNED);
@@ -135,6 +153,12 @@ int cllm_tensor_table(const cllm_config *cfg, float *params, float *grads, cllm_
             add_tensor(&out[n++], name, r ? 2 : 1, r ? (int64_t)r * C : (int64_t)c * C, (int64_t)c * C, params,
                        grads, start[k] + (size_t)l * per_layer, layer_tensors[j].decay, 1);
         }
+    for (int l = 0; cfg->attn_prime_bias && l < L; l++) {
+        char name[48];
+        snprintf(name, sizeof name, "h.%d.attn.prime_bias", l);
+        add_tensor(&out[n++], name, 1, cfg->n_head, 0, params, grads, start[CLLM_P_PRIMEBIAS] + (size_t)l * cfg->n_head,
+                   0, 1);
+    }
     add_tensor(&out[n++], "ln_f.weight", 1, C, 0, params, grads, start[CLLM_P_LNFW], 0, 1);
     add_tensor(&out[n++], "ln_f.bias", 1, C, 0, params, grads, start[CLLM_P_LNFB], 0, 1);
     return n;

@@ -18,6 +18,7 @@ struct cllm_generator {
     int *history;                         /* the cached tokens [n_ctx], to re-feed when the window slides */
     float *x, *ln, *qkv, *att, *atty, *tmp, *fch, *logits; /* one position's activations */
     candidate *cand;                      /* [V] sampling scratch */
+    uint8_t *is_prime;                    /* [n_ctx] for the prime-distance option */
 };
 
 cllm_generator *cllm_generator_new(const cllm_model *model, cllm_error *err) {
@@ -41,7 +42,9 @@ cllm_generator *cllm_generator_new(const cllm_model *model, cllm_error *err) {
     g->fch = malloc(4 * C * sizeof(float));
     g->logits = malloc(V * sizeof(float));
     g->cand = malloc(V * sizeof *g->cand);
-    if (!g->k_cache || !g->v_cache || !g->history || !g->x || !g->ln || !g->qkv || !g->att || !g->atty ||
+    g->is_prime = malloc(T);
+    if (g->is_prime) cllm_prime_table(g->is_prime, (int)T);
+    if (!g->is_prime || !g->k_cache || !g->v_cache || !g->history || !g->x || !g->ln || !g->qkv || !g->att || !g->atty ||
         !g->tmp || !g->fch || !g->logits || !g->cand) {
         cllm_generator_free(g);
         cllm_error_set(err, CLLM_ERR_NOMEM, "out of memory for the KV cache");
@@ -54,6 +57,7 @@ void cllm_generator_free(cllm_generator *g) {
     if (!g) return;
     free(g->k_cache); free(g->v_cache); free(g->history); free(g->x); free(g->ln); free(g->qkv);
     free(g->att); free(g->atty); free(g->tmp); free(g->fch); free(g->logits); free(g->cand);
+    free(g->is_prime);
     free(g);
 }
 
@@ -92,8 +96,9 @@ static const float *forward_one(cllm_generator *g, int token) {
         for (int h = 0; h < NH; h++) {
             const float *q = g->qkv + h * hs;
             float maxv = -INFINITY, sum = 0;
+            float bias = g->cfg.attn_prime_bias ? p[CLLM_P_PRIMEBIAS][l * NH + h] : 0.0f;
             for (int t = 0; t <= pos; t++) {
-                g->att[t] = cllm_dot(q, kc + (size_t)t * C + h * hs, hs) * scale;
+                g->att[t] = cllm_dot(q, kc + (size_t)t * C + h * hs, hs) * scale + (g->is_prime[pos - t] ? bias : 0.0f);
                 if (g->att[t] > maxv) maxv = g->att[t];
             }
             for (int t = 0; t <= pos; t++) { g->att[t] = expf(g->att[t] - maxv); sum += g->att[t]; }

@@ -12,7 +12,9 @@ enum {
     CLLM_A_ENCODED, CLLM_A_LN1, CLLM_A_LN1_MEAN, CLLM_A_LN1_RSTD, CLLM_A_QKV, CLLM_A_ATTY, CLLM_A_PREATT,
     CLLM_A_ATT, CLLM_A_ATTPROJ, CLLM_A_RESIDUAL2, CLLM_A_LN2, CLLM_A_LN2_MEAN, CLLM_A_LN2_RSTD, CLLM_A_FCH,
     CLLM_A_FCH_GELU, CLLM_A_FCPROJ, CLLM_A_RESIDUAL3, CLLM_A_LNF, CLLM_A_LNF_MEAN, CLLM_A_LNF_RSTD,
-    CLLM_A_LOGITS, CLLM_A_PROBS, CLLM_A_LOSSES, CLLM_NUM_ACT_KINDS
+    CLLM_A_LOGITS, CLLM_A_PROBS, CLLM_A_LOSSES,
+    CLLM_A_PRIMEPART, /* [B, NH] scratch of the prime-bias gradient, empty unless attn_prime_bias */
+    CLLM_NUM_ACT_KINDS
 };
 
 /* Element counts of each parameter kind / activation kind for cfg (and batch B×T). */
@@ -21,11 +23,18 @@ void cllm_act_sizes(const cllm_config *cfg, int B, int T, size_t sizes[CLLM_NUM_
 /* Points ptrs[i] at consecutive regions of base sized sizes[i] elements of elem bytes; returns the total. */
 size_t cllm_carve(void *base, size_t elem, const size_t *sizes, int n, void **ptrs);
 
+/* Number of named tensors for cfg. */
+int cllm_tensor_count(const cllm_config *cfg);
+/* is_prime[d] for d < n (0 and 1 are not prime), into a caller array of n bytes. */
+void cllm_prime_table(uint8_t *is_prime, int n);
+
 /* Builds the named-tensor table for cfg over the given arenas (grads may be NULL); returns the count. */
 int cllm_tensor_table(const cllm_config *cfg, float *params, float *grads, cllm_tensor *out, int cap);
 
 /* Fills a fixed position encoding [n_ctx, C] for cfg->pos_kind into wpe (no-op for LEARNED). */
 void cllm_positions_fill(const cllm_config *cfg, float *wpe);
+/* The lattice initialisation of wte [V, C] (embed_init 1). */
+void cllm_embed_init_lattice(const cllm_config *cfg, float *wte);
 
 /* ---- the double-precision oracle: the same ops and model code instantiated for double (tests only) ---- */
 typedef struct cllm_model64 {
@@ -33,6 +42,7 @@ typedef struct cllm_model64 {
     int B, T;
     double *params, *grads, *acts, *grad_acts; /* arenas, same layouts as the float model */
     size_t num_params, num_acts;
+    uint8_t *is_prime;                         /* [n_ctx], for the prime-distance option */
     void *p[CLLM_NUM_PARAM_KINDS], *g[CLLM_NUM_PARAM_KINDS];
     void *a[CLLM_NUM_ACT_KINDS], *ga[CLLM_NUM_ACT_KINDS];
 } cllm_model64;

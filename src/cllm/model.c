@@ -13,6 +13,7 @@ struct cllm_model {
     void *p[CLLM_NUM_PARAM_KINDS], *g[CLLM_NUM_PARAM_KINDS];
     cllm_tensor *tensors;         /* the named views, L*12+4 */
     int num_tensors;
+    uint8_t *is_prime;            /* [n_ctx]: is_prime[d] for the prime-distance option */
     float *acts, *grad_acts;      /* arenas sized for max_B × max_T */
     size_t acts_capacity;         /* floats in each */
     size_t tokens_capacity;       /* ids in inputs/targets */
@@ -36,10 +37,11 @@ cllm_model *cllm_model_new(const cllm_config *cfg, cllm_error *err) {
     size_t sizes[CLLM_NUM_PARAM_KINDS];
     cllm_param_sizes(cfg, sizes);
     m->num_params = cllm_carve(NULL, sizeof(float), sizes, CLLM_NUM_PARAM_KINDS, m->p);
-    m->num_tensors = cfg->n_layer * 12 + 4;
+    m->num_tensors = cllm_tensor_count(cfg);
     m->params = alloc_floats(m->num_params);
     m->tensors = calloc((size_t)m->num_tensors, sizeof *m->tensors);
-    if (!m->params || !m->tensors) {
+    m->is_prime = malloc((size_t)cfg->n_ctx);
+    if (!m->params || !m->tensors || !m->is_prime) {
         cllm_model_free(m);
         cllm_error_set(err, CLLM_ERR_NOMEM, "out of memory allocating %zu parameters", sizes[0]);
         return NULL;
@@ -47,13 +49,14 @@ cllm_model *cllm_model_new(const cllm_config *cfg, cllm_error *err) {
     memset(m->params, 0, m->num_params * sizeof(float));
     cllm_carve(m->params, sizeof(float), sizes, CLLM_NUM_PARAM_KINDS, m->p);
     cllm_tensor_table(cfg, m->params, NULL, m->tensors, m->num_tensors);
+    cllm_prime_table(m->is_prime, cfg->n_ctx);
     return m;
 }
 
 void cllm_model_free(cllm_model *m) {
     if (!m) return;
     free(m->params); free(m->grads); free(m->acts); free(m->grad_acts);
-    free(m->tensors); free(m->inputs); free(m->targets);
+    free(m->tensors); free(m->inputs); free(m->targets); free(m->is_prime);
     free(m);
 }
 
@@ -81,6 +84,7 @@ void cllm_model_init_gpt2(cllm_model *m, uint64_t seed) {
         size_t len = strlen(n);
         int is_bias = len > 5 && strcmp(n + len - 5, ".bias") == 0;
         int is_ln = strstr(n, "ln_") != NULL;
+        if (strstr(n, "prime_bias")) is_bias = 1; /* starts at 0: the model begins as plain GPT-2 */
         if (is_bias) memset(t->data, 0, t->numel * sizeof(float));
         else if (is_ln) for (size_t j = 0; j < t->numel; j++) t->data[j] = 1.0f;
         else {
@@ -88,6 +92,7 @@ void cllm_model_init_gpt2(cllm_model *m, uint64_t seed) {
             for (size_t j = 0; j < t->numel; j++) t->data[j] = (float)(std * cllm_rng_normal(&rng));
         }
     }
+    if (m->cfg.embed_init) cllm_embed_init_lattice(&m->cfg, (float *)m->p[CLLM_P_WTE]);
     cllm_model_fill_positions(m);
 }
 
@@ -156,7 +161,7 @@ float cllm_model_forward(cllm_model *m, const int32_t *inputs, const int32_t *ta
     memcpy(m->inputs, inputs, (size_t)B * T * sizeof(int32_t));
     if (targets) memcpy(m->targets, targets, (size_t)B * T * sizeof(int32_t));
     m->last_targets = targets ? m->targets : NULL;
-    model_forward_f32(m->p, m->a, m->inputs, m->last_targets, &m->cfg, B, T);
+    model_forward_f32(m->p, m->a, m->inputs, m->last_targets, m->is_prime, &m->cfg, B, T);
     if (!targets) return 0.0f;
     const float *losses = m->a[CLLM_A_LOSSES];
     double sum = 0;
@@ -179,5 +184,5 @@ void cllm_model_backward(cllm_model *m, float scale) {
     size_t used = cllm_carve(NULL, sizeof(float), sizes, CLLM_NUM_ACT_KINDS, probe);
     memset(m->grad_acts, 0, used * sizeof(float));
     float dloss = scale / (float)(m->B * m->T);
-    model_backward_f32(m->p, m->g, m->a, m->ga, m->inputs, m->last_targets, dloss, &m->cfg, m->B, m->T);
+    model_backward_f32(m->p, m->g, m->a, m->ga, m->inputs, m->last_targets, m->is_prime, dloss, &m->cfg, m->B, m->T);
 }

@@ -19,7 +19,9 @@ int cllm_model64_new(cllm_model64 *d, const cllm_model *m, int B, int T) {
     d->grads = calloc(d->num_params, sizeof(double));
     d->acts = calloc(d->num_acts, sizeof(double));
     d->grad_acts = calloc(d->num_acts, sizeof(double));
-    if (!d->params || !d->grads || !d->acts || !d->grad_acts) { cllm_model64_free(d); return -1; }
+    d->is_prime = malloc((size_t)d->cfg.n_ctx);
+    if (!d->params || !d->grads || !d->acts || !d->grad_acts || !d->is_prime) { cllm_model64_free(d); return -1; }
+    cllm_prime_table(d->is_prime, d->cfg.n_ctx);
     cllm_carve(d->params, sizeof(double), ps, CLLM_NUM_PARAM_KINDS, d->p);
     cllm_carve(d->grads, sizeof(double), ps, CLLM_NUM_PARAM_KINDS, d->g);
     cllm_carve(d->acts, sizeof(double), as, CLLM_NUM_ACT_KINDS, d->a);
@@ -30,12 +32,12 @@ int cllm_model64_new(cllm_model64 *d, const cllm_model *m, int B, int T) {
 }
 
 void cllm_model64_free(cllm_model64 *d) {
-    free(d->params); free(d->grads); free(d->acts); free(d->grad_acts);
+    free(d->params); free(d->grads); free(d->acts); free(d->grad_acts); free(d->is_prime);
     memset(d, 0, sizeof *d);
 }
 
 double cllm_model64_forward(cllm_model64 *d, const int32_t *inputs, const int32_t *targets) {
-    model_forward_f64(d->p, d->a, inputs, targets, &d->cfg, d->B, d->T);
+    model_forward_f64(d->p, d->a, inputs, targets, d->is_prime, &d->cfg, d->B, d->T);
     const double *losses = d->a[CLLM_A_LOSSES];
     double sum = 0;
     for (int i = 0; i < d->B * d->T; i++) sum += losses[i];
@@ -45,5 +47,6 @@ double cllm_model64_forward(cllm_model64 *d, const int32_t *inputs, const int32_
 void cllm_model64_backward(cllm_model64 *d, const int32_t *inputs, const int32_t *targets) {
     memset(d->grads, 0, d->num_params * sizeof(double));
     memset(d->grad_acts, 0, d->num_acts * sizeof(double));
-    model_backward_f64(d->p, d->g, d->a, d->ga, inputs, targets, 1.0 / (d->B * d->T), &d->cfg, d->B, d->T);
+    model_backward_f64(d->p, d->g, d->a, d->ga, inputs, targets, d->is_prime, 1.0 / (d->B * d->T), &d->cfg, d->B,
+                       d->T);
 }

@@ -8,7 +8,7 @@
 #define GA(k) ((REAL *)ga[CLLM_A_##k])
 
 void F(model_forward)(void *const *p, void *const *a, const int32_t *inp, const int32_t *targets,
-                      const cllm_config *cfg, int B, int T) {
+                      const uint8_t *is_prime, const cllm_config *cfg, int B, int T) {
     int L = cfg->n_layer, NH = cfg->n_head, C = cfg->n_embd, V = cfg->vocab_size, N = B * T;
     size_t BTC = (size_t)N * C, att_size = (size_t)B * NH * T * T;
     F(encoder_forward)(A(ENCODED), inp, P(WTE), P(WPE), B, T, C);
@@ -23,7 +23,8 @@ void F(model_forward)(void *const *p, void *const *a, const int32_t *inp, const 
         REAL *fcproj = A(FCPROJ) + l * BTC, *residual3 = A(RESIDUAL3) + l * BTC;
         F(layernorm_forward)(ln1, ln1_mean, ln1_rstd, residual, P(LN1W) + l * C, P(LN1B) + l * C, N, C);
         F(matmul_forward)(qkv, ln1, P(QKVW) + (size_t)l * C * 3 * C, P(QKVB) + l * 3 * C, N, C, 3 * C);
-        F(attention_forward)(atty, preatt, att, qkv, B, T, C, NH);
+        const REAL *prime_bias = cfg->attn_prime_bias ? P(PRIMEBIAS) + l * NH : NULL;
+        F(attention_forward)(atty, preatt, att, qkv, prime_bias, is_prime, B, T, C, NH);
         F(matmul_forward)(attproj, atty, P(ATTPROJW) + (size_t)l * C * C, P(ATTPROJB) + l * C, N, C, C);
         F(residual_forward)(residual2, residual, attproj, BTC);
         F(layernorm_forward)(ln2, ln2_mean, ln2_rstd, residual2, P(LN2W) + l * C, P(LN2B) + l * C, N, C);
@@ -42,7 +43,8 @@ void F(model_forward)(void *const *p, void *const *a, const int32_t *inp, const 
 /* Fills the gradients g (which the caller zeroed or wants accumulated into) of dloss·Σ losses; ga must be
  * zeroed by the caller. */
 void F(model_backward)(void *const *p, void *const *g, void *const *a, void *const *ga, const int32_t *inp,
-                       const int32_t *targets, REAL dloss, const cllm_config *cfg, int B, int T) {
+                       const int32_t *targets, const uint8_t *is_prime, REAL dloss, const cllm_config *cfg, int B,
+                       int T) {
     int L = cfg->n_layer, NH = cfg->n_head, C = cfg->n_embd, V = cfg->vocab_size, N = B * T;
     size_t BTC = (size_t)N * C, att_size = (size_t)B * NH * T * T;
     F(crossentropy_backward)(GA(LOGITS), A(PROBS), targets, dloss, N, V);
@@ -66,8 +68,10 @@ void F(model_backward)(void *const *p, void *const *g, void *const *a, void *con
         F(residual_backward)(dresidual, GA(ATTPROJ) + lb, GA(RESIDUAL2) + lb, BTC);
         F(matmul_backward)(GA(ATTY) + lb, G(ATTPROJW) + (size_t)l * C * C, G(ATTPROJB) + l * C, GA(ATTPROJ) + lb,
                            A(ATTY) + lb, P(ATTPROJW) + (size_t)l * C * C, N, C, C);
-        F(attention_backward)(GA(QKV) + 3 * lb, GA(PREATT) + l * att_size, GA(ATT) + l * att_size, GA(ATTY) + lb,
-                              A(QKV) + 3 * lb, A(ATT) + l * att_size, B, T, C, NH);
+        REAL *dprime_bias = cfg->attn_prime_bias ? G(PRIMEBIAS) + l * NH : NULL;
+        F(attention_backward)(GA(QKV) + 3 * lb, GA(PREATT) + l * att_size, GA(ATT) + l * att_size, dprime_bias,
+                              GA(PRIMEPART), GA(ATTY) + lb, A(QKV) + 3 * lb, A(ATT) + l * att_size, is_prime, B, T, C,
+                              NH);
         F(matmul_backward)(GA(LN1) + lb, G(QKVW) + (size_t)l * C * 3 * C, G(QKVB) + l * 3 * C, GA(QKV) + 3 * lb,
                            A(LN1) + lb, P(QKVW) + (size_t)l * C * 3 * C, N, C, 3 * C);
         F(layernorm_backward)(dresidual, G(LN1W) + l * C, G(LN1B) + l * C, GA(LN1) + lb, residual, P(LN1W) + l * C,

@@ -37,6 +37,7 @@ static void config_meta(meta_list *ml, const cllm_config *c) {
     meta_add_int(ml, "vocab_size", c->vocab_size);
     meta_add(ml, "cllm.pos_kind", cllm_pos_kind_name(c->pos_kind));
     meta_add(ml, "cllm.embed_init", c->embed_init ? "lattice" : "gpt2");
+    meta_add_int(ml, "cllm.attn_prime_bias", c->attn_prime_bias);
 }
 
 static void hex_encode(char *out, const uint8_t *in, size_t n) {
@@ -160,6 +161,7 @@ static int read_config(const cllm_safetensors *st, const char *path, cllm_config
     c->pos_kind = pk ? cllm_pos_kind_parse(pk) : CLLM_POS_LEARNED;
     if (c->pos_kind < 0) return cllm_error_set(err, CLLM_ERR_FORMAT, "%s: unknown cllm.pos_kind '%.40s'", path, pk);
     c->embed_init = ei && strcmp(ei, "lattice") == 0;
+    if (meta_int(st, "cllm.attn_prime_bias", 0, 1, &c->attn_prime_bias, path, err) < 0) return CLLM_ERR_FORMAT;
     cllm_error cerr = {0};
     if (cllm_config_check(c, &cerr))
         return cllm_error_set(err, CLLM_ERR_FORMAT, "%s: bad config: %s", path, cerr.msg);

@@ -15,9 +15,11 @@
     void matmul_forward##S(REAL *out, const REAL *inp, const REAL *w, const REAL *bias, int N, int C, int OC);   \
     void matmul_backward##S(REAL *dinp, REAL *dw, REAL *dbias, const REAL *dout, const REAL *inp, const REAL *w, \
                             int N, int C, int OC);                                                               \
-    void attention_forward##S(REAL *out, REAL *preatt, REAL *att, const REAL *inp, int B, int T, int C, int NH); \
-    void attention_backward##S(REAL *dinp, REAL *dpreatt, REAL *datt, const REAL *dout, const REAL *inp,         \
-                               const REAL *att, int B, int T, int C, int NH);                                    \
+    void attention_forward##S(REAL *out, REAL *preatt, REAL *att, const REAL *inp, const REAL *prime_bias,        \
+                              const uint8_t *is_prime, int B, int T, int C, int NH);                            \
+    void attention_backward##S(REAL *dinp, REAL *dpreatt, REAL *datt, REAL *dprime_bias, REAL *dprime_part,      \
+                               const REAL *dout, const REAL *inp, const REAL *att, const uint8_t *is_prime,      \
+                               int B, int T, int C, int NH);                                                     \
     void gelu_forward##S(REAL *out, const REAL *inp, size_t N);                                                  \
     void gelu_backward##S(REAL *dinp, const REAL *inp, const REAL *dout, size_t N);                              \
     void residual_forward##S(REAL *out, const REAL *a, const REAL *b, size_t N);                                 \
@@ -27,9 +29,10 @@
     void crossentropy_backward##S(REAL *dlogits, const REAL *probs, const int32_t *targets, REAL dloss, int N,   \
                                   int V);                                                                        \
     void model_forward##S(void *const *p, void *const *a, const int32_t *inp, const int32_t *targets,            \
-                          const cllm_config *cfg, int B, int T);                                                 \
+                          const uint8_t *is_prime, const cllm_config *cfg, int B, int T);                        \
     void model_backward##S(void *const *p, void *const *g, void *const *a, void *const *ga, const int32_t *inp,  \
-                           const int32_t *targets, REAL dloss, const cllm_config *cfg, int B, int T);
+                           const int32_t *targets, const uint8_t *is_prime, REAL dloss, const cllm_config *cfg,  \
+                           int B, int T);
 
 #include "cllm.h"
 CLLM_DECLARE_OPS(float, _f32)

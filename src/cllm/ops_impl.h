@@ -115,8 +115,11 @@ void F(matmul_backward)(REAL *dinp, REAL *dw, REAL *dbias, const REAL *dout, con
 }
 
 /* Causal self-attention. inp = qkv [B,T,3C] laid out [q | k | v], head h at channels h*hs..; out [B,T,C].
- * preatt, att [B,NH,T,T] keep the scores and the softmax for backward (entries t2 > t are 0). */
-void F(attention_forward)(REAL *out, REAL *preatt, REAL *att, const REAL *inp, int B, int T, int C, int NH) {
+ * preatt, att [B,NH,T,T] keep the scores and the softmax for backward (entries t2 > t are 0).
+ * prime_bias [NH] (NULL: off) adds prime_bias[h] to the score of every pair whose distance t − t2 is prime
+ * (is_prime[d] for d < T): the crystalline "prime-distance" option, see docs/crystalline.md. */
+void F(attention_forward)(REAL *out, REAL *preatt, REAL *att, const REAL *inp, const REAL *prime_bias,
+                          const uint8_t *is_prime, int B, int T, int C, int NH) {
     int C3 = 3 * C, hs = C / NH;
     REAL scale = (REAL)1 / SQRT((REAL)hs);
 #pragma omp parallel for collapse(3) schedule(static)
@@ -130,6 +133,7 @@ void F(attention_forward)(REAL *out, REAL *preatt, REAL *att, const REAL *inp, i
                 for (int t2 = 0; t2 <= t; t2++) {
                     const REAL *k = inp + ((size_t)b * T + t2) * C3 + C + h * hs;
                     REAL s = DOT(q, k, hs) * scale;
+                    if (prime_bias && is_prime[t - t2]) s += prime_bias[h];
                     pre[t2] = s;
                     if (s > maxv) maxv = s;
                 }
@@ -144,15 +148,19 @@ void F(attention_forward)(REAL *out, REAL *preatt, REAL *att, const REAL *inp, i
             }
 }
 
-/* dinp (the qkv gradient) += ...; datt_row is scratch of T per (b,h,t), taken from dpreatt [B,NH,T,T]. */
-void F(attention_backward)(REAL *dinp, REAL *dpreatt, REAL *datt, const REAL *dout, const REAL *inp,
-                           const REAL *att, int B, int T, int C, int NH) {
+/* dinp (the qkv gradient) += ...; datt, dpreatt [B,NH,T,T] are scratch. With the prime-distance option,
+ * dprime_bias [NH] += Σ dpreatt over prime distances, summed through dprime_part [B·NH] (scratch) in a fixed
+ * order so the result does not depend on threads. */
+void F(attention_backward)(REAL *dinp, REAL *dpreatt, REAL *datt, REAL *dprime_bias, REAL *dprime_part,
+                           const REAL *dout, const REAL *inp, const REAL *att, const uint8_t *is_prime, int B,
+                           int T, int C, int NH) {
     int C3 = 3 * C, hs = C / NH;
     REAL scale = (REAL)1 / SQRT((REAL)hs);
     /* one (b,h) per task: dq, dk, dv of head h in batch b are touched by that task only */
 #pragma omp parallel for collapse(2) schedule(static)
     for (int b = 0; b < B; b++)
         for (int h = 0; h < NH; h++) {
+            REAL prime_sum = 0;
             for (int t = 0; t < T; t++) {
                 const REAL *a = att + (((size_t)b * NH + h) * T + t) * T;
                 REAL *da = datt + (((size_t)b * NH + h) * T + t) * T;
@@ -169,6 +177,8 @@ void F(attention_backward)(REAL *dinp, REAL *dpreatt, REAL *datt, const REAL *do
                 REAL dot = 0;
                 for (int t2 = 0; t2 <= t; t2++) dot += a[t2] * da[t2];
                 for (int t2 = 0; t2 <= t; t2++) dpre[t2] = a[t2] * (da[t2] - dot);
+                if (dprime_bias)
+                    for (int t2 = 0; t2 <= t; t2++) prime_sum += is_prime[t - t2] ? dpre[t2] : 0;
                 /* pre = scale · q·k */
                 const REAL *q = inp + ((size_t)b * T + t) * C3 + h * hs;
                 REAL *dq = dinp + ((size_t)b * T + t) * C3 + h * hs;
@@ -180,7 +190,11 @@ void F(attention_backward)(REAL *dinp, REAL *dpreatt, REAL *datt, const REAL *do
                     AXPY(g, q, dk, hs);
                 }
             }
+            if (dprime_bias) dprime_part[b * NH + h] = prime_sum;
         }
+    if (dprime_bias)
+        for (int b = 0; b < B; b++)
+            for (int h = 0; h < NH; h++) dprime_bias[h] += dprime_part[b * NH + h];
 }
 
 #define GELU_SCALE ((REAL)0.7978845608028654) /* sqrt(2/π) */

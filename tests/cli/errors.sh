@@ -28,6 +28,8 @@ expect 2 "--data PATH" -- "$CLLM" train --out "$tmp/r"
 expect 2 "unknown config 'huge'" -- "$CLLM" train --data "$tmp/t.txt" --out "$tmp/r2" --config huge
 expect 2 "must divide" -- "$CLLM" train --data "$tmp/t.txt" --out "$tmp/r3" --dim 30 --heads 4
 expect 2 "unknown --positions" -- "$CLLM" train --data "$tmp/t.txt" --out "$tmp/r4" --positions diagonal
+expect 2 "unknown --embed-init" -- "$CLLM" train --data "$tmp/t.txt" --out "$tmp/r5" --embed-init crystal
+expect 2 "multiple of 4" -- "$CLLM" train --data "$tmp/t.txt" --out "$tmp/r6" --positions spiral --dim 6 --heads 2
 expect 2 "cannot open" -- "$CLLM" generate --model "$tmp/missing.safetensors"
 expect 2 "garbage.safetensors" -- "$CLLM" generate --model "$tmp/garbage.safetensors"
 expect 2 "short.safetensors" -- "$CLLM" info --model "$tmp/short.safetensors"

@@ -10,8 +10,9 @@
 
 static uint64_t seed = 7;
 
-static cllm_model *make_model(int n_ctx) {
-    cllm_config cfg = {.n_layer = 2, .n_head = 2, .n_embd = 32, .n_ctx = n_ctx, .vocab_size = 50};
+static cllm_model *make_model(int n_ctx, int prime_bias) {
+    cllm_config cfg = {.n_layer = 2, .n_head = 2, .n_embd = 32, .n_ctx = n_ctx, .vocab_size = 50,
+                       .attn_prime_bias = prime_bias, .pos_kind = prime_bias ? CLLM_POS_CLOCK : CLLM_POS_LEARNED};
     cllm_error err = {0};
     cllm_model *m = cllm_model_new(&cfg, &err);
     assert_non_null(m);
@@ -21,10 +22,9 @@ static cllm_model *make_model(int n_ctx) {
     return m;
 }
 
-static void test_kv_cache_matches_full_forward(void **state) {
-    (void)state;
+static void kv_cache_matches_full_forward(int prime_bias) {
     int T = 24;
-    cllm_model *m = make_model(T);
+    cllm_model *m = make_model(T, prime_bias);
     cllm_error err = {0};
     assert_int_equal(cllm_model_reserve(m, 1, T, &err), 0);
     int32_t ids[24];
@@ -56,9 +56,15 @@ static void test_kv_cache_matches_full_forward(void **state) {
     cllm_model_free(m);
 }
 
+static void test_kv_cache_matches_full_forward(void **state) {
+    (void)state;
+    kv_cache_matches_full_forward(0);
+    kv_cache_matches_full_forward(1); /* crystalline: clock positions and the prime-distance bias */
+}
+
 static void test_samplers(void **state) {
     (void)state;
-    cllm_model *m = make_model(8);
+    cllm_model *m = make_model(8, 0);
     cllm_error err = {0};
     cllm_generator *g = cllm_generator_new(m, &err);
     float logits[50];

@@ -73,6 +73,7 @@ typedef struct {
     double *inp, *w, *bias, *out, *w_out, *aux1, *aux2;
     int32_t *ids;
     int op;
+    uint8_t *is_prime; /* attention: distances that are prime */
 } op_ctx;
 
 enum { OP_LAYERNORM, OP_MATMUL, OP_ATTENTION, OP_GELU, OP_ENCODER, OP_CROSSENTROPY, OP_RESIDUAL };
@@ -87,7 +88,7 @@ static double op_loss(void *vctx) {
         matmul_forward_f64(c->out, c->inp, c->w, c->bias, N, C, 3 * C);
         return dot(c->out, c->w_out, (size_t)N * 3 * C);
     case OP_ATTENTION:
-        attention_forward_f64(c->out, c->aux1, c->aux2, c->inp, B, T, C, NH);
+        attention_forward_f64(c->out, c->aux1, c->aux2, c->inp, c->bias, c->is_prime, B, T, C, NH);
         return dot(c->out, c->w_out, (size_t)N * C);
     case OP_GELU:
         gelu_forward_f64(c->out, c->inp, (size_t)N * C);
@@ -134,17 +135,28 @@ static void test_matmul(void **state) {
 static void test_attention(void **state) {
     (void)state;
     size_t att = (size_t)B * NH * T * T;
+    uint8_t is_prime[T];
+    cllm_prime_table(is_prime, T);
+    assert_true(!is_prime[0] && !is_prime[1] && is_prime[2] && is_prime[3] && !is_prime[4]);
     op_ctx c = {.op = OP_ATTENTION, .inp = rand_vec(N * 3 * C, 1.5), .out = zeros(N * C),
-                .w_out = rand_vec(N * C, 1), .aux1 = zeros(att), .aux2 = zeros(att)};
+                .w_out = rand_vec(N * C, 1), .aux1 = zeros(att), .aux2 = zeros(att), .is_prime = is_prime};
     double *dinp = zeros(N * 3 * C), *dpre = zeros(att), *datt = zeros(att);
     op_loss(&c);
-    attention_backward_f64(dinp, dpre, datt, c.w_out, c.inp, c.aux2, B, T, C, NH);
+    attention_backward_f64(dinp, dpre, datt, NULL, NULL, c.w_out, c.inp, c.aux2, is_prime, B, T, C, NH);
     check_grad("attention dqkv", c.inp, dinp, N * 3 * C, op_loss, &c);
+    /* with the prime-distance bias: gradients for qkv and for the per-head bias */
+    c.bias = rand_vec(NH, 1);
+    double *dinp2 = zeros(N * 3 * C), *dbias = zeros(NH), *part = zeros(B * NH);
+    op_loss(&c);
+    attention_backward_f64(dinp2, dpre, datt, dbias, part, c.w_out, c.inp, c.aux2, is_prime, B, T, C, NH);
+    check_grad("attention+prime dqkv", c.inp, dinp2, N * 3 * C, op_loss, &c);
+    check_grad("attention+prime dbias", c.bias, dbias, NH, op_loss, &c);
+    c.bias = NULL;
     /* causality: the output at t must not depend on any input after t */
     double *out0 = zeros(N * C);
-    attention_forward_f64(out0, c.aux1, c.aux2, c.inp, B, T, C, NH);
+    attention_forward_f64(out0, c.aux1, c.aux2, c.inp, NULL, is_prime, B, T, C, NH);
     c.inp[(size_t)(T - 1) * 3 * C + C] += 1.0; /* a key at the last position of batch 0 */
-    attention_forward_f64(c.out, c.aux1, c.aux2, c.inp, B, T, C, NH);
+    attention_forward_f64(c.out, c.aux1, c.aux2, c.inp, NULL, is_prime, B, T, C, NH);
     assert_memory_equal(out0, c.out, (size_t)(T - 1) * C * sizeof(double));
     assert_true(memcmp(out0 + (T - 1) * C, c.out + (T - 1) * C, C * sizeof(double)) != 0);
 }
@@ -231,10 +243,9 @@ static void random_batch(int32_t *in, int32_t *tg, int n, int vocab) {
     }
 }
 
-static void test_whole_model_every_parameter(void **state) {
-    (void)state;
-    cllm_config cfg = {.n_layer = 2, .n_head = NH, .n_embd = C, .n_ctx = T + 1, .vocab_size = V};
+static void check_whole_model(cllm_config cfg) {
     cllm_model *m = small_model(&cfg);
+    cllm_model_fill_positions(m); /* fixed encodings stay fixed: overwrite the random values */
     cllm_model64 d;
     assert_int_equal(cllm_model64_new(&d, m, B, T), 0);
     int32_t in[N], tg[N];
@@ -250,10 +261,29 @@ static void test_whole_model_every_parameter(void **state) {
     cllm_model_free(m);
 }
 
+static void test_whole_model_every_parameter(void **state) {
+    (void)state;
+    check_whole_model((cllm_config){.n_layer = 2, .n_head = NH, .n_embd = C, .n_ctx = T + 1, .vocab_size = V});
+}
+
+/* the crystalline options change the forward pass: each must keep every gradient right */
+static void test_whole_model_crystalline_options(void **state) {
+    (void)state;
+    cllm_config base = {.n_layer = 2, .n_head = NH, .n_embd = C, .n_ctx = T + 1, .vocab_size = V};
+    cllm_config prime_bias = base, spiral = base, lattice = base;
+    prime_bias.attn_prime_bias = 1;
+    spiral.pos_kind = CLLM_POS_SPIRAL;
+    lattice.embed_init = 1;
+    lattice.pos_kind = CLLM_POS_PRIME;
+    check_whole_model(prime_bias);
+    check_whole_model(spiral);
+    check_whole_model(lattice);
+}
+
 /* The fp32 model with its fast kernels against the double oracle, at a shape where GEMM blocking matters. */
 static void test_float_model_matches_double(void **state) {
     (void)state;
-    cllm_config cfg = {.n_layer = 2, .n_head = 4, .n_embd = 64, .n_ctx = 40, .vocab_size = 97};
+    cllm_config cfg = {.n_layer = 2, .n_head = 4, .n_embd = 64, .n_ctx = 40, .vocab_size = 97, .attn_prime_bias = 1};
     int b = 3, t = 37;
     cllm_model *m = small_model(&cfg);
     cllm_error err = {0};
@@ -294,6 +324,7 @@ int main(void) {
         cmocka_unit_test(test_attention),     cmocka_unit_test(test_gelu),
         cmocka_unit_test(test_encoder),       cmocka_unit_test(test_crossentropy),
         cmocka_unit_test(test_residual),      cmocka_unit_test(test_whole_model_every_parameter),
+        cmocka_unit_test(test_whole_model_crystalline_options),
         cmocka_unit_test(test_float_model_matches_double),
     };
     return cmocka_run_group_tests(tests, NULL, free_all);

@@ -123,7 +123,8 @@ int cmd_info(int argc, char **argv) {
     printf("model      %s\n", model);
     printf("config     n_layer %d  n_head %d  n_embd %d  n_positions %d  vocab_size %d\n", c->n_layer, c->n_head,
            c->n_embd, c->n_ctx, c->vocab_size);
-    printf("positions  %s\nembed init %s\n", cllm_pos_kind_name(c->pos_kind), c->embed_init ? "lattice" : "gpt2");
+    printf("positions  %s\nembed init %s\nprime bias %s\n", cllm_pos_kind_name(c->pos_kind),
+           c->embed_init ? "lattice" : "gpt2", c->attn_prime_bias ? "on" : "off");
     printf("parameters %zu\n", cllm_model_num_params(m));
     if (tok) {
         char *json = cllm_tokenizer_to_json(tok);

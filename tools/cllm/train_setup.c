@@ -20,7 +20,13 @@ static void check_config(train_run *run) {
     if (run->heads) cfg->n_head = (int)run->heads;
     if (run->context) cfg->n_ctx = (int)run->context;
     if (run->positions && (cfg->pos_kind = cllm_pos_kind_parse(run->positions)) < 0)
-        cli_die(2, "train: unknown --positions '%s' (learned, sinusoidal)", run->positions);
+        cli_die(2, "train: unknown --positions '%s' (learned, sinusoidal, spiral, clock, prime)", run->positions);
+    if (run->embed_init) {
+        if (strcmp(run->embed_init, "lattice") == 0) cfg->embed_init = 1;
+        else if (strcmp(run->embed_init, "gpt2") != 0)
+            cli_die(2, "train: unknown --embed-init '%s' (gpt2, lattice)", run->embed_init);
+    }
+    cfg->attn_prime_bias = run->attn_prime_bias;
     cfg->vocab_size = run->vocab_size ? (int)run->vocab_size : 256; /* the tokenizer decides later */
     if (cllm_config_check(cfg, &err)) cli_die(2, "train: %s", err.msg);
 }
@@ -31,7 +37,7 @@ void train_parse(train_run *run, int argc, char **argv, const char *usage) {
     long B = 8, steps = 1000, warmup = -1, seed = 1337, val_every = 50, val_batches = 20, ckpt_every = 200;
     long total_batch = 0;
     double lr = 1e-3, min_lr = -1, wd = 0.1, clip = 1.0;
-    int seen[40] = {0}, k = 25; /* flags 0..k-1 define a run; the rest may be given on --resume */
+    int seen[40] = {0}; /* flags with a seen slot define a run; the others may be given on --resume */
     cli_opt opts[] = {
         {"data", OPT_LIST, &run->data, 0, 0, &seen[0]},
         {"val", OPT_LIST, &run->val_paths, 0, 0, &seen[1]},
@@ -45,6 +51,8 @@ void train_parse(train_run *run, int argc, char **argv, const char *usage) {
         {"context", OPT_INT, &run->context, 1, 65536, &seen[9]},
         {"vocab-size", OPT_INT, &run->vocab_size, 2, 1 << 24, &seen[10]},
         {"positions", OPT_STR, &run->positions, 0, 0, &seen[11]},
+        {"embed-init", OPT_STR, &run->embed_init, 0, 0, &seen[25]},
+        {"attn-prime-bias", OPT_FLAG, &run->attn_prime_bias, 0, 0, &seen[26]},
         {"init", OPT_STR, &run->init_path, 0, 0, &seen[12]},
         {"batch", OPT_INT, &B, 1, 4096, &seen[13]},
         {"total-batch", OPT_INT, &total_batch, 1, 1L << 40, &seen[14]},
@@ -68,15 +76,15 @@ void train_parse(train_run *run, int argc, char **argv, const char *usage) {
     cli_parse(argc, argv, opts, nopts, usage);
     if (!run->out) cli_die(2, "train: --out RUN_DIR is required (see 'cllm train --help')");
     if (run->resume) {
-        for (int i = 0; i < k; i++)
-            if (seen[i] && strcmp(opts[i].name, "out") != 0)
+        for (int i = 0; i < nopts; i++)
+            if (opts[i].seen && *opts[i].seen && strcmp(opts[i].name, "out") != 0)
                 cli_die(2, "train: --%s cannot change a resumed run (it continues with its saved settings)",
                         opts[i].name);
         return;
     }
     if (run->data.n == 0) cli_die(2, "train: --data PATH... is required (text files, folders or shard folders)");
     if (run->init_path && (run->config_name || run->layers || run->dim || run->heads || run->vocab_size ||
-                           run->positions))
+                           run->positions || run->embed_init || run->attn_prime_bias))
         cli_die(2, "train: --init takes the model's own config; drop --config/--layers/--dim/--heads/--vocab-size");
     run->steps_from_minutes = !seen[15] && run->minutes > 0;
     if (run->steps_from_minutes) steps = 0; /* set by cllm train from a timed step, before the first update */

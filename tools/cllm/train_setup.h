@@ -36,7 +36,8 @@ typedef struct train_run {
     cllm_loader *loader;
     /* flags only a fresh run uses */
     cli_list data, val_paths;
-    const char *tokenizer_path, *init_path, *config_name, *positions;
+    const char *tokenizer_path, *init_path, *config_name, *positions, *embed_init;
+    int attn_prime_bias;
     long tokenizer_vocab, layers, dim, heads, context, vocab_size;
     cllm_config cfg;        /* from --config and overrides (vocab_size set once the tokenizer is known) */
 } train_run;
