@@ -51,4 +51,17 @@ g2=$("$CLLM" generate --model "$tmp/a/model.safetensors" --prompt "the" --max-to
 [ "$g1" = "$g2" ] || fail "greedy generation not deterministic"
 "$CLLM" eval --model "$tmp/a/model.safetensors" --data "$tmp/text/doc1.txt" | grep -q "bpb" || fail "eval"
 printf 'hi\n/reset\nthe cat\n' | "$CLLM" chat --model "$tmp/a/model.safetensors" --max-tokens 10 >/dev/null || fail "chat"
+# 6. the crystalline options train, save, load and generate; analyze measures the embedding lattice
+"$CLLM" train --data "$tmp/text" --out "$tmp/c" "${model[@]}" --steps 3 --positions clock --embed-init lattice \
+  --attn-prime-bias 2>"$tmp/err" || { cat "$tmp/err"; fail "crystalline train"; }
+"$CLLM" info --model "$tmp/c/model.safetensors" | grep -q "positions  clock" || fail "positions not stored"
+"$CLLM" info --model "$tmp/c/model.safetensors" | grep -q "prime bias on" || fail "prime bias not stored"
+"$CLLM" generate --model "$tmp/c/model.safetensors" --prompt "the" --max-tokens 5 >/dev/null || fail "crystalline generate"
+"$CLLM" analyze --model "$tmp/c/model.safetensors" --tokens 16 | tail -1 | ${PYTHON:-/usr/bin/python3} -c '
+import json, math, sys
+r = json.loads(sys.stdin.read())
+for k in ("embedding", "random"):
+    assert all(math.isfinite(v) for v in r[k].values()), r
+    assert r[k]["log_orth_defect_lll"] <= r[k]["log_orth_defect"] + 1e-9, r
+' || fail "analyze"
 echo ok

@@ -6,7 +6,6 @@
 
 #include "cli.h"
 
-int cmd_brown(int argc, char **argv);
 
 static const struct {
     const char *name;
@@ -19,6 +18,7 @@ static const struct {
     {"eval", cmd_eval, "mean cross-entropy and bits per byte of a model on text"},
     {"tokenize", cmd_tokenize, "print the token ids of stdin"},
     {"info", cmd_info, "print a model file's config, parameter count and tokenizer"},
+    {"analyze", cmd_analyze, "the embeddings as a lattice: orthogonality defect and Hermite factor, before/after LLL"},
     {"prepare", cmd_prepare, "tokenize raw text (files, folders, JSONL, stdin) into token shards"},
     {"brown", cmd_brown, "convert Brown corpus files (word/TAG) to plain text"},
     {"tokenizer", cmd_tokenizer, "train, export, import, encode and decode a BPE tokenizer"},
