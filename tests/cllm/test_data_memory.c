@@ -19,16 +19,7 @@
 
 /* Under ASan the shadow memory makes RSS and RLIMIT_DATA meaningless: the run still checks that every byte
  * arrives (on a smaller corpus), but the memory bounds are only asserted in normal builds. */
-#if defined(__SANITIZE_ADDRESS__)
-#define UNDER_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define UNDER_ASAN 1
-#endif
-#endif
-#ifndef UNDER_ASAN
-#define UNDER_ASAN 0
-#endif
+#define UNDER_ASAN TEST_UNDER_ASAN
 
 enum { MIB = 1 << 20, FOLDER_FILES = 32, FILE_MIB = 4, BIG_MIB = 96, LINE_MIB = 32 };
 static const long RSS_LIMIT_KB = 64 * 1024;  /* corpus is 256 MiB: a quarter of it */

@@ -8,15 +8,8 @@
 #include "cllm_data.h"
 #include "support.h"
 
-#if defined(__SANITIZE_ADDRESS__)
-#define UNDER_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define UNDER_ASAN 1
-#endif
-#endif
 
-#ifndef UNDER_ASAN
+#if !TEST_UNDER_ASAN
 extern void *__libc_malloc(size_t);
 extern void *__libc_calloc(size_t, size_t);
 extern void *__libc_realloc(void *, size_t);
@@ -33,7 +26,7 @@ void free(void *p) { if (counting && p) __atomic_add_fetch(&calls, 1, __ATOMIC_R
 
 static void test_training_steps_do_not_allocate(void **state) {
     (void)state;
-#ifdef UNDER_ASAN
+#if TEST_UNDER_ASAN
     skip(); /* ASan owns malloc; the plain build runs this test */
 #else
     /* a shard of random tokens for the loader */

@@ -8,6 +8,18 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+/* TEST_UNDER_ASAN is 1 in sanitizer builds, where malloc belongs to ASan and RSS includes its shadow memory. */
+#if defined(__SANITIZE_ADDRESS__)
+#define TEST_UNDER_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define TEST_UNDER_ASAN 1
+#endif
+#endif
+#ifndef TEST_UNDER_ASAN
+#define TEST_UNDER_ASAN 0
+#endif
+
 /* A fresh directory under $TMPDIR, removed (recursively) at exit; the path is malloc'd and lives until exit. */
 const char *test_tmpdir(void);
 /* "<tmpdir>/<name>" in a static rotating buffer (valid for the next 8 calls). */

@@ -11,8 +11,14 @@ typedef struct sampling {
     long max_tokens, top_k, seed;
     double temperature, top_p;
     long threads;
+    /* what parse_sampling opens */
+    cllm_model *m;
+    cllm_tokenizer *tok;
+    cllm_generator *g;
+    cllm_rng rng;
 } sampling;
 
+/* Parses the flags and opens the model, its tokenizer and a generator (dies with exit 2 on any failure). */
 static void parse_sampling(sampling *o, int argc, char **argv, const char *usage, int with_prompt) {
     *o = (sampling){.max_tokens = 256, .top_k = 40, .seed = 1337, .temperature = 0.8, .top_p = 0.95};
     cli_opt opts[] = {
@@ -26,6 +32,16 @@ static void parse_sampling(sampling *o, int argc, char **argv, const char *usage
     cli_parse(argc, argv, opts, (int)(sizeof opts / sizeof *opts) - (with_prompt ? 0 : 1), usage);
     if (!o->model) cli_die(2, "%s: --model FILE is required (see 'cllm %s --help')", argv[0], argv[0]);
     cli_set_threads(o->threads);
+    o->m = cli_load_model(argv[0], o->model, o->tokenizer, &o->tok);
+    cllm_error err = {0};
+    if (!(o->g = cllm_generator_new(o->m, &err))) cli_die(2, "%s: %s", argv[0], err.msg);
+    cllm_rng_seed(&o->rng, (uint64_t)o->seed);
+}
+
+static void close_sampling(sampling *o) {
+    cllm_generator_free(o->g);
+    cllm_model_free(o->m);
+    cllm_tokenizer_free(o->tok);
 }
 
 static void emit(const cllm_tokenizer *tok, int id) {
@@ -73,13 +89,8 @@ static const char gen_usage[] =
 int cmd_generate(int argc, char **argv) {
     sampling o;
     parse_sampling(&o, argc, argv, gen_usage, 1);
-    cllm_tokenizer *tok;
-    cllm_model *m = cli_load_model("generate", o.model, o.tokenizer, &tok);
-    cllm_error err = {0};
-    cllm_generator *g = cllm_generator_new(m, &err);
-    if (!g) cli_die(2, "generate: %s", err.msg);
-    cllm_rng rng;
-    cllm_rng_seed(&rng, (uint64_t)o.seed);
+    cllm_generator *g = o.g;
+    const cllm_tokenizer *tok = o.tok;
     const char *prompt = o.prompt ? o.prompt : "";
     const float *logits = NULL;
     if (*prompt) {
@@ -89,11 +100,9 @@ int cmd_generate(int argc, char **argv) {
         int start = cllm_tokenizer_eot(tok);
         logits = cllm_generator_push(g, start >= 0 ? start : '\n');
     }
-    sample_loop(g, tok, logits, &o, &rng, 0);
+    sample_loop(g, tok, logits, &o, &o.rng, 0);
     fputc('\n', stdout);
-    cllm_generator_free(g);
-    cllm_model_free(m);
-    cllm_tokenizer_free(tok);
+    close_sampling(&o);
     return 0;
 }
 
@@ -106,13 +115,8 @@ static const char chat_usage[] =
 int cmd_chat(int argc, char **argv) {
     sampling o;
     parse_sampling(&o, argc, argv, chat_usage, 0);
-    cllm_tokenizer *tok;
-    cllm_model *m = cli_load_model("chat", o.model, o.tokenizer, &tok);
-    cllm_error err = {0};
-    cllm_generator *g = cllm_generator_new(m, &err);
-    if (!g) cli_die(2, "chat: %s", err.msg);
-    cllm_rng rng;
-    cllm_rng_seed(&rng, (uint64_t)o.seed);
+    cllm_generator *g = o.g;
+    const cllm_tokenizer *tok = o.tok;
     char *line = NULL;
     size_t cap = 0;
     for (;;) {
@@ -125,12 +129,10 @@ int cmd_chat(int argc, char **argv) {
         if (n == 0 || (n == 1 && line[0] == '\n')) continue;
         if (line[n - 1] != '\n') line[n++] = '\n'; /* getline leaves room: cap > n */
         const float *logits = feed(g, tok, line, (size_t)n);
-        sample_loop(g, tok, logits, &o, &rng, 1);
+        sample_loop(g, tok, logits, &o, &o.rng, 1);
         fputc('\n', stdout);
     }
     free(line);
-    cllm_generator_free(g);
-    cllm_model_free(m);
-    cllm_tokenizer_free(tok);
+    close_sampling(&o);
     return 0;
 }
