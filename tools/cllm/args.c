@@ -77,3 +77,26 @@ void cli_parse(int argc, char **argv, const cli_opt *opts, int nopts, const char
         }
     }
 }
+
+int cli_positionals(int *argc, char **argv, const cli_opt *opts, int nopts, char ***pos, int *npos) {
+    char **out = malloc((size_t)(*argc + 1) * sizeof *out);
+    if (!out) return -1;
+    int nf = 1, np = 0, only_pos = 0;
+    for (int i = 1; i < *argc; i++) {
+        const char *a = argv[i];
+        if (only_pos || a[0] != '-' || a[1] == 0) { out[np++] = argv[i]; continue; }
+        if (strcmp(a, "--") == 0) { only_pos = 1; continue; }
+        argv[nf++] = argv[i];
+        if (a[1] != '-' || strchr(a, '=')) continue;
+        for (int k = 0; k < nopts; k++)
+            if (strcmp(opts[k].name, a + 2) == 0 && opts[k].kind != OPT_FLAG && i + 1 < *argc) {
+                argv[nf++] = argv[++i]; /* the flag's value, even when it looks like a path */
+                break;
+            }
+    }
+    argv[nf] = NULL;
+    *argc = nf;
+    *pos = out;
+    *npos = np;
+    return 0;
+}

@@ -36,6 +36,10 @@ typedef struct cli_list {
 /* Parses argv[1..] against opts; --help/-h prints usage to stdout and exits 0; a bad flag or value prints one
  * line "cllm CMD: error: ..." with a hint and exits 2. */
 void cli_parse(int argc, char **argv, const cli_opt *opts, int nopts, const char *usage);
+/* Moves the positional arguments of argv[1..] (anything that is not a flag or a flag's value; "-" is one, and so
+ * is everything after a bare "--") to a malloc'd array *pos, leaving the flags in argv for cli_parse.
+ * Returns 0, or -1 when out of memory. */
+int cli_positionals(int *argc, char **argv, const cli_opt *opts, int nopts, char ***pos, int *npos);
 /* Prints "cllm: error: <message>" (one line) to stderr and exits with code. */
 _Noreturn void cli_die(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

@@ -8,7 +8,6 @@
 #include "cllm_data.h"
 
 int cmd_brown(int argc, char **argv);
-int cmd_positionals(int *argc, char **argv, const cli_opt *opts, int nopts, char ***pos, int *npos);
 
 static const char usage[] =
     "usage: cllm brown (--out FILE | --out-dir DIR) IN...\n"
@@ -69,7 +68,7 @@ int cmd_brown(int argc, char **argv) {
     };
     char **in;
     int n_in;
-    if (cmd_positionals(&argc, argv, opts, 2, &in, &n_in)) cli_die(2, "brown: out of memory");
+    if (cli_positionals(&argc, argv, opts, 2, &in, &n_in)) cli_die(2, "brown: out of memory");
     cli_parse(argc, argv, opts, 2, usage);
     if (!out == !out_dir) cli_die(2, "brown: give exactly one of --out FILE and --out-dir DIR (see --help)");
     if (n_in == 0) cli_die(2, "brown: no input files (usage: cllm brown --out FILE IN...)");
