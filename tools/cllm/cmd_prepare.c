@@ -1,6 +1,5 @@
 /* cmd_prepare.c — `cllm prepare`: raw text (files, folders, JSONL, stdin) → token shards, via cllm_prepare_run.
- * Also home of cli_positionals, the positional-argument split that cmd_brown.c shares (cli_parse takes flags
- * only). */
+ * (cli_positionals in args.c separates its paths from its flags.)
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
