@@ -1,5 +1,5 @@
 /* cmd_prepare.c — `cllm prepare`: raw text (files, folders, JSONL, stdin) → token shards, via cllm_prepare_run.
- * (cli_positionals in args.c separates its paths from its flags.)
+ * (cli_positionals in args.c separates its paths from its flags.) */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
