@@ -42,6 +42,15 @@ sleep 0.3; kill -9 $pid; wait $pid 2>/dev/null || true
 "$CLLM" train --out "$tmp/k" --resume --threads 2 --stop-at 1000000 --minutes 0.02 2>"$tmp/err" \
   || { cat "$tmp/err"; fail "resume after kill -9"; }
 
+# 4b. Ctrl-C (SIGINT): a checkpoint of the current step, a clean exit
+"$CLLM" train --data "$tmp/text" --out "$tmp/i" "${model[@]}" --steps 100000 --ckpt-every 100000 2>"$tmp/i.err" &
+pid=$!
+for _ in $(seq 1 400); do grep -q '"step":3,' "$tmp/i/log.jsonl" 2>/dev/null && break; sleep 0.05; done
+kill -INT $pid; rc=0; wait $pid || rc=$?
+[ $rc -eq 0 ] || fail "Ctrl-C exit code $rc"
+grep -q "interrupted at step" "$tmp/i.err" || fail "Ctrl-C message: $(tail -c 300 "$tmp/i.err")"
+"$CLLM" info --model "$tmp/i/checkpoint.safetensors" >/dev/null || fail "no checkpoint after Ctrl-C"
+
 # 5. the model file works with the other commands
 "$CLLM" info --model "$tmp/a/model.safetensors" | grep -q "n_layer 1" || fail "info"
 out=$("$CLLM" generate --model "$tmp/a/model.safetensors" --prompt "the cat" --max-tokens 20 --seed 3)
