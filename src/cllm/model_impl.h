@@ -10,13 +10,12 @@
 void F(model_forward)(void *const *p, void *const *a, const int32_t *inp, const int32_t *targets,
                       const uint8_t *is_prime, const cllm_config *cfg, int B, int T) {
     int L = cfg->n_layer, NH = cfg->n_head, C = cfg->n_embd, V = cfg->vocab_size, N = B * T;
-    size_t BTC = (size_t)N * C, att_size = (size_t)B * NH * T * T;
+    size_t BTC = (size_t)N * C, lse_size = (size_t)B * NH * T;
     F(encoder_forward)(A(ENCODED), inp, P(WTE), P(WPE), B, T, C);
     for (int l = 0; l < L; l++) {
         REAL *residual = l == 0 ? A(ENCODED) : A(RESIDUAL3) + (l - 1) * BTC;
         REAL *ln1 = A(LN1) + l * BTC, *ln1_mean = A(LN1_MEAN) + (size_t)l * N, *ln1_rstd = A(LN1_RSTD) + (size_t)l * N;
         REAL *qkv = A(QKV) + l * 3 * BTC, *atty = A(ATTY) + l * BTC;
-        REAL *preatt = A(PREATT) + l * att_size, *att = A(ATT) + l * att_size;
         REAL *attproj = A(ATTPROJ) + l * BTC, *residual2 = A(RESIDUAL2) + l * BTC;
         REAL *ln2 = A(LN2) + l * BTC, *ln2_mean = A(LN2_MEAN) + (size_t)l * N, *ln2_rstd = A(LN2_RSTD) + (size_t)l * N;
         REAL *fch = A(FCH) + l * 4 * BTC, *fch_gelu = A(FCH_GELU) + l * 4 * BTC;
@@ -24,7 +23,7 @@ void F(model_forward)(void *const *p, void *const *a, const int32_t *inp, const 
         F(layernorm_forward)(ln1, ln1_mean, ln1_rstd, residual, P(LN1W) + l * C, P(LN1B) + l * C, N, C);
         F(matmul_forward)(qkv, ln1, P(QKVW) + (size_t)l * C * 3 * C, P(QKVB) + l * 3 * C, N, C, 3 * C);
         const REAL *prime_bias = cfg->attn_prime_bias ? P(PRIMEBIAS) + l * NH : NULL;
-        F(attention_forward)(atty, preatt, att, qkv, prime_bias, is_prime, B, T, C, NH);
+        F(attention_forward)(atty, A(ATT_LSE) + l * lse_size, A(ATT_SCRATCH), qkv, prime_bias, is_prime, B, T, C, NH);
         F(matmul_forward)(attproj, atty, P(ATTPROJW) + (size_t)l * C * C, P(ATTPROJB) + l * C, N, C, C);
         F(residual_forward)(residual2, residual, attproj, BTC);
         F(layernorm_forward)(ln2, ln2_mean, ln2_rstd, residual2, P(LN2W) + l * C, P(LN2B) + l * C, N, C);
@@ -46,7 +45,7 @@ void F(model_backward)(void *const *p, void *const *g, void *const *a, void *con
                        const int32_t *targets, const uint8_t *is_prime, REAL dloss, const cllm_config *cfg, int B,
                        int T) {
     int L = cfg->n_layer, NH = cfg->n_head, C = cfg->n_embd, V = cfg->vocab_size, N = B * T;
-    size_t BTC = (size_t)N * C, att_size = (size_t)B * NH * T * T;
+    size_t BTC = (size_t)N * C, lse_size = (size_t)B * NH * T;
     F(crossentropy_backward)(GA(LOGITS), A(PROBS), targets, dloss, N, V);
     GEMM(0, 0, N, C, V, 1, GA(LOGITS), V, P(WTE), C, 1, GA(LNF), C); /* dlnf += dlogits · wte */
     GEMM(1, 0, V, C, N, 1, GA(LOGITS), V, A(LNF), C, 1, G(WTE), C);  /* dwte += dlogitsᵀ · lnf */
@@ -68,10 +67,10 @@ void F(model_backward)(void *const *p, void *const *g, void *const *a, void *con
         F(residual_backward)(dresidual, GA(ATTPROJ) + lb, GA(RESIDUAL2) + lb, BTC);
         F(matmul_backward)(GA(ATTY) + lb, G(ATTPROJW) + (size_t)l * C * C, G(ATTPROJB) + l * C, GA(ATTPROJ) + lb,
                            A(ATTY) + lb, P(ATTPROJW) + (size_t)l * C * C, N, C, C);
+        const REAL *prime_bias = cfg->attn_prime_bias ? P(PRIMEBIAS) + l * NH : NULL;
         REAL *dprime_bias = cfg->attn_prime_bias ? G(PRIMEBIAS) + l * NH : NULL;
-        F(attention_backward)(GA(QKV) + 3 * lb, GA(PREATT) + l * att_size, GA(ATT) + l * att_size, dprime_bias,
-                              GA(PRIMEPART), GA(ATTY) + lb, A(QKV) + 3 * lb, A(ATT) + l * att_size, is_prime, B, T, C,
-                              NH);
+        F(attention_backward)(GA(QKV) + 3 * lb, dprime_bias, GA(PRIMEPART), GA(ATT_SCRATCH), GA(ATTY) + lb,
+                              A(QKV) + 3 * lb, A(ATT_LSE) + l * lse_size, prime_bias, is_prime, B, T, C, NH);
         F(matmul_backward)(GA(LN1) + lb, G(QKVW) + (size_t)l * C * 3 * C, G(QKVB) + l * 3 * C, GA(QKV) + 3 * lb,
                            A(LN1) + lb, P(QKVW) + (size_t)l * C * 3 * C, N, C, 3 * C);
         F(layernorm_backward)(dresidual, G(LN1W) + l * C, G(LN1B) + l * C, GA(LN1) + lb, residual, P(LN1W) + l * C,

@@ -15,11 +15,11 @@
     void matmul_forward##S(REAL *out, const REAL *inp, const REAL *w, const REAL *bias, int N, int C, int OC);   \
     void matmul_backward##S(REAL *dinp, REAL *dw, REAL *dbias, const REAL *dout, const REAL *inp, const REAL *w, \
                             int N, int C, int OC);                                                               \
-    void attention_forward##S(REAL *out, REAL *preatt, REAL *att, const REAL *inp, const REAL *prime_bias,        \
+    void attention_forward##S(REAL *out, REAL *lse, REAL *scratch, const REAL *inp, const REAL *prime_bias,      \
                               const uint8_t *is_prime, int B, int T, int C, int NH);                            \
-    void attention_backward##S(REAL *dinp, REAL *dpreatt, REAL *datt, REAL *dprime_bias, REAL *dprime_part,      \
-                               const REAL *dout, const REAL *inp, const REAL *att, const uint8_t *is_prime,      \
-                               int B, int T, int C, int NH);                                                     \
+    void attention_backward##S(REAL *dinp, REAL *dprime_bias, REAL *dprime_part, REAL *scratch,                  \
+                               const REAL *dout, const REAL *inp, const REAL *lse, const REAL *prime_bias,       \
+                               const uint8_t *is_prime, int B, int T, int C, int NH);                            \
     void gelu_forward##S(REAL *out, const REAL *inp, size_t N);                                                  \
     void gelu_backward##S(REAL *dinp, const REAL *inp, const REAL *dout, size_t N);                              \
     void residual_forward##S(REAL *out, const REAL *a, const REAL *b, size_t N);                                 \

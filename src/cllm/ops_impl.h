@@ -115,44 +115,48 @@ void F(matmul_backward)(REAL *dinp, REAL *dw, REAL *dbias, const REAL *dout, con
 }
 
 /* Causal self-attention. inp = qkv [B,T,3C] laid out [q | k | v], head h at channels h*hs..; out [B,T,C].
- * preatt, att [B,NH,T,T] keep the scores and the softmax for backward (entries t2 > t are 0).
+ * Only each score row's log-sum-exp is kept for backward (lse [B,NH,T]); backward recomputes the scores, so the
+ * memory grows with B·NH·T, never B·NH·T². scratch: [B·NH, 2T], rows for one (b,h) task at a time.
  * prime_bias [NH] (NULL: off) adds prime_bias[h] to the score of every pair whose distance t − t2 is prime
  * (is_prime[d] for d < T): the crystalline "prime-distance" option, see docs/crystalline.md. */
-void F(attention_forward)(REAL *out, REAL *preatt, REAL *att, const REAL *inp, const REAL *prime_bias,
-                          const uint8_t *is_prime, int B, int T, int C, int NH) {
+
+/* s[t2] = scale·q_t·k_t2 (+ the prime bias) for t2 ≤ t; returns the largest. */
+static REAL F(attention_scores)(REAL *s, const REAL *inp, const REAL *prime_bias, const uint8_t *is_prime, int b,
+                                int h, int t, int T, int C, int NH) {
     int C3 = 3 * C, hs = C / NH;
-    REAL scale = (REAL)1 / SQRT((REAL)hs);
-#pragma omp parallel for collapse(3) schedule(static)
-    for (int b = 0; b < B; b++)
-        for (int h = 0; h < NH; h++)
-            for (int t = 0; t < T; t++) {
-                const REAL *q = inp + ((size_t)b * T + t) * C3 + h * hs;
-                REAL *pre = preatt + (((size_t)b * NH + h) * T + t) * T;
-                REAL *a = att + (((size_t)b * NH + h) * T + t) * T;
-                REAL maxv = -1e30f;
-                for (int t2 = 0; t2 <= t; t2++) {
-                    const REAL *k = inp + ((size_t)b * T + t2) * C3 + C + h * hs;
-                    REAL s = DOT(q, k, hs) * scale;
-                    if (prime_bias && is_prime[t - t2]) s += prime_bias[h];
-                    pre[t2] = s;
-                    if (s > maxv) maxv = s;
-                }
-                REAL sum = 0;
-                for (int t2 = 0; t2 <= t; t2++) { a[t2] = EXP(pre[t2] - maxv); sum += a[t2]; }
-                REAL inv = (REAL)1 / sum;
-                for (int t2 = 0; t2 <= t; t2++) a[t2] *= inv;
-                for (int t2 = t + 1; t2 < T; t2++) { a[t2] = 0; pre[t2] = 0; }
-                REAL *o = out + ((size_t)b * T + t) * C + h * hs;
-                for (int i = 0; i < hs; i++) o[i] = 0;
-                for (int t2 = 0; t2 <= t; t2++) AXPY(a[t2], inp + ((size_t)b * T + t2) * C3 + 2 * C + h * hs, o, hs);
-            }
+    REAL scale = (REAL)1 / SQRT((REAL)hs), maxv = -1e30f;
+    const REAL *q = inp + ((size_t)b * T + t) * C3 + h * hs;
+    for (int t2 = 0; t2 <= t; t2++) {
+        REAL x = DOT(q, inp + ((size_t)b * T + t2) * C3 + C + h * hs, hs) * scale;
+        if (prime_bias && is_prime[t - t2]) x += prime_bias[h];
+        s[t2] = x;
+        if (x > maxv) maxv = x;
+    }
+    return maxv;
 }
 
-/* dinp (the qkv gradient) += ...; datt, dpreatt [B,NH,T,T] are scratch. With the prime-distance option,
- * dprime_bias [NH] += Σ dpreatt over prime distances, summed through dprime_part [B·NH] (scratch) in a fixed
- * order so the result does not depend on threads. */
-void F(attention_backward)(REAL *dinp, REAL *dpreatt, REAL *datt, REAL *dprime_bias, REAL *dprime_part,
-                           const REAL *dout, const REAL *inp, const REAL *att, const uint8_t *is_prime, int B,
+void F(attention_forward)(REAL *out, REAL *lse, REAL *scratch, const REAL *inp, const REAL *prime_bias,
+                          const uint8_t *is_prime, int B, int T, int C, int NH) {
+    int C3 = 3 * C, hs = C / NH;
+#pragma omp parallel for collapse(2) schedule(static)
+    for (int b = 0; b < B; b++)
+        for (int h = 0; h < NH; h++) {
+            REAL *a = scratch + ((size_t)b * NH + h) * 2 * T;
+            for (int t = 0; t < T; t++) {
+                REAL maxv = F(attention_scores)(a, inp, prime_bias, is_prime, b, h, t, T, C, NH), sum = 0;
+                for (int t2 = 0; t2 <= t; t2++) { a[t2] = EXP(a[t2] - maxv); sum += a[t2]; }
+                REAL inv = (REAL)1 / sum, *o = out + ((size_t)b * T + t) * C + h * hs;
+                for (int i = 0; i < hs; i++) o[i] = 0;
+                for (int t2 = 0; t2 <= t; t2++) AXPY(a[t2] * inv, inp + ((size_t)b * T + t2) * C3 + 2 * C + h * hs, o, hs);
+                lse[((size_t)b * NH + h) * T + t] = maxv + LOG(sum);
+            }
+        }
+}
+
+/* dinp (the qkv gradient) += ...; with the prime-distance option, dprime_bias [NH] += Σ ∂/∂score over prime
+ * distances, summed through dprime_part [B·NH] in a fixed order so the result does not depend on threads. */
+void F(attention_backward)(REAL *dinp, REAL *dprime_bias, REAL *dprime_part, REAL *scratch, const REAL *dout,
+                           const REAL *inp, const REAL *lse, const REAL *prime_bias, const uint8_t *is_prime, int B,
                            int T, int C, int NH) {
     int C3 = 3 * C, hs = C / NH;
     REAL scale = (REAL)1 / SQRT((REAL)hs);
@@ -160,34 +164,32 @@ void F(attention_backward)(REAL *dinp, REAL *dpreatt, REAL *datt, REAL *dprime_b
 #pragma omp parallel for collapse(2) schedule(static)
     for (int b = 0; b < B; b++)
         for (int h = 0; h < NH; h++) {
-            REAL prime_sum = 0;
+            REAL *a = scratch + ((size_t)b * NH + h) * 2 * T, *da = a + T, prime_sum = 0;
             for (int t = 0; t < T; t++) {
-                const REAL *a = att + (((size_t)b * NH + h) * T + t) * T;
-                REAL *da = datt + (((size_t)b * NH + h) * T + t) * T;
-                REAL *dpre = dpreatt + (((size_t)b * NH + h) * T + t) * T;
-                const REAL *d = dout + ((size_t)b * T + t) * C + h * hs;
+                /* the softmax row again, from the scores and the saved log-sum-exp */
+                F(attention_scores)(a, inp, prime_bias, is_prime, b, h, t, T, C, NH);
+                REAL row_lse = lse[((size_t)b * NH + h) * T + t];
+                for (int t2 = 0; t2 <= t; t2++) a[t2] = EXP(a[t2] - row_lse);
                 /* out = Σ a·v */
+                const REAL *d = dout + ((size_t)b * T + t) * C + h * hs;
                 for (int t2 = 0; t2 <= t; t2++) {
                     const REAL *v = inp + ((size_t)b * T + t2) * C3 + 2 * C + h * hs;
-                    REAL *dv = dinp + ((size_t)b * T + t2) * C3 + 2 * C + h * hs;
                     da[t2] = DOT(v, d, hs);
-                    AXPY(a[t2], d, dv, hs);
+                    AXPY(a[t2], d, dinp + ((size_t)b * T + t2) * C3 + 2 * C + h * hs, hs);
                 }
-                /* softmax: dpre = a ⊙ (da − Σ a·da) */
+                /* softmax: dscore = a ⊙ (da − Σ a·da), into da */
                 REAL dot = 0;
                 for (int t2 = 0; t2 <= t; t2++) dot += a[t2] * da[t2];
-                for (int t2 = 0; t2 <= t; t2++) dpre[t2] = a[t2] * (da[t2] - dot);
+                for (int t2 = 0; t2 <= t; t2++) da[t2] = a[t2] * (da[t2] - dot);
                 if (dprime_bias)
-                    for (int t2 = 0; t2 <= t; t2++) prime_sum += is_prime[t - t2] ? dpre[t2] : 0;
-                /* pre = scale · q·k */
+                    for (int t2 = 0; t2 <= t; t2++) prime_sum += is_prime[t - t2] ? da[t2] : 0;
+                /* score = scale · q·k */
                 const REAL *q = inp + ((size_t)b * T + t) * C3 + h * hs;
                 REAL *dq = dinp + ((size_t)b * T + t) * C3 + h * hs;
                 for (int t2 = 0; t2 <= t; t2++) {
-                    const REAL *k = inp + ((size_t)b * T + t2) * C3 + C + h * hs;
-                    REAL *dk = dinp + ((size_t)b * T + t2) * C3 + C + h * hs;
-                    REAL g = dpre[t2] * scale;
-                    AXPY(g, k, dq, hs);
-                    AXPY(g, q, dk, hs);
+                    REAL g = da[t2] * scale;
+                    AXPY(g, inp + ((size_t)b * T + t2) * C3 + C + h * hs, dq, hs);
+                    AXPY(g, q, dinp + ((size_t)b * T + t2) * C3 + C + h * hs, hs);
                 }
             }
             if (dprime_bias) dprime_part[b * NH + h] = prime_sum;

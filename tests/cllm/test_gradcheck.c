@@ -89,6 +89,7 @@ static double op_loss(void *vctx) {
         return dot(c->out, c->w_out, (size_t)N * 3 * C);
     case OP_ATTENTION:
         attention_forward_f64(c->out, c->aux1, c->aux2, c->inp, c->bias, c->is_prime, B, T, C, NH);
+        /* aux1: log-sum-exp [B,NH,T]; aux2: scratch [B,NH,2T] */
         return dot(c->out, c->w_out, (size_t)N * C);
     case OP_GELU:
         gelu_forward_f64(c->out, c->inp, (size_t)N * C);
@@ -134,21 +135,21 @@ static void test_matmul(void **state) {
 
 static void test_attention(void **state) {
     (void)state;
-    size_t att = (size_t)B * NH * T * T;
+    size_t lse = (size_t)B * NH * T, scratch = (size_t)B * NH * 2 * T;
     uint8_t is_prime[T];
     cllm_prime_table(is_prime, T);
     assert_true(!is_prime[0] && !is_prime[1] && is_prime[2] && is_prime[3] && !is_prime[4]);
     op_ctx c = {.op = OP_ATTENTION, .inp = rand_vec(N * 3 * C, 1.5), .out = zeros(N * C),
-                .w_out = rand_vec(N * C, 1), .aux1 = zeros(att), .aux2 = zeros(att), .is_prime = is_prime};
-    double *dinp = zeros(N * 3 * C), *dpre = zeros(att), *datt = zeros(att);
+                .w_out = rand_vec(N * C, 1), .aux1 = zeros(lse), .aux2 = zeros(scratch), .is_prime = is_prime};
+    double *dinp = zeros(N * 3 * C), *bscratch = zeros(scratch);
     op_loss(&c);
-    attention_backward_f64(dinp, dpre, datt, NULL, NULL, c.w_out, c.inp, c.aux2, is_prime, B, T, C, NH);
+    attention_backward_f64(dinp, NULL, NULL, bscratch, c.w_out, c.inp, c.aux1, NULL, is_prime, B, T, C, NH);
     check_grad("attention dqkv", c.inp, dinp, N * 3 * C, op_loss, &c);
     /* with the prime-distance bias: gradients for qkv and for the per-head bias */
     c.bias = rand_vec(NH, 1);
     double *dinp2 = zeros(N * 3 * C), *dbias = zeros(NH), *part = zeros(B * NH);
     op_loss(&c);
-    attention_backward_f64(dinp2, dpre, datt, dbias, part, c.w_out, c.inp, c.aux2, is_prime, B, T, C, NH);
+    attention_backward_f64(dinp2, dbias, part, bscratch, c.w_out, c.inp, c.aux1, c.bias, is_prime, B, T, C, NH);
     check_grad("attention+prime dqkv", c.inp, dinp2, N * 3 * C, op_loss, &c);
     check_grad("attention+prime dbias", c.bias, dbias, NH, op_loss, &c);
     c.bias = NULL;
