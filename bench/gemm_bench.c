@@ -5,6 +5,7 @@
  * within one run mean much.
  *     usage: gemm_bench [ROUNDS] [THREADS...]     (defaults: 5 rounds, threads 1 2)
  *     GEMM_BENCH_VARIANTS=avx512,openblas gemm_bench ...   times only the variants named
+ *     GEMM_BENCH_SHAPES=fwd,attn gemm_bench ...             only the shapes whose name contains one of these
  */
 #include <cblas.h>
 #include <omp.h>
@@ -68,6 +69,17 @@ static double time_variant(int v, int threads, const shape *s, int reps, const f
     return rate;
 }
 
+/* Whether GEMM_BENCH_SHAPES (comma-separated words) selects this shape; all when unset. */
+static int shape_selected(const char *name) {
+    const char *sel = getenv("GEMM_BENCH_SHAPES");
+    if (!sel || !*sel) return 1;
+    char buf[256];
+    snprintf(buf, sizeof buf, "%s", sel);
+    for (char *w = strtok(buf, ","); w; w = strtok(NULL, ","))
+        if (strstr(name, w)) return 1;
+    return 0;
+}
+
 static int cmp_double(const void *a, const void *b) {
     double x = *(const double *)a, y = *(const double *)b;
     return (x > y) - (x < y);
@@ -100,6 +112,7 @@ int main(int argc, char **argv) {
     for (int t = 0; t < nthreads; t++) {
         for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
             const shape *sh = &shapes[i];
+            if (!shape_selected(sh->name)) continue;
             double rates[V_COUNT][99];
             int reps[V_COUNT];
             for (int v = 0; v < V_COUNT; v++) { /* calls per timing: about 20 ms, at least one */

@@ -52,7 +52,8 @@ typedef struct gemm_problem {
 } gemm_problem;
 
 /* A block: rows [i0, i0+m) × columns [p0, p0+kc) of op(A), as ceil(m/mr) panels of kc×mr. */
-static void pack_a_block(const gemm_problem *g, int mr, int i0, int m, int p0, int kc, float *dst) {
+static void pack_a_block(const cllm_kernels *kr, const gemm_problem *g, int i0, int m, int p0, int kc, float *dst) {
+    const int mr = kr->mr;
     if (g->trans_a) {
         /* op(A)(i,k) = A[k][i]: walk each stored row once, end to end. Panel by panel instead would read mr
          * floats from each of kc rows lda apart, which with lda a multiple of 4 KiB all fall in one L1 set. */
@@ -70,6 +71,10 @@ static void pack_a_block(const gemm_problem *g, int mr, int i0, int m, int p0, i
     for (int ir = 0; ir < m; ir += mr) {
         float *panel = dst + (size_t)ir * kc;
         int rows = min_int(mr, m - ir);
+        if (rows == mr && kr->gemm_pack_a) {
+            kr->gemm_pack_a(g->A + (size_t)(i0 + ir) * g->lda + p0, g->lda, kc, panel);
+            continue;
+        }
         for (int r = 0; r < rows; r++) {
             const float *src = g->A + (size_t)(i0 + ir + r) * g->lda + p0;
             for (int k = 0; k < kc; k++) panel[(size_t)k * mr + r] = src[k];
@@ -134,7 +139,7 @@ static void gemm_block_rows(const cllm_kernels *kr, const gemm_problem *g, int m
     const int MR = kr->mr, NR = kr->nr;
     for (int ic = m0; ic < m1; ic += kr->mc) {
         int mc = min_int(kr->mc, m1 - ic);
-        pack_a_block(g, MR, ic, mc, pc, kc, abuf);
+        pack_a_block(kr, g, ic, mc, pc, kc, abuf);
         for (int jr = jp0; jr < jp1; jr++) {
             int j = jc + jr * NR, n = min_int(NR, g->N - j);
             const float *bp = bbuf + (size_t)jr * NR * kc;

@@ -1,4 +1,5 @@
-/* gemm_avx512.c — the AVX-512 GEMM micro-kernel: a 12×32 tile of C held in 24 zmm registers.
+/* gemm_avx512.c — the AVX-512 GEMM micro-kernel (a 12×32 tile of C held in 24 zmm registers) and the
+ * transposing pack of row-major A panels.
  *
  * Each k step loads one 32-float row of the packed B panel (two registers), broadcasts the 12 packed A values of
  * that column, and issues 24 FMAs: 14 loads per 24 FMAs keeps both FMA pipes busy with loads to spare. */
@@ -15,6 +16,10 @@
 void cllm_gemm_micro_avx512(int kc, const float *a, const float *b, float *c, size_t ldc, float alpha, float beta) {
 #define DECLARE(r) __m512 c##r##0 = _mm512_setzero_ps(), c##r##1 = _mm512_setzero_ps();
     ROWS(DECLARE)
+    if (beta != 0.0f) { /* C comes from L2 or L3; start fetching it now so it is in L1 when the sum is done */
+#define PREFETCH(r) _mm_prefetch((const char *)(c + r * ldc), _MM_HINT_T0); _mm_prefetch((const char *)(c + r * ldc + 31), _MM_HINT_T0);
+        ROWS(PREFETCH)
+    }
     for (int k = 0; k < kc; k++) {
         __m512 b0 = _mm512_load_ps(b), b1 = _mm512_load_ps(b + 16);
 #define STEP(r)                                                                                                   \
@@ -45,6 +50,51 @@ void cllm_gemm_micro_avx512(int kc, const float *a, const float *b, float *c, si
     _mm512_storeu_ps(c + r * ldc, _mm512_fmadd_ps(vb, _mm512_loadu_ps(c + r * ldc), c##r##0));                    \
     _mm512_storeu_ps(c + r * ldc + 16, _mm512_fmadd_ps(vb, _mm512_loadu_ps(c + r * ldc + 16), c##r##1));
         ROWS(AXPBY)
+    }
+}
+
+/* In-register transpose of a 16×16 block: r[i] holds row i on entry, column i on exit. Three rounds of
+ * interleaving (32-bit, 64-bit, then 128-bit lanes twice). */
+static inline void transpose16(__m512 r[16]) {
+    __m512 t[16];
+    for (int i = 0; i < 16; i += 2) {
+        t[i] = _mm512_unpacklo_ps(r[i], r[i + 1]);
+        t[i + 1] = _mm512_unpackhi_ps(r[i], r[i + 1]);
+    }
+    for (int i = 0; i < 16; i += 4) {
+        __m512d a = _mm512_castps_pd(t[i]), b = _mm512_castps_pd(t[i + 1]);
+        __m512d c = _mm512_castps_pd(t[i + 2]), d = _mm512_castps_pd(t[i + 3]);
+        r[i] = _mm512_castpd_ps(_mm512_unpacklo_pd(a, c));
+        r[i + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(a, c));
+        r[i + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(b, d));
+        r[i + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(b, d));
+    }
+    /* r[4q + c] now holds, in each 128-bit lane L, elements [4L, 4L+4) of column c of rows 4q..4q+3. */
+    for (int c = 0; c < 4; c++) {
+        t[c] = _mm512_shuffle_f32x4(r[c], r[4 + c], 0x88);      /* lanes 0,2 of rows 0-3 | 0,2 of rows 4-7 */
+        t[4 + c] = _mm512_shuffle_f32x4(r[c], r[4 + c], 0xdd);  /* lanes 1,3 */
+        t[8 + c] = _mm512_shuffle_f32x4(r[8 + c], r[12 + c], 0x88);
+        t[12 + c] = _mm512_shuffle_f32x4(r[8 + c], r[12 + c], 0xdd);
+    }
+    for (int c = 0; c < 4; c++) {
+        r[c] = _mm512_shuffle_f32x4(t[c], t[8 + c], 0x88);          /* column c      (lane 0 of each) */
+        r[8 + c] = _mm512_shuffle_f32x4(t[c], t[8 + c], 0xdd);      /* column 8 + c  (lane 2) */
+        r[4 + c] = _mm512_shuffle_f32x4(t[4 + c], t[12 + c], 0x88); /* column 4 + c  (lane 1) */
+        r[12 + c] = _mm512_shuffle_f32x4(t[4 + c], t[12 + c], 0xdd); /* column 12 + c (lane 3) */
+    }
+}
+
+void cllm_gemm_pack_a_avx512(const float *a, size_t lda, int kc, float *dst) {
+    enum { MR = CLLM_AVX512_MR };
+    const __mmask16 row_lanes = (1u << MR) - 1u;
+    for (int k = 0; k < kc; k += 16) {
+        int w = kc - k < 16 ? kc - k : 16;
+        __mmask16 cols = (__mmask16)((1u << w) - 1u);
+        __m512 r[16];
+        for (int i = 0; i < MR; i++) r[i] = _mm512_maskz_loadu_ps(cols, a + (size_t)i * lda + k);
+        for (int i = MR; i < 16; i++) r[i] = _mm512_setzero_ps();
+        transpose16(r);
+        for (int j = 0; j < w; j++) _mm512_mask_storeu_ps(dst + (size_t)(k + j) * MR, row_lanes, r[j]);
     }
 }
 #endif

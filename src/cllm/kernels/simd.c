@@ -32,21 +32,23 @@ void cllm_vscale_scalar(float alpha, float *x, size_t n) {
 }
 
 /* ---------------------------------------------------------------------------------------------------------------
- * The tables. Block sizes: kc·nr·4 bytes of B panel stay in L1 (48 KiB on the machines we measured), mc·kc·4
- * of A block in L2 (1 MiB), kc·nc·4 of B block in the shared L3. */
+ * The tables. Block sizes, for a 48 KiB L1 and 1 MiB L2 a core: the mc×kc A block (4·mc·kc bytes) stays in L2
+ * while kc×nr B micro-panels stream past it; the kc×nc B block is shared in L3. AVX-512 takes kc = 512 (a
+ * 64 KiB B micro-panel, served from L2): at K >= 1024 it measured a few per cent above kc = 256, as C is
+ * read and written half as often. mc is a multiple of mr, nc of nr, so tiles never straddle blocks. */
 
 static const cllm_kernels kernels_scalar = {
     CLLM_SIMD_SCALAR, cllm_dot_scalar, cllm_axpy_scalar, cllm_vadd_scalar, cllm_vscale_scalar,
-    cllm_gemm_micro_scalar, CLLM_SCALAR_MR, CLLM_SCALAR_NR, 256, 128, 4096,
+    cllm_gemm_micro_scalar, NULL, CLLM_SCALAR_MR, CLLM_SCALAR_NR, 256, 128, 4096,
 };
 #if CLLM_HAVE_X86
 static const cllm_kernels kernels_avx2 = {
     CLLM_SIMD_AVX2, cllm_dot_avx2, cllm_axpy_avx2, cllm_vadd_avx2, cllm_vscale_avx2,
-    cllm_gemm_micro_avx2, CLLM_AVX2_MR, CLLM_AVX2_NR, 256, 192, 4096,
+    cllm_gemm_micro_avx2, NULL, CLLM_AVX2_MR, CLLM_AVX2_NR, 256, 192, 4096,
 };
 static const cllm_kernels kernels_avx512 = {
     CLLM_SIMD_AVX512, cllm_dot_avx512, cllm_axpy_avx512, cllm_vadd_avx512, cllm_vscale_avx512,
-    cllm_gemm_micro_avx512, CLLM_AVX512_MR, CLLM_AVX512_NR, 256, 240, 4096,
+    cllm_gemm_micro_avx512, cllm_gemm_pack_a_avx512, CLLM_AVX512_MR, CLLM_AVX512_NR, 512, 240, 4096,
 };
 #endif
 
