@@ -57,11 +57,12 @@ static void run_variant(int v, int threads, const shape *s, const float *A, cons
     cllm_sgemm_native(s->ta, s->tb, s->M, s->N, s->K, 1.0f, A, lda, B, ldb, 0.0f, C, s->N);
 }
 
-/* Rate in GFLOP/s of `reps` back-to-back calls (one warm-up call first, so each batch starts from warm caches
- * and a woken thread pool). Afterwards, a pause long enough for the variant's idle threads to stop spinning
- * (OpenBLAS's spin for up to ~0.1 s, OpenMP's for well under 10 ms), so they do not slow the next variant. */
+/* Rate in GFLOP/s of `reps` back-to-back calls. A warm-up call first when the batch is short (several calls),
+ * so it starts from warm caches and a woken thread pool. Afterwards, a pause long enough for the variant's idle
+ * threads to stop spinning (OpenBLAS's spin for up to ~0.1 s, OpenMP's for well under 10 ms), so they do not
+ * slow the next variant. */
 static double time_variant(int v, int threads, const shape *s, int reps, const float *A, const float *B, float *C) {
-    run_variant(v, threads, s, A, B, C);
+    if (reps > 1) run_variant(v, threads, s, A, B, C);
     double t0 = now();
     for (int r = 0; r < reps; r++) run_variant(v, threads, s, A, B, C);
     double rate = 2.0 * s->M * s->N * s->K * reps / (now() - t0) * 1e-9;

@@ -51,6 +51,23 @@ typedef struct gemm_problem {
     size_t lda, ldb, ldc;
 } gemm_problem;
 
+/* The portable transposing pack (see cllm_gemm_pack_fn): rows of src become columns of the panel. */
+static void pack_t_portable(const float *src, size_t ld, int rows, int kc, int width, float *dst) {
+    for (int r = 0; r < rows; r++)
+        for (int k = 0; k < kc; k++) dst[(size_t)k * width + r] = src[(size_t)r * ld + k];
+    for (int r = rows; r < width; r++)
+        for (int k = 0; k < kc; k++) dst[(size_t)k * width + r] = 0.0f;
+}
+
+/* The copying pack: kc runs of n contiguous floats, ld apart, each padded with zeros to width. */
+static void pack_n(const float *src, size_t ld, int n, int kc, int width, float *dst) {
+    for (int k = 0; k < kc; k++) {
+        float *d = dst + (size_t)k * width;
+        memcpy(d, src + (size_t)k * ld, sizeof(float) * (size_t)n);
+        for (int j = n; j < width; j++) d[j] = 0.0f;
+    }
+}
+
 /* A block: rows [i0, i0+m) × columns [p0, p0+kc) of op(A), as ceil(m/mr) panels of kc×mr. */
 static void pack_a_block(const cllm_kernels *kr, const gemm_problem *g, int i0, int m, int p0, int kc, float *dst) {
     const int mr = kr->mr;
@@ -59,48 +76,23 @@ static void pack_a_block(const cllm_kernels *kr, const gemm_problem *g, int i0, 
          * floats from each of kc rows lda apart, which with lda a multiple of 4 KiB all fall in one L1 set. */
         for (int k = 0; k < kc; k++) {
             const float *src = g->A + (size_t)(p0 + k) * g->lda + i0;
-            for (int ir = 0; ir < m; ir += mr) {
-                float *d = dst + (size_t)ir * kc + (size_t)k * mr;
-                int rows = min_int(mr, m - ir);
-                memcpy(d, src + ir, sizeof(float) * (size_t)rows);
-                for (int r = rows; r < mr; r++) d[r] = 0.0f;
-            }
+            for (int ir = 0; ir < m; ir += mr) pack_n(src + ir, 0, min_int(mr, m - ir), 1, mr, dst + (size_t)ir * kc + (size_t)k * mr);
         }
         return;
     }
-    for (int ir = 0; ir < m; ir += mr) {
-        float *panel = dst + (size_t)ir * kc;
-        int rows = min_int(mr, m - ir);
-        if (rows == mr && kr->gemm_pack_a) {
-            kr->gemm_pack_a(g->A + (size_t)(i0 + ir) * g->lda + p0, g->lda, kc, panel);
-            continue;
-        }
-        for (int r = 0; r < rows; r++) {
-            const float *src = g->A + (size_t)(i0 + ir + r) * g->lda + p0;
-            for (int k = 0; k < kc; k++) panel[(size_t)k * mr + r] = src[k];
-        }
-        for (int r = rows; r < mr; r++)
-            for (int k = 0; k < kc; k++) panel[(size_t)k * mr + r] = 0.0f;
-    }
+    cllm_gemm_pack_fn pack_t = kr->gemm_pack_t ? kr->gemm_pack_t : pack_t_portable;
+    for (int ir = 0; ir < m; ir += mr)
+        pack_t(g->A + (size_t)(i0 + ir) * g->lda + p0, g->lda, min_int(mr, m - ir), kc, mr, dst + (size_t)ir * kc);
 }
 
 /* One B panel: columns [j0, j0+n) (n <= nr) × rows [p0, p0+kc) of op(B). */
-static void pack_b_panel(const gemm_problem *g, int nr, int j0, int n, int p0, int kc, float *dst) {
+static void pack_b_panel(const cllm_kernels *kr, const gemm_problem *g, int j0, int n, int p0, int kc, float *dst) {
     if (!g->trans_b) { /* op(B)(k,j) = B[k][j]: each k is a contiguous run of n values */
-        for (int k = 0; k < kc; k++) {
-            const float *src = g->B + (size_t)(p0 + k) * g->ldb + j0;
-            float *d = dst + (size_t)k * nr;
-            memcpy(d, src, sizeof(float) * (size_t)n);
-            for (int j = n; j < nr; j++) d[j] = 0.0f;
-        }
+        pack_n(g->B + (size_t)p0 * g->ldb + j0, g->ldb, n, kc, kr->nr, dst);
         return;
     }
-    for (int j = 0; j < n; j++) {
-        const float *src = g->B + (size_t)(j0 + j) * g->ldb + p0;
-        for (int k = 0; k < kc; k++) dst[(size_t)k * nr + j] = src[k];
-    }
-    for (int j = n; j < nr; j++)
-        for (int k = 0; k < kc; k++) dst[(size_t)k * nr + j] = 0.0f;
+    cllm_gemm_pack_fn pack_t = kr->gemm_pack_t ? kr->gemm_pack_t : pack_t_portable;
+    pack_t(g->B + (size_t)j0 * g->ldb + p0, g->ldb, n, kc, kr->nr, dst);
 }
 
 /* ---------------------------------------------------------------------------------------------------------------
@@ -167,7 +159,7 @@ static void gemm_thread(const cllm_kernels *kr, const gemm_problem *g, int t, in
         for (int pc = 0; pc < g->K; pc += kr->kc) {
             int kc = min_int(kr->kc, g->K - pc);
             for (int p = t; p < panels; p += nt)
-                pack_b_panel(g, NR, jc + p * NR, min_int(NR, g->N - jc - p * NR), pc, kc, bbuf + (size_t)p * NR * kc);
+                pack_b_panel(kr, g, jc + p * NR, min_int(NR, g->N - jc - p * NR), pc, kc, bbuf + (size_t)p * NR * kc);
 #ifdef _OPENMP
 #pragma omp barrier
 #endif

@@ -1,5 +1,5 @@
 /* gemm_avx512.c — the AVX-512 GEMM micro-kernel (a 12×32 tile of C held in 24 zmm registers) and the
- * transposing pack of row-major A panels.
+ * transposing pack (row-major A panels, transposed B panels).
  *
  * Each k step loads one 32-float row of the packed B panel (two registers), broadcasts the 12 packed A values of
  * that column, and issues 24 FMAs: 14 loads per 24 FMAs keeps both FMA pipes busy with loads to spare. */
@@ -84,17 +84,19 @@ static inline void transpose16(__m512 r[16]) {
     }
 }
 
-void cllm_gemm_pack_a_avx512(const float *a, size_t lda, int kc, float *dst) {
-    enum { MR = CLLM_AVX512_MR };
-    const __mmask16 row_lanes = (1u << MR) - 1u;
-    for (int k = 0; k < kc; k += 16) {
-        int w = kc - k < 16 ? kc - k : 16;
-        __mmask16 cols = (__mmask16)((1u << w) - 1u);
-        __m512 r[16];
-        for (int i = 0; i < MR; i++) r[i] = _mm512_maskz_loadu_ps(cols, a + (size_t)i * lda + k);
-        for (int i = MR; i < 16; i++) r[i] = _mm512_setzero_ps();
-        transpose16(r);
-        for (int j = 0; j < w; j++) _mm512_mask_storeu_ps(dst + (size_t)(k + j) * MR, row_lanes, r[j]);
+void cllm_gemm_pack_t_avx512(const float *src, size_t ld, int rows, int kc, int width, float *dst) {
+    for (int r0 = 0; r0 < width; r0 += 16) { /* 16 rows at a time: one 16×16 transpose per 16 columns */
+        int lanes = width - r0 < 16 ? width - r0 : 16;
+        __mmask16 out = (__mmask16)((1u << lanes) - 1u);
+        for (int k = 0; k < kc; k += 16) {
+            int w = kc - k < 16 ? kc - k : 16;
+            __mmask16 cols = (__mmask16)((1u << w) - 1u);
+            __m512 r[16];
+            for (int i = 0; i < 16; i++)
+                r[i] = r0 + i < rows ? _mm512_maskz_loadu_ps(cols, src + (size_t)(r0 + i) * ld + k) : _mm512_setzero_ps();
+            transpose16(r);
+            for (int j = 0; j < w; j++) _mm512_mask_storeu_ps(dst + (size_t)(k + j) * width + r0, out, r[j]);
+        }
     }
 }
 #endif

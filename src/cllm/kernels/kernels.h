@@ -16,8 +16,9 @@
 typedef void (*cllm_gemm_micro_fn)(int kc, const float *a, const float *b, float *c, size_t ldc, float alpha,
                                    float beta);
 
-/* Packs one full panel of row-major A: rows a, a + lda, ... (mr of them) × columns [0, kc) into dst[k·mr + r]. */
-typedef void (*cllm_gemm_pack_fn)(const float *a, size_t lda, int kc, float *dst);
+/* Transposing pack of one panel: rows src, src + ld, ... (rows <= width of them) × columns [0, kc) into
+ * dst[k·width + r], zeros for r >= rows. Packs A (width mr) when A is not transposed, B (width nr) when it is. */
+typedef void (*cllm_gemm_pack_fn)(const float *src, size_t ld, int rows, int kc, int width, float *dst);
 
 typedef struct cllm_kernels {
     cllm_simd_level level;
@@ -26,7 +27,7 @@ typedef struct cllm_kernels {
     void (*vadd)(const float *a, const float *b, float *out, size_t n);
     void (*vscale)(float alpha, float *x, size_t n);
     cllm_gemm_micro_fn gemm_micro;
-    cllm_gemm_pack_fn gemm_pack_a; /* NULL: the portable loop */
+    cllm_gemm_pack_fn gemm_pack_t; /* NULL: the portable loop */
     int mr, nr;     /* micro-tile rows and columns; nr is a multiple of the vector width */
     int kc, mc, nc; /* cache blocks: kc×nr B panel in L1, mc×kc A block in L2, kc×nc B block in L3 */
 } cllm_kernels;
@@ -69,7 +70,7 @@ void cllm_axpy_avx512(float alpha, const float *x, float *y, size_t n);
 void cllm_vadd_avx512(const float *a, const float *b, float *out, size_t n);
 void cllm_vscale_avx512(float alpha, float *x, size_t n);
 void cllm_gemm_micro_avx512(int kc, const float *a, const float *b, float *c, size_t ldc, float alpha, float beta);
-void cllm_gemm_pack_a_avx512(const float *a, size_t lda, int kc, float *dst);
+void cllm_gemm_pack_t_avx512(const float *src, size_t ld, int rows, int kc, int width, float *dst);
 #define CLLM_AVX512_MR 12
 #define CLLM_AVX512_NR 32
 #endif

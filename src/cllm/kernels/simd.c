@@ -48,7 +48,7 @@ static const cllm_kernels kernels_avx2 = {
 };
 static const cllm_kernels kernels_avx512 = {
     CLLM_SIMD_AVX512, cllm_dot_avx512, cllm_axpy_avx512, cllm_vadd_avx512, cllm_vscale_avx512,
-    cllm_gemm_micro_avx512, cllm_gemm_pack_a_avx512, CLLM_AVX512_MR, CLLM_AVX512_NR, 512, 240, 4096,
+    cllm_gemm_micro_avx512, cllm_gemm_pack_t_avx512, CLLM_AVX512_MR, CLLM_AVX512_NR, 512, 240, 4096,
 };
 #endif
 
