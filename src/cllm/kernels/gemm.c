@@ -146,18 +146,23 @@ static void gemm_block_rows(const cllm_kernels *kr, const gemm_problem *g, int m
     }
 }
 
-/* One thread's part of the whole product (inside the parallel region; t of nt). */
-static void gemm_thread(const cllm_kernels *kr, const gemm_problem *g, int t, int nt, float *bbuf, float *abuf) {
+/* One thread's part of the whole product (inside the parallel region; t of nt). The B blocks alternate between
+ * nbuf buffers of bfloats each: with two, the one barrier per block (after packing) also guarantees that nobody
+ * still reads the buffer the next-but-one block overwrites. */
+static void gemm_thread(const cllm_kernels *kr, const gemm_problem *g, int t, int nt, float *bbufs, size_t bfloats,
+                        int nbuf, float *abuf) {
     const int MR = kr->mr, NR = kr->nr;
     int tiles_m = ceil_div(g->M, MR), tm = 1, tn = 1;
     thread_grid(nt, tiles_m, ceil_div(min_int(g->N, kr->nc), NR), &tm, &tn);
     int ti = t / tn, tj = t % tn;
     int m0 = MR * part_start(ti, tiles_m, tm), m1 = min_int(g->M, MR * part_start(ti + 1, tiles_m, tm));
+    int block = 0;
     for (int jc = 0; jc < g->N; jc += kr->nc) {
         int nc = min_int(kr->nc, g->N - jc), panels = ceil_div(nc, NR);
         int jp0 = part_start(tj, panels, tn), jp1 = part_start(tj + 1, panels, tn);
         for (int pc = 0; pc < g->K; pc += kr->kc) {
             int kc = min_int(kr->kc, g->K - pc);
+            float *bbuf = bbufs + bfloats * (size_t)(block++ % nbuf);
             for (int p = t; p < panels; p += nt)
                 pack_b_panel(kr, g, jc + p * NR, min_int(NR, g->N - jc - p * NR), pc, kc, bbuf + (size_t)p * NR * kc);
 #ifdef _OPENMP
@@ -165,9 +170,6 @@ static void gemm_thread(const cllm_kernels *kr, const gemm_problem *g, int t, in
 #endif
             float beta = pc == 0 ? g->beta : 1.0f; /* later kc blocks add onto the first */
             gemm_block_rows(kr, g, m0, m1, jc, jp0, jp1, pc, kc, beta, bbuf, abuf);
-#ifdef _OPENMP
-#pragma omp barrier /* the B block is reused for the next (jc, pc) */
-#endif
         }
     }
 }
@@ -181,10 +183,12 @@ static void scale_c(const gemm_problem *g) {
     }
 }
 
-/* Threads worth using: below ~2 MFLOP a thread, the fork and barriers cost more than they save. */
+/* Threads worth using: at least ~8 MFLOP (~50 us) each. Below that the fork and barrier cost a few per cent
+ * when the cores are free, and far more when they are shared: a barrier then waits for a descheduled thread's
+ * next time slice (milliseconds; measured 0.5 GFLOP/s for 2 threads on a 256×256×64 product under load 8). */
 static int threads_for(const gemm_problem *g, const cllm_kernels *kr, int threads) {
     double flops = 2.0 * g->M * g->N * g->K;
-    int by_work = (int)(flops / 2e6), tiles = ceil_div(g->M, kr->mr) * ceil_div(g->N, kr->nr);
+    int by_work = (int)(flops / 8e6), tiles = ceil_div(g->M, kr->mr) * ceil_div(g->N, kr->nr);
     int nt = min_int(threads, min_int(by_work, tiles));
     return nt < 1 ? 1 : nt;
 }
@@ -199,16 +203,18 @@ int cllm_gemm_blocked(const cllm_kernels *kr, int threads, int trans_a, int tran
     int nt = threads_for(&g, kr, threads < 1 ? 1 : threads), kc = min_int(kr->kc, K);
     size_t bfloats = round16((size_t)kc * kr->nr * ceil_div(min_int(N, kr->nc), kr->nr));
     size_t afloats = round16((size_t)kc * kr->mr * ceil_div(min_int(M, kr->mc), kr->mr));
-    float *buf = aligned_alloc(64, sizeof(float) * (bfloats + afloats * (size_t)nt));
+    int blocks = ceil_div(N, kr->nc) * ceil_div(K, kr->kc), nbuf = blocks > 1 && nt > 1 ? 2 : 1;
+    float *buf = aligned_alloc(64, sizeof(float) * (bfloats * (size_t)nbuf + afloats * (size_t)nt));
     if (!buf) return -1;
+    float *abufs = buf + bfloats * (size_t)nbuf;
 #ifdef _OPENMP
 #pragma omp parallel num_threads(nt) if (nt > 1)
     {
         int t = omp_get_thread_num(), n = omp_get_num_threads(); /* the runtime may grant fewer than asked */
-        gemm_thread(kr, &g, t, n, buf, buf + bfloats + afloats * (size_t)t);
+        gemm_thread(kr, &g, t, n, buf, bfloats, nbuf, abufs + afloats * (size_t)t);
     }
 #else
-    gemm_thread(kr, &g, 0, 1, buf, buf + bfloats);
+    gemm_thread(kr, &g, 0, 1, buf, bfloats, nbuf, abufs);
 #endif
     free(buf);
     return 0;
