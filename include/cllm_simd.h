@@ -36,6 +36,12 @@ void cllm_axpy(float alpha, const float *x, float *y, size_t n);
 void cllm_vadd(const float *a, const float *b, float *out, size_t n);
 /* x[i] *= alpha. */
 void cllm_vscale(float alpha, float *x, size_t n);
+/* max over x[0..n) (-INFINITY for n == 0; a NaN in x may or may not propagate). */
+float cllm_vmax(const float *x, size_t n);
+/* out[i] = exp(x[i] - shift), returns Σ out[i] (out may alias x). Softmax's core: shift = cllm_vmax(x, n).
+ * A polynomial exp within ~4 float roundings of the true value for x - shift in [-87, 88]; below, 0 (so a
+ * -INFINITY mask gives exactly 0). */
+float cllm_vexp(const float *x, float shift, float *out, size_t n);
 
 /* C = alpha·op(A)·op(B) + beta·C, row-major, BLAS semantics: op(A) is M×K, op(B) is K×N, C is M×N;
  * trans_a/trans_b non-zero means A is stored K×M / B is stored N×K. lda/ldb/ldc are row strides in floats.

@@ -26,6 +26,8 @@ typedef struct cllm_kernels {
     void (*axpy)(float alpha, const float *x, float *y, size_t n);
     void (*vadd)(const float *a, const float *b, float *out, size_t n);
     void (*vscale)(float alpha, float *x, size_t n);
+    float (*vmax)(const float *x, size_t n);
+    float (*vexp)(const float *x, float shift, float *out, size_t n);
     cllm_gemm_micro_fn gemm_micro;
     cllm_gemm_pack_fn gemm_pack_t; /* NULL: the portable loop */
     int mr, nr;     /* micro-tile rows and columns; nr is a multiple of the vector width */
@@ -42,11 +44,28 @@ const cllm_kernels *cllm_kernels_of(cllm_simd_level level);
 int cllm_gemm_blocked(const cllm_kernels *k, int threads, int trans_a, int trans_b, int M, int N, int K,
                       float alpha, const float *A, int lda, const float *B, int ldb, float beta, float *C, int ldc);
 
+/* exp(x) = 2^n · p(r), x = n·ln2 + r, |r| <= ln2/2: Cephes' expf constants, shared by every level so they
+ * differ only in rounding. Arguments are clamped to [CLLM_EXP_LO, CLLM_EXP_HI]; at the low end 2^n underflows
+ * to exactly 0. */
+#define CLLM_EXP_HI 88.3762626647949f
+#define CLLM_EXP_LO -88.3762626647949f
+#define CLLM_EXP_LOG2E 1.44269504088896341f
+#define CLLM_EXP_C1 0.693359375f
+#define CLLM_EXP_C2 -2.12194440e-4f
+#define CLLM_EXP_P0 1.9875691500e-4f
+#define CLLM_EXP_P1 1.3981999507e-3f
+#define CLLM_EXP_P2 8.3334519073e-3f
+#define CLLM_EXP_P3 4.1665795894e-2f
+#define CLLM_EXP_P4 1.6666665459e-1f
+#define CLLM_EXP_P5 5.0000001201e-1f
+
 /* Scalar kernels (portable C). */
 float cllm_dot_scalar(const float *a, const float *b, size_t n);
 void cllm_axpy_scalar(float alpha, const float *x, float *y, size_t n);
 void cllm_vadd_scalar(const float *a, const float *b, float *out, size_t n);
 void cllm_vscale_scalar(float alpha, float *x, size_t n);
+float cllm_vmax_scalar(const float *x, size_t n);
+float cllm_vexp_scalar(const float *x, float shift, float *out, size_t n);
 void cllm_gemm_micro_scalar(int kc, const float *a, const float *b, float *c, size_t ldc, float alpha, float beta);
 /* Largest micro-tile of any level (edge tiles go through a stack buffer of this size). */
 #define CLLM_GEMM_MR_MAX 12
@@ -61,6 +80,8 @@ float cllm_dot_avx2(const float *a, const float *b, size_t n);
 void cllm_axpy_avx2(float alpha, const float *x, float *y, size_t n);
 void cllm_vadd_avx2(const float *a, const float *b, float *out, size_t n);
 void cllm_vscale_avx2(float alpha, float *x, size_t n);
+float cllm_vmax_avx2(const float *x, size_t n);
+float cllm_vexp_avx2(const float *x, float shift, float *out, size_t n);
 void cllm_gemm_micro_avx2(int kc, const float *a, const float *b, float *c, size_t ldc, float alpha, float beta);
 #define CLLM_AVX2_MR 6
 #define CLLM_AVX2_NR 16
@@ -69,6 +90,8 @@ float cllm_dot_avx512(const float *a, const float *b, size_t n);
 void cllm_axpy_avx512(float alpha, const float *x, float *y, size_t n);
 void cllm_vadd_avx512(const float *a, const float *b, float *out, size_t n);
 void cllm_vscale_avx512(float alpha, float *x, size_t n);
+float cllm_vmax_avx512(const float *x, size_t n);
+float cllm_vexp_avx512(const float *x, float shift, float *out, size_t n);
 void cllm_gemm_micro_avx512(int kc, const float *a, const float *b, float *c, size_t ldc, float alpha, float beta);
 void cllm_gemm_pack_t_avx512(const float *src, size_t ld, int rows, int kc, int width, float *dst);
 #define CLLM_AVX512_MR 12
