@@ -108,7 +108,7 @@ static uint64_t xgetbv0(void) {
 }
 #endif
 
-cllm_simd_level cllm_simd_level_detect(void) {
+static cllm_simd_level detect_uncached(void) {
 #if CLLM_HAVE_X86
     unsigned a, b, c, d;
     if (!__get_cpuid(1, &a, &b, &c, &d)) return CLLM_SIMD_SCALAR;
@@ -125,6 +125,18 @@ cllm_simd_level cllm_simd_level_detect(void) {
 #else
     return CLLM_SIMD_SCALAR;
 #endif
+}
+
+/* CPUID traps to the hypervisor in a virtual machine (microseconds), so ask once. -1: not yet known. */
+static _Atomic int detected = -1;
+
+cllm_simd_level cllm_simd_level_detect(void) {
+    int level = atomic_load_explicit(&detected, memory_order_relaxed);
+    if (level < 0) {
+        level = (int)detect_uncached();
+        atomic_store_explicit(&detected, level, memory_order_relaxed);
+    }
+    return (cllm_simd_level)level;
 }
 
 /* ---------------------------------------------------------------------------------------------------------------
