@@ -83,6 +83,7 @@ void cllm_vscale_avx2(float alpha, float *x, size_t n);
 float cllm_vmax_avx2(const float *x, size_t n);
 float cllm_vexp_avx2(const float *x, float shift, float *out, size_t n);
 void cllm_gemm_micro_avx2(int kc, const float *a, const float *b, float *c, size_t ldc, float alpha, float beta);
+void cllm_gemm_pack_t_avx2(const float *src, size_t ld, int rows, int kc, int width, float *dst);
 #define CLLM_AVX2_MR 6
 #define CLLM_AVX2_NR 16
 
