@@ -45,7 +45,9 @@ float cllm_vexp(const float *x, float shift, float *out, size_t n);
 
 /* C = alpha·op(A)·op(B) + beta·C, row-major, BLAS semantics: op(A) is M×K, op(B) is K×N, C is M×N;
  * trans_a/trans_b non-zero means A is stored K×M / B is stored N×K. lda/ldb/ldc are row strides in floats.
- * beta == 0 overwrites C without reading it. Threads: uses OpenMP inside; call from one thread. */
+ * beta == 0 overwrites C without reading it. Threads: uses OpenMP inside (omp_get_max_threads(), fewer for
+ * small products); called from inside a parallel region, it runs on the calling thread alone unless OpenMP
+ * nesting is enabled. */
 void cllm_sgemm(int trans_a, int trans_b, int M, int N, int K, float alpha, const float *A, int lda,
                 const float *B, int ldb, float beta, float *C, int ldc);
 /* The same product on this library's own packed kernels at the current level, even in a BLAS=openblas build.

@@ -190,6 +190,32 @@ static void test_deterministic_across_runs_and_threads(void **state) {
     assert_int_equal(cllm_simd_level_set(best), 0);
 }
 
+/* Calls from inside the caller's own parallel loop (say, one attention head per thread) give the same bits as
+ * sequential calls: each runs on its calling thread with its own buffers. */
+static void test_calls_from_parallel_threads(void **state) {
+    (void)state;
+    enum { HEADS = 4 };
+    problem p[HEADS];
+    float *seq[HEADS];
+    uint64_t seed = 17;
+    for (int h = 0; h < HEADS; h++) {
+        problem_init(&p[h], 0, 1, 256, 256, 64, 0, 0.125f, 0.0f, &seed);
+        problem_run(&p[h], cllm_sgemm_native);
+        seq[h] = malloc(sizeof(float) * 256 * 256);
+        assert_non_null(seq[h]);
+        memcpy(seq[h], p[h].C, sizeof(float) * 256 * 256);
+        memset(p[h].C, 0, sizeof(float) * 256 * 256);
+    }
+#pragma omp parallel for num_threads(2)
+    for (int h = 0; h < HEADS; h++)
+        cllm_sgemm_native(0, 1, 256, 256, 64, 0.125f, p[h].A, p[h].lda, p[h].B, p[h].ldb, 0.0f, p[h].C, p[h].ldc);
+    for (int h = 0; h < HEADS; h++) {
+        assert_memory_equal(seq[h], p[h].C, sizeof(float) * 256 * 256);
+        free(seq[h]);
+        problem_free(&p[h]);
+    }
+}
+
 static void test_empty_products_touch_nothing(void **state) {
     (void)state;
     float C[4] = {1, 2, 3, 4};
@@ -213,6 +239,7 @@ int main(void) {
         cmocka_unit_test(test_default_and_reference),
         cmocka_unit_test(test_model_shapes_every_level),
         cmocka_unit_test(test_deterministic_across_runs_and_threads),
+        cmocka_unit_test(test_calls_from_parallel_threads),
         cmocka_unit_test(test_empty_products_touch_nothing),
         cmocka_unit_test(test_peak_is_measured),
     };

@@ -243,6 +243,7 @@ int cllm_gemm_blocked(const cllm_kernels *kr, int threads, int trans_a, int tran
 
 static int max_threads(void) {
 #ifdef _OPENMP
+    if (omp_get_active_level() >= omp_get_max_active_levels()) return 1; /* no more nesting allowed */
     return omp_get_max_threads();
 #else
     return 1;
