@@ -16,10 +16,6 @@
 void cllm_gemm_micro_avx512(int kc, const float *a, const float *b, float *c, size_t ldc, float alpha, float beta) {
 #define DECLARE(r) __m512 c##r##0 = _mm512_setzero_ps(), c##r##1 = _mm512_setzero_ps();
     ROWS(DECLARE)
-    if (beta != 0.0f) { /* C comes from L2 or L3; start fetching it now so it is in L1 when the sum is done */
-#define PREFETCH(r) _mm_prefetch((const char *)(c + r * ldc), _MM_HINT_T0); _mm_prefetch((const char *)(c + r * ldc + 31), _MM_HINT_T0);
-        ROWS(PREFETCH)
-    }
     for (int k = 0; k < kc; k++) {
         __m512 b0 = _mm512_load_ps(b), b1 = _mm512_load_ps(b + 16);
 #define STEP(r)                                                                                                   \
@@ -32,23 +28,27 @@ void cllm_gemm_micro_avx512(int kc, const float *a, const float *b, float *c, si
         a += CLLM_AVX512_MR;
         b += CLLM_AVX512_NR;
     }
+    /* The write-back walks C with one running pointer: row addresses computed up front would stay live across
+     * the k loop, and with 24 accumulators there is no register left for them (gcc then spilled b0). */
     __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
     if (alpha != 1.0f) {
 #define SCALE(r) c##r##0 = _mm512_mul_ps(va, c##r##0); c##r##1 = _mm512_mul_ps(va, c##r##1);
         ROWS(SCALE)
     }
     if (beta == 0.0f) {
-#define STORE(r) _mm512_storeu_ps(c + r * ldc, c##r##0); _mm512_storeu_ps(c + r * ldc + 16, c##r##1);
+#define STORE(r) _mm512_storeu_ps(c, c##r##0); _mm512_storeu_ps(c + 16, c##r##1); c += ldc;
         ROWS(STORE)
     } else if (beta == 1.0f) {
 #define ADD(r)                                                                                                    \
-    _mm512_storeu_ps(c + r * ldc, _mm512_add_ps(_mm512_loadu_ps(c + r * ldc), c##r##0));                          \
-    _mm512_storeu_ps(c + r * ldc + 16, _mm512_add_ps(_mm512_loadu_ps(c + r * ldc + 16), c##r##1));
+    _mm512_storeu_ps(c, _mm512_add_ps(_mm512_loadu_ps(c), c##r##0));                                              \
+    _mm512_storeu_ps(c + 16, _mm512_add_ps(_mm512_loadu_ps(c + 16), c##r##1));                                    \
+    c += ldc;
         ROWS(ADD)
     } else {
 #define AXPBY(r)                                                                                                  \
-    _mm512_storeu_ps(c + r * ldc, _mm512_fmadd_ps(vb, _mm512_loadu_ps(c + r * ldc), c##r##0));                    \
-    _mm512_storeu_ps(c + r * ldc + 16, _mm512_fmadd_ps(vb, _mm512_loadu_ps(c + r * ldc + 16), c##r##1));
+    _mm512_storeu_ps(c, _mm512_fmadd_ps(vb, _mm512_loadu_ps(c), c##r##0));                                        \
+    _mm512_storeu_ps(c + 16, _mm512_fmadd_ps(vb, _mm512_loadu_ps(c + 16), c##r##1));                              \
+    c += ldc;
         ROWS(AXPBY)
     }
 }
