@@ -160,7 +160,7 @@ static void test_model_shapes_every_level(void **state) {
     assert_int_equal(cllm_simd_level_set(best), 0);
 }
 
-/* Same inputs, same bits: twice in a row, and with one thread against two. */
+/* Same inputs, same bits: twice in a row, and with one thread against two (row and column splits). */
 static void test_deterministic_across_runs_and_threads(void **state) {
     (void)state;
     int saved = omp_get_max_threads();
@@ -168,15 +168,18 @@ static void test_deterministic_across_runs_and_threads(void **state) {
     uint64_t seed = 5;
     for (int level = CLLM_SIMD_SCALAR; level <= (int)best; level++) {
         assert_int_equal(cllm_simd_level_set((cllm_simd_level)level), 0);
-        for (int ta = 0; ta < 2; ta++) {
+        for (int ta = 0; ta < 4; ta++) {
+            /* tall: the threads split M; wide (M small, N large): they split N */
             problem p;
-            problem_init(&p, ta, !ta, 301, 515, 700, 2, 1.0f, 0.5f, &seed);
+            if (ta < 2) problem_init(&p, ta, !ta, 301, 515, 700, 2, 1.0f, 0.5f, &seed);
+            else problem_init(&p, ta & 1, ta & 1, 100, 1000, 300, 1, -1.0f, 0.0f, &seed);
             size_t nc = (size_t)p.M * p.ldc + 1;
             float *first = malloc(sizeof(float) * nc);
             assert_non_null(first);
             omp_set_num_threads(2);
             problem_run(&p, cllm_sgemm_native);
             memcpy(first, p.C, sizeof(float) * nc);
+            if (ta >= 2) problem_check(&p, 0, &seed);
             problem_run(&p, cllm_sgemm_native);
             assert_memory_equal(first, p.C, sizeof(float) * nc);
             omp_set_num_threads(1);
