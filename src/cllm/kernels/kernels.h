@@ -1,7 +1,8 @@
 /* kernels.h — internal: the per-instruction-set kernel table behind cllm_simd.h's dispatch.
  *
- * One table per level (scalar in simd.c and gemm.c; AVX2 and AVX-512 in the *_avx2.c / *_avx512.c files, which
- * alone are compiled with -m flags). Nothing outside src/cllm/kernels includes this.
+ * One table per level, all in simd.c; the kernels themselves live in simd.c and gemm.c (scalar) and in the
+ * *_avx2.c / *_avx512.c files, which alone are compiled with -m flags. Nothing outside src/cllm/kernels
+ * includes this.
  */
 #ifndef CLLM_KERNELS_H
 #define CLLM_KERNELS_H
@@ -11,7 +12,7 @@
 #include "cllm_simd.h"
 
 /* GEMM micro-kernel: C[MR×NR] = alpha·(A panel · B panel) + beta·C over kc steps, for one full tile.
- * a: kc groups of MR floats (packed, 64-byte aligned); b: kc groups of NR floats (same); c: row stride ldc.
+ * a: kc groups of MR floats (packed); b: kc groups of NR floats (packed, 64-byte aligned); c: row stride ldc.
  * beta == 0 stores without reading C. */
 typedef void (*cllm_gemm_micro_fn)(int kc, const float *a, const float *b, float *c, size_t ldc, float alpha,
                                    float beta);
@@ -31,7 +32,8 @@ typedef struct cllm_kernels {
     cllm_gemm_micro_fn gemm_micro;
     cllm_gemm_pack_fn gemm_pack_t; /* NULL: the portable loop */
     int mr, nr;     /* micro-tile rows and columns; nr is a multiple of the vector width */
-    int kc, mc, nc; /* cache blocks: kc×nr B panel in L1, mc×kc A block in L2, kc×nc B block in L3 */
+    int kc, mc, nc; /* cache blocks: kc×nr B micro-panel in L1 or L2, mc×kc A block in L2, kc×nc B block in L3;
+                       mc a multiple of mr, nc of nr */
 } cllm_kernels;
 
 /* The table in use (lazy, thread-safe: the first call detects the CPU and reads CLLM_SIMD). */
