@@ -5,6 +5,7 @@
  * within one run mean much.
  *     usage: gemm_bench [ROUNDS] [THREADS...]     (defaults: 5 rounds, threads 1 2)
  *     GEMM_BENCH_VARIANTS=avx512,openblas gemm_bench ...   times only the variants named
+ *     GEMM_BENCH_SHAPES=fwd,attn gemm_bench ...             only the shapes whose name contains one of these
  */
 #include <cblas.h>
 #include <omp.h>
@@ -56,11 +57,12 @@ static void run_variant(int v, int threads, const shape *s, const float *A, cons
     cllm_sgemm_native(s->ta, s->tb, s->M, s->N, s->K, 1.0f, A, lda, B, ldb, 0.0f, C, s->N);
 }
 
-/* Rate in GFLOP/s of `reps` back-to-back calls (one warm-up call first, so each batch starts from warm caches
- * and a woken thread pool). Afterwards, a pause long enough for the variant's idle threads to stop spinning
- * (OpenBLAS's spin for up to ~0.1 s, OpenMP's for well under 10 ms), so they do not slow the next variant. */
+/* Rate in GFLOP/s of `reps` back-to-back calls. A warm-up call first when the batch is short (several calls),
+ * so it starts from warm caches and a woken thread pool. Afterwards, a pause long enough for the variant's idle
+ * threads to stop spinning (OpenBLAS's spin for up to ~0.1 s, OpenMP's for well under 10 ms), so they do not
+ * slow the next variant. */
 static double time_variant(int v, int threads, const shape *s, int reps, const float *A, const float *B, float *C) {
-    run_variant(v, threads, s, A, B, C);
+    if (reps > 1) run_variant(v, threads, s, A, B, C);
     double t0 = now();
     for (int r = 0; r < reps; r++) run_variant(v, threads, s, A, B, C);
     double rate = 2.0 * s->M * s->N * s->K * reps / (now() - t0) * 1e-9;
@@ -68,20 +70,63 @@ static double time_variant(int v, int threads, const shape *s, int reps, const f
     return rate;
 }
 
+/* Whether GEMM_BENCH_SHAPES (comma-separated words) selects this shape; all when unset. */
+static int shape_selected(const char *name) {
+    const char *sel = getenv("GEMM_BENCH_SHAPES");
+    if (!sel || !*sel) return 1;
+    char buf[256];
+    snprintf(buf, sizeof buf, "%s", sel);
+    for (char *w = strtok(buf, ","); w; w = strtok(NULL, ","))
+        if (strstr(name, w)) return 1;
+    return 0;
+}
+
 static int cmp_double(const void *a, const void *b) {
     double x = *(const double *)a, y = *(const double *)b;
     return (x > y) - (x < y);
+}
+
+static double median(double *x, int n) {
+    qsort(x, (size_t)n, sizeof(double), cmp_double);
+    return x[n / 2];
+}
+
+/* The slow variants (reference, scalar) run in the first rounds only: one round of them can take seconds. */
+#define SLOW_ROUNDS 3
+
+/* Times every variant in `have` on one shape, interleaved, and prints a row of medians; `top` is compared with
+ * OpenBLAS round by round. */
+static void bench_shape(const shape *sh, int threads, int rounds, const int *have, int top, const float *A,
+                        const float *B, float *C) {
+    double rates[V_COUNT][99], ratios[99];
+    int reps[V_COUNT], n[V_COUNT] = {0};
+    for (int v = 0; v < V_COUNT; v++) { /* calls per timing: about 20 ms, at least one */
+        if (!have[v]) continue;
+        double r = time_variant(v, threads, sh, 1, A, B, C);
+        double calls = r * 1e9 * 0.02 / (2.0 * sh->M * sh->N * sh->K);
+        reps[v] = calls < 1 ? 1 : calls > 1000 ? 1000 : (int)calls;
+    }
+    for (int r = 0; r < rounds; r++) {
+        for (int v = 0; v < V_COUNT; v++)
+            if (have[v] && (r < SLOW_ROUNDS || (v != V_REFERENCE && v != V_SCALAR)))
+                rates[v][n[v]++] = time_variant(v, threads, sh, reps[v], A, B, C);
+        ratios[r] = rates[top][r] / rates[V_OPENBLAS][r];
+    }
+    printf("%s %4d %4d %4d %3d", sh->name, sh->M, sh->N, sh->K, threads);
+    for (int v = 0; v < V_COUNT; v++)
+        if (have[v]) printf(" %10.1f", median(rates[v], n[v]));
+    printf("   %5.2f\n", median(ratios, rounds));
+    fflush(stdout);
 }
 
 int main(int argc, char **argv) {
     int rounds = argc > 1 ? atoi(argv[1]) : 5;
     int nthreads = argc > 2 ? argc - 2 : 2, threads_list[8] = {1, 2};
     for (int i = 0; i < nthreads && i < 8; i++) threads_list[i] = argc > 2 ? atoi(argv[2 + i]) : threads_list[i];
-    if (rounds < 1 || rounds > 99 || nthreads > 8) { fprintf(stderr, "usage: gemm_bench [ROUNDS] [THREADS...]\n"); return 2; }
+    if (rounds < 1 || rounds > 99 || nthreads < 1 || nthreads > 8) { fprintf(stderr, "usage: gemm_bench [ROUNDS] [THREADS...]\n"); return 2; }
     int best = cllm_simd_level_detect(), have[V_COUNT] = {1, 1, best >= CLLM_SIMD_AVX2, best >= CLLM_SIMD_AVX512, 1};
     const char *only = getenv("GEMM_BENCH_VARIANTS");
     for (int v = 0; v < V_COUNT && only; v++) have[v] = have[v] && strstr(only, variant_names[v]) != NULL;
-    have[V_OPENBLAS] = 1; /* the yardstick */
 
     size_t max = 4096 * 2048;
     float *A = malloc(sizeof(float) * max), *B = malloc(sizeof(float) * max), *C = malloc(sizeof(float) * max);
@@ -94,36 +139,16 @@ int main(int argc, char **argv) {
     }
     for (int v = 0; v < V_COUNT; v++) /* start every thread pool before the first timing */
         if (have[v] && v != V_REFERENCE && v != V_SCALAR) time_variant(v, threads_list[nthreads - 1], &shapes[0], 3, A, B, C);
-    printf("GFLOP/s, median of %d interleaved rounds\n%-16s %3s", rounds, "shape (M N K)", "thr");
+    int top = best == CLLM_SIMD_AVX512 ? V_AVX512 : best == CLLM_SIMD_AVX2 ? V_AVX2 : V_SCALAR;
+    have[top] = have[V_OPENBLAS] = 1; /* the default level and its yardstick */
+    printf("GFLOP/s, median of %d interleaved rounds (reference and scalar: %d); last column: median of the\n"
+           "per-round ratios %s/openblas\n%-16s %14s %3s", rounds, rounds < SLOW_ROUNDS ? rounds : SLOW_ROUNDS,
+           variant_names[top], "shape", "M    N    K", "thr");
     for (int v = 0; v < V_COUNT; v++) if (have[v]) printf(" %10s", variant_names[v]);
-    printf("   best/openblas\n");
-    for (int t = 0; t < nthreads; t++) {
-        for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
-            const shape *sh = &shapes[i];
-            double rates[V_COUNT][99];
-            int reps[V_COUNT];
-            for (int v = 0; v < V_COUNT; v++) { /* calls per timing: about 20 ms, at least one */
-                if (!have[v]) continue;
-                double r = time_variant(v, threads_list[t], sh, 1, A, B, C);
-                double calls = r * 1e9 * 0.02 / (2.0 * sh->M * sh->N * sh->K);
-                reps[v] = calls < 1 ? 1 : calls > 1000 ? 1000 : (int)calls;
-            }
-            for (int r = 0; r < rounds; r++)
-                for (int v = 0; v < V_COUNT; v++)
-                    if (have[v]) rates[v][r] = time_variant(v, threads_list[t], sh, reps[v], A, B, C);
-            printf("%s %4d %4d %4d %3d", sh->name, sh->M, sh->N, sh->K, threads_list[t]);
-            double med[V_COUNT] = {0}, ours = 0;
-            for (int v = 0; v < V_COUNT; v++) {
-                if (!have[v]) continue;
-                qsort(rates[v], (size_t)rounds, sizeof(double), cmp_double);
-                med[v] = rates[v][rounds / 2];
-                if (v != V_OPENBLAS && med[v] > ours) ours = med[v];
-                printf(" %10.1f", med[v]);
-            }
-            printf("   %5.2f\n", ours / med[V_OPENBLAS]);
-            fflush(stdout);
-        }
-    }
+    printf("   ratio\n");
+    for (int t = 0; t < nthreads; t++)
+        for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++)
+            if (shape_selected(shapes[i].name)) bench_shape(&shapes[i], threads_list[t], rounds, have, top, A, B, C);
     cllm_simd_level_set(cllm_simd_level_detect());
     printf("peak (cllm_sgemm_peak_gflops, %s):", cllm_sgemm_backend());
     for (int t = 0; t < nthreads; t++) printf(" %d thr %.1f", threads_list[t], cllm_sgemm_peak_gflops(threads_list[t]));

@@ -7,6 +7,11 @@
  *     cllm_sgemm(0, 0, M, N, K, 1.0f, A, K, B, N, 0.0f, C, N);
  *     // dA[M,K] += dC[M,N] · B[K,N]^T        (backward to the input)
  *     cllm_sgemm(0, 1, M, K, N, 1.0f, dC, N, B, N, 1.0f, dA, K);
+ *     // dB[K,N] += A[M,K]^T · dC[M,N]        (backward to the weights)
+ *     cllm_sgemm(1, 0, K, N, M, 1.0f, A, K, dC, N, 1.0f, dB, N);
+ *     // softmax of one row of n logits, in place
+ *     float sum = cllm_vexp(row, cllm_vmax(row, n), row, n);
+ *     cllm_vscale(1.0f / sum, row, n);
  */
 #ifndef CLLM_SIMD_H
 #define CLLM_SIMD_H
@@ -36,10 +41,18 @@ void cllm_axpy(float alpha, const float *x, float *y, size_t n);
 void cllm_vadd(const float *a, const float *b, float *out, size_t n);
 /* x[i] *= alpha. */
 void cllm_vscale(float alpha, float *x, size_t n);
+/* max over x[0..n) (-INFINITY for n == 0; a NaN in x may or may not propagate). */
+float cllm_vmax(const float *x, size_t n);
+/* out[i] = exp(x[i] - shift), returns Σ out[i] (out may alias x). Softmax's core: shift = cllm_vmax(x, n).
+ * A polynomial exp, relative error < 2·FLT_EPSILON (measured ≤ 1) for x - shift in [-87, 88]; far below,
+ * 0 (a -INFINITY mask gives exactly 0). Levels differ in the last bits. */
+float cllm_vexp(const float *x, float shift, float *out, size_t n);
 
 /* C = alpha·op(A)·op(B) + beta·C, row-major, BLAS semantics: op(A) is M×K, op(B) is K×N, C is M×N;
  * trans_a/trans_b non-zero means A is stored K×M / B is stored N×K. lda/ldb/ldc are row strides in floats.
- * beta == 0 overwrites C without reading it. Threads: uses OpenMP inside; call from one thread. */
+ * beta == 0 overwrites C without reading it. Threads: uses OpenMP inside (omp_get_max_threads(), fewer for
+ * small products); called from inside a parallel region, it runs on the calling thread alone unless OpenMP
+ * nesting is enabled. */
 void cllm_sgemm(int trans_a, int trans_b, int M, int N, int K, float alpha, const float *A, int lda,
                 const float *B, int ldb, float beta, float *C, int ldc);
 /* The same product on this library's own packed kernels at the current level, even in a BLAS=openblas build.

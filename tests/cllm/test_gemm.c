@@ -160,7 +160,7 @@ static void test_model_shapes_every_level(void **state) {
     assert_int_equal(cllm_simd_level_set(best), 0);
 }
 
-/* Same inputs, same bits: twice in a row, and with one thread against two. */
+/* Same inputs, same bits: twice in a row, and with one thread against two (row and column splits). */
 static void test_deterministic_across_runs_and_threads(void **state) {
     (void)state;
     int saved = omp_get_max_threads();
@@ -168,15 +168,18 @@ static void test_deterministic_across_runs_and_threads(void **state) {
     uint64_t seed = 5;
     for (int level = CLLM_SIMD_SCALAR; level <= (int)best; level++) {
         assert_int_equal(cllm_simd_level_set((cllm_simd_level)level), 0);
-        for (int ta = 0; ta < 2; ta++) {
+        for (int ta = 0; ta < 4; ta++) {
+            /* tall: the threads split M; wide (M small, N large): they split N */
             problem p;
-            problem_init(&p, ta, !ta, 301, 515, 700, 2, 1.0f, 0.5f, &seed);
+            if (ta < 2) problem_init(&p, ta, !ta, 301, 515, 700, 2, 1.0f, 0.5f, &seed);
+            else problem_init(&p, ta & 1, ta & 1, 100, 1000, 300, 1, -1.0f, 0.0f, &seed);
             size_t nc = (size_t)p.M * p.ldc + 1;
             float *first = malloc(sizeof(float) * nc);
             assert_non_null(first);
             omp_set_num_threads(2);
             problem_run(&p, cllm_sgemm_native);
             memcpy(first, p.C, sizeof(float) * nc);
+            if (ta >= 2) problem_check(&p, 0, &seed);
             problem_run(&p, cllm_sgemm_native);
             assert_memory_equal(first, p.C, sizeof(float) * nc);
             omp_set_num_threads(1);
@@ -188,6 +191,32 @@ static void test_deterministic_across_runs_and_threads(void **state) {
     }
     omp_set_num_threads(saved);
     assert_int_equal(cllm_simd_level_set(best), 0);
+}
+
+/* Calls from inside the caller's own parallel loop (say, one attention head per thread) give the same bits as
+ * sequential calls: each runs on its calling thread with its own buffers. */
+static void test_calls_from_parallel_threads(void **state) {
+    (void)state;
+    enum { HEADS = 4 };
+    problem p[HEADS];
+    float *seq[HEADS];
+    uint64_t seed = 17;
+    for (int h = 0; h < HEADS; h++) {
+        problem_init(&p[h], 0, 1, 256, 256, 64, 0, 0.125f, 0.0f, &seed);
+        problem_run(&p[h], cllm_sgemm_native);
+        seq[h] = malloc(sizeof(float) * 256 * 256);
+        assert_non_null(seq[h]);
+        memcpy(seq[h], p[h].C, sizeof(float) * 256 * 256);
+        memset(p[h].C, 0, sizeof(float) * 256 * 256);
+    }
+#pragma omp parallel for num_threads(2)
+    for (int h = 0; h < HEADS; h++)
+        cllm_sgemm_native(0, 1, 256, 256, 64, 0.125f, p[h].A, p[h].lda, p[h].B, p[h].ldb, 0.0f, p[h].C, p[h].ldc);
+    for (int h = 0; h < HEADS; h++) {
+        assert_memory_equal(seq[h], p[h].C, sizeof(float) * 256 * 256);
+        free(seq[h]);
+        problem_free(&p[h]);
+    }
 }
 
 static void test_empty_products_touch_nothing(void **state) {
@@ -213,6 +242,7 @@ int main(void) {
         cmocka_unit_test(test_default_and_reference),
         cmocka_unit_test(test_model_shapes_every_level),
         cmocka_unit_test(test_deterministic_across_runs_and_threads),
+        cmocka_unit_test(test_calls_from_parallel_threads),
         cmocka_unit_test(test_empty_products_touch_nothing),
         cmocka_unit_test(test_peak_is_measured),
     };

@@ -1,5 +1,6 @@
-/* test_simd.c — every vector kernel at every level this CPU has agrees with the scalar one, at odd lengths and
- * unaligned addresses, and writes nothing past n; the level can be forced but never above the CPU's. */
+/* test_simd.c — every vector kernel at every level this CPU has agrees with the scalar one (or a double
+ * reference), at odd lengths and unaligned addresses, and writes nothing past n; exp holds its accuracy over
+ * its range; the level can be forced but never above the CPU's. */
 #include <float.h>
 #include <math.h>
 #include <stdlib.h>
@@ -83,6 +84,20 @@ static void check_level(cllm_simd_level level) {
             cllm_vscale(3.5f, pb, n);
             for (size_t i = 0; i < n; i++) assert_true(pb[i] == 3.5f * want[i]);
             guard_check(pb, n);
+
+            /* vmax is exact; vexp (a softmax numerator) within a few roundings, its sum within the sum bound. */
+            float mx = -INFINITY;
+            for (size_t i = 0; i < n; i++) mx = pa[i] > mx ? pa[i] : mx;
+            assert_true(cllm_vmax(pa, n) == mx);
+            float sum = cllm_vexp(pa, mx, py, n);
+            double total = 0.0;
+            for (size_t i = 0; i < n; i++) {
+                double e = exp((double)(pa[i] - mx));
+                assert_within(py[i], e, 2.0 * FLT_EPSILON * e);
+                total += py[i];
+            }
+            assert_within(sum, total, (double)(n + 1) * FLT_EPSILON * total);
+            guard_check(py, n);
         }
     }
     free(a);
@@ -96,6 +111,36 @@ static void test_every_level_matches_scalar(void **state) {
     cllm_simd_level best = cllm_simd_level_detect();
     for (int level = CLLM_SIMD_SCALAR; level <= (int)best; level++) check_level((cllm_simd_level)level);
     assert_int_equal(cllm_simd_level_set(best), 0);
+}
+
+/* exp across its whole useful range at every level; a -INFINITY (a masked logit) gives exactly 0. */
+static void test_exp_accuracy_every_level(void **state) {
+    (void)state;
+    enum { N = 20001 };
+    float *x = malloc(sizeof(float) * N), *e = malloc(sizeof(float) * N);
+    assert_non_null(x);
+    assert_non_null(e);
+    for (int i = 0; i < N; i++) x[i] = -87.0f + 175.0f * (float)i / (N - 1); /* [-87, 88] */
+    cllm_simd_level best = cllm_simd_level_detect();
+    for (int level = CLLM_SIMD_SCALAR; level <= (int)best; level++) {
+        assert_int_equal(cllm_simd_level_set((cllm_simd_level)level), 0);
+        cllm_vexp(x, 0.0f, e, N);
+        for (int i = 0; i < N; i++) {
+            double want = exp((double)x[i]);
+            if (fabs(e[i] - want) > 2.0 * FLT_EPSILON * want) fail_msg("%s: exp(%.9g) = %.9g, want %.9g",
+                                                                         cllm_simd_level_name(level), x[i], e[i], want);
+        }
+        float masked[19];
+        for (int i = 0; i < 19; i++) masked[i] = i % 3 ? -INFINITY : 0.0f;
+        float sum = cllm_vexp(masked, 0.0f, masked, 19); /* in place */
+        for (int i = 0; i < 19; i++) assert_true(masked[i] == (i % 3 ? 0.0f : 1.0f));
+        assert_true(sum == 7.0f);
+        assert_true(cllm_vmax(x, 0) == -INFINITY);
+        assert_true(cllm_vexp(x, 0.0f, e, 0) == 0.0f);
+    }
+    assert_int_equal(cllm_simd_level_set(best), 0);
+    free(x);
+    free(e);
 }
 
 static void test_level_set_refuses_what_the_cpu_lacks(void **state) {
@@ -118,6 +163,7 @@ static void test_level_set_refuses_what_the_cpu_lacks(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_every_level_matches_scalar),
+        cmocka_unit_test(test_exp_accuracy_every_level),
         cmocka_unit_test(test_level_set_refuses_what_the_cpu_lacks),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,8 +1,9 @@
 /* gemm.c — cllm_sgemm: packed, cache-blocked matrix product (GotoBLAS / BLIS loop order) on the dispatched
  * micro-kernel, OpenMP inside; the scalar micro-kernel; the slow reference; the optional OpenBLAS route.
  *
- * Loop order, outermost first:  jc (nc columns of C)  →  pc (kc of K: pack op(B) block, shared)  →  ic (mc rows
- * of this thread's share: pack op(A) block, private)  →  jr (nr columns)  →  ir (mr rows): micro-kernel.
+ * Each thread owns a block of C (see thread_grid) and runs, over it, outermost first:  jc (nc columns)  →  pc
+ * (kc of K: pack op(B) block)  →  ic (mc rows: pack op(A) block)  →  jr (nr columns)  →  ir (mr rows): the
+ * micro-kernel. Packing buffers are the thread's own; threads never wait for each other.
  *
  * Determinism: every element of C is computed by the same micro-kernel call sequence whatever the thread count
  * (threads split rows at multiples of mr and columns at multiples of nr; K is never split; kc blocks are added in
@@ -51,51 +52,48 @@ typedef struct gemm_problem {
     size_t lda, ldb, ldc;
 } gemm_problem;
 
+/* The portable transposing pack (see cllm_gemm_pack_fn): rows of src become columns of the panel. */
+static void pack_t_portable(const float *src, size_t ld, int rows, int kc, int width, float *dst) {
+    for (int r = 0; r < rows; r++)
+        for (int k = 0; k < kc; k++) dst[(size_t)k * width + r] = src[(size_t)r * ld + k];
+    for (int r = rows; r < width; r++)
+        for (int k = 0; k < kc; k++) dst[(size_t)k * width + r] = 0.0f;
+}
+
+/* The copying pack: kc runs of n contiguous floats, ld apart, each padded with zeros to width. */
+static void pack_n(const float *src, size_t ld, int n, int kc, int width, float *dst) {
+    for (int k = 0; k < kc; k++) {
+        float *d = dst + (size_t)k * width;
+        memcpy(d, src + (size_t)k * ld, sizeof(float) * (size_t)n);
+        for (int j = n; j < width; j++) d[j] = 0.0f;
+    }
+}
+
 /* A block: rows [i0, i0+m) × columns [p0, p0+kc) of op(A), as ceil(m/mr) panels of kc×mr. */
-static void pack_a_block(const gemm_problem *g, int mr, int i0, int m, int p0, int kc, float *dst) {
+static void pack_a_block(const cllm_kernels *kr, const gemm_problem *g, int i0, int m, int p0, int kc, float *dst) {
+    const int mr = kr->mr;
     if (g->trans_a) {
         /* op(A)(i,k) = A[k][i]: walk each stored row once, end to end. Panel by panel instead would read mr
          * floats from each of kc rows lda apart, which with lda a multiple of 4 KiB all fall in one L1 set. */
         for (int k = 0; k < kc; k++) {
             const float *src = g->A + (size_t)(p0 + k) * g->lda + i0;
-            for (int ir = 0; ir < m; ir += mr) {
-                float *d = dst + (size_t)ir * kc + (size_t)k * mr;
-                int rows = min_int(mr, m - ir);
-                memcpy(d, src + ir, sizeof(float) * (size_t)rows);
-                for (int r = rows; r < mr; r++) d[r] = 0.0f;
-            }
+            for (int ir = 0; ir < m; ir += mr) pack_n(src + ir, 0, min_int(mr, m - ir), 1, mr, dst + (size_t)ir * kc + (size_t)k * mr);
         }
         return;
     }
-    for (int ir = 0; ir < m; ir += mr) {
-        float *panel = dst + (size_t)ir * kc;
-        int rows = min_int(mr, m - ir);
-        for (int r = 0; r < rows; r++) {
-            const float *src = g->A + (size_t)(i0 + ir + r) * g->lda + p0;
-            for (int k = 0; k < kc; k++) panel[(size_t)k * mr + r] = src[k];
-        }
-        for (int r = rows; r < mr; r++)
-            for (int k = 0; k < kc; k++) panel[(size_t)k * mr + r] = 0.0f;
-    }
+    cllm_gemm_pack_fn pack_t = kr->gemm_pack_t ? kr->gemm_pack_t : pack_t_portable;
+    for (int ir = 0; ir < m; ir += mr)
+        pack_t(g->A + (size_t)(i0 + ir) * g->lda + p0, g->lda, min_int(mr, m - ir), kc, mr, dst + (size_t)ir * kc);
 }
 
 /* One B panel: columns [j0, j0+n) (n <= nr) × rows [p0, p0+kc) of op(B). */
-static void pack_b_panel(const gemm_problem *g, int nr, int j0, int n, int p0, int kc, float *dst) {
+static void pack_b_panel(const cllm_kernels *kr, const gemm_problem *g, int j0, int n, int p0, int kc, float *dst) {
     if (!g->trans_b) { /* op(B)(k,j) = B[k][j]: each k is a contiguous run of n values */
-        for (int k = 0; k < kc; k++) {
-            const float *src = g->B + (size_t)(p0 + k) * g->ldb + j0;
-            float *d = dst + (size_t)k * nr;
-            memcpy(d, src, sizeof(float) * (size_t)n);
-            for (int j = n; j < nr; j++) d[j] = 0.0f;
-        }
+        pack_n(g->B + (size_t)p0 * g->ldb + j0, g->ldb, n, kc, kr->nr, dst);
         return;
     }
-    for (int j = 0; j < n; j++) {
-        const float *src = g->B + (size_t)(j0 + j) * g->ldb + p0;
-        for (int k = 0; k < kc; k++) dst[(size_t)k * nr + j] = src[k];
-    }
-    for (int j = n; j < nr; j++)
-        for (int k = 0; k < kc; k++) dst[(size_t)k * nr + j] = 0.0f;
+    cllm_gemm_pack_fn pack_t = kr->gemm_pack_t ? kr->gemm_pack_t : pack_t_portable;
+    pack_t(g->B + (size_t)j0 * g->ldb + p0, g->ldb, n, kc, kr->nr, dst);
 }
 
 /* ---------------------------------------------------------------------------------------------------------------
@@ -105,14 +103,16 @@ static int ceil_div(int a, int b) { return (a + b - 1) / b; }
 /* Start of part i of n items cut into parts nearly equal parts. */
 static int part_start(int i, int n, int parts) { return (int)((int64_t)n * i / parts); }
 
-/* Splits nt threads into a tm × tn grid over the tile grid, least work for the busiest thread; on a tie, more
- * row groups (each row group packs its own A, all threads share the packed B). */
-static void thread_grid(int nt, int tiles_m, int tiles_n, int *tm, int *tn) {
+/* Splits nt threads into a tm × tn grid over the tile grid. Each thread packs its own rows of A and columns of
+ * B, so splitting M repeats B's packing in every row group and splitting N repeats A's: the cost counts the
+ * busiest thread's tiles and what it packs, a packed float weighted like one 16-lane FMA. */
+static void thread_grid(int nt, int tiles_m, int tiles_n, int mr, int nr, int *tm, int *tn) {
     int64_t best = INT64_MAX;
     for (int d = 1; d <= nt; d++) {
         if (nt % d) continue;
-        int64_t w = (int64_t)ceil_div(tiles_m, d) * ceil_div(tiles_n, nt / d);
-        if (w <= best) { best = w; *tm = d; *tn = nt / d; }
+        int64_t rows = ceil_div(tiles_m, d), cols = ceil_div(tiles_n, nt / d);
+        int64_t cost = rows * cols * mr * nr / 16 + rows * mr + cols * nr;
+        if (cost <= best) { best = cost; *tm = d; *tn = nt / d; }
     }
 }
 
@@ -128,14 +128,14 @@ static void edge_tile(const cllm_kernels *kr, int kc, const float *ap, const flo
     }
 }
 
-/* This thread's rows [m0, m1) × panels [jp0, jp1) of the current (jc, pc) block, B block already packed. */
-static void gemm_block_rows(const cllm_kernels *kr, const gemm_problem *g, int m0, int m1, int jc, int jp0,
-                            int jp1, int pc, int kc, float beta, const float *bbuf, float *abuf) {
+/* Rows [m0, m1) × the `panels` packed B panels from column jc, for one kc block. */
+static void gemm_block_rows(const cllm_kernels *kr, const gemm_problem *g, int m0, int m1, int jc, int panels,
+                            int pc, int kc, float beta, const float *bbuf, float *abuf) {
     const int MR = kr->mr, NR = kr->nr;
     for (int ic = m0; ic < m1; ic += kr->mc) {
         int mc = min_int(kr->mc, m1 - ic);
-        pack_a_block(g, MR, ic, mc, pc, kc, abuf);
-        for (int jr = jp0; jr < jp1; jr++) {
+        pack_a_block(kr, g, ic, mc, pc, kc, abuf);
+        for (int jr = 0; jr < panels; jr++) {
             int j = jc + jr * NR, n = min_int(NR, g->N - j);
             const float *bp = bbuf + (size_t)jr * NR * kc;
             for (int ir = 0; ir < mc; ir += MR) {
@@ -149,28 +149,25 @@ static void gemm_block_rows(const cllm_kernels *kr, const gemm_problem *g, int m
     }
 }
 
-/* One thread's part of the whole product (inside the parallel region; t of nt). */
+/* Thread t of nt: its block of C, rows [m0, m1) × columns [n0, n1), cut at tile boundaries, by the whole loop
+ * nest with its own packing buffers. No thread waits for another: on a shared machine a barrier can cost a
+ * descheduled thread's whole time slice. */
 static void gemm_thread(const cllm_kernels *kr, const gemm_problem *g, int t, int nt, float *bbuf, float *abuf) {
     const int MR = kr->mr, NR = kr->nr;
-    int tiles_m = ceil_div(g->M, MR), tm = 1, tn = 1;
-    thread_grid(nt, tiles_m, ceil_div(min_int(g->N, kr->nc), NR), &tm, &tn);
+    int tiles_m = ceil_div(g->M, MR), tiles_n = ceil_div(g->N, NR), tm = 1, tn = 1;
+    thread_grid(nt, tiles_m, tiles_n, MR, NR, &tm, &tn);
     int ti = t / tn, tj = t % tn;
     int m0 = MR * part_start(ti, tiles_m, tm), m1 = min_int(g->M, MR * part_start(ti + 1, tiles_m, tm));
-    for (int jc = 0; jc < g->N; jc += kr->nc) {
-        int nc = min_int(kr->nc, g->N - jc), panels = ceil_div(nc, NR);
-        int jp0 = part_start(tj, panels, tn), jp1 = part_start(tj + 1, panels, tn);
+    int n0 = NR * part_start(tj, tiles_n, tn), n1 = min_int(g->N, NR * part_start(tj + 1, tiles_n, tn));
+    if (m0 >= m1) return;
+    for (int jc = n0; jc < n1; jc += kr->nc) {
+        int nc = min_int(kr->nc, n1 - jc), panels = ceil_div(nc, NR);
         for (int pc = 0; pc < g->K; pc += kr->kc) {
             int kc = min_int(kr->kc, g->K - pc);
-            for (int p = t; p < panels; p += nt)
-                pack_b_panel(g, NR, jc + p * NR, min_int(NR, g->N - jc - p * NR), pc, kc, bbuf + (size_t)p * NR * kc);
-#ifdef _OPENMP
-#pragma omp barrier
-#endif
+            for (int p = 0; p < panels; p++)
+                pack_b_panel(kr, g, jc + p * NR, min_int(NR, n1 - jc - p * NR), pc, kc, bbuf + (size_t)p * NR * kc);
             float beta = pc == 0 ? g->beta : 1.0f; /* later kc blocks add onto the first */
-            gemm_block_rows(kr, g, m0, m1, jc, jp0, jp1, pc, kc, beta, bbuf, abuf);
-#ifdef _OPENMP
-#pragma omp barrier /* the B block is reused for the next (jc, pc) */
-#endif
+            gemm_block_rows(kr, g, m0, m1, jc, panels, pc, kc, beta, bbuf, abuf);
         }
     }
 }
@@ -184,31 +181,53 @@ static void scale_c(const gemm_problem *g) {
     }
 }
 
-/* Threads worth using: below ~2 MFLOP a thread, the fork and barriers cost more than they save. */
+/* Threads worth using: at least ~8 MFLOP (~50 us) each. Below that the fork and join cost a few per cent when
+ * the cores are free, and far more when they are shared: the join then waits for a descheduled thread's next
+ * time slice (milliseconds; measured 0.5 GFLOP/s for 2 threads on a 256×256×64 product under load 8). */
 static int threads_for(const gemm_problem *g, const cllm_kernels *kr, int threads) {
     double flops = 2.0 * g->M * g->N * g->K;
-    int by_work = (int)(flops / 2e6), tiles = ceil_div(g->M, kr->mr) * ceil_div(g->N, kr->nr);
+    int by_work = (int)(flops / 8e6), tiles = ceil_div(g->M, kr->mr) * ceil_div(g->N, kr->nr);
     int nt = min_int(threads, min_int(by_work, tiles));
     return nt < 1 ? 1 : nt;
 }
 
 static size_t round16(size_t n) { return (n + 15) / 16 * 16; }
 
+/* M == 1 with A a contiguous row (one token at generation): packing would cost more than the product, which is
+ * bound by reading B anyway; stream B through the vector kernels instead. */
+static void gemv_row(const cllm_kernels *kr, const gemm_problem *g) {
+    const float *a = g->A;
+    float *c = g->C;
+    if (g->trans_b) { /* c[j] = alpha·(a · row j of B) + beta·c[j] */
+        for (int j = 0; j < g->N; j++) {
+            float d = g->alpha * kr->dot(a, g->B + (size_t)j * g->ldb, (size_t)g->K);
+            c[j] = g->beta == 0.0f ? d : d + g->beta * c[j];
+        }
+        return;
+    }
+    if (g->beta == 0.0f) memset(c, 0, sizeof(float) * (size_t)g->N);
+    else if (g->beta != 1.0f) kr->vscale(g->beta, c, (size_t)g->N);
+    for (int k = 0; k < g->K; k++) kr->axpy(g->alpha * a[k], g->B + (size_t)k * g->ldb, c, (size_t)g->N);
+}
+
 int cllm_gemm_blocked(const cllm_kernels *kr, int threads, int trans_a, int trans_b, int M, int N, int K,
                       float alpha, const float *A, int lda, const float *B, int ldb, float beta, float *C, int ldc) {
     gemm_problem g = {trans_a, trans_b, M, N, K, alpha, beta, A, B, C, (size_t)lda, (size_t)ldb, (size_t)ldc};
     if (M <= 0 || N <= 0) return 0;
     if (K <= 0 || alpha == 0.0f) { scale_c(&g); return 0; }
+    if (M == 1 && !trans_a) { gemv_row(kr, &g); return 0; }
     int nt = threads_for(&g, kr, threads < 1 ? 1 : threads), kc = min_int(kr->kc, K);
     size_t bfloats = round16((size_t)kc * kr->nr * ceil_div(min_int(N, kr->nc), kr->nr));
     size_t afloats = round16((size_t)kc * kr->mr * ceil_div(min_int(M, kr->mc), kr->mr));
-    float *buf = aligned_alloc(64, sizeof(float) * (bfloats + afloats * (size_t)nt));
+    size_t per_thread = bfloats + afloats;
+    float *buf = aligned_alloc(64, sizeof(float) * per_thread * (size_t)nt);
     if (!buf) return -1;
 #ifdef _OPENMP
 #pragma omp parallel num_threads(nt) if (nt > 1)
     {
         int t = omp_get_thread_num(), n = omp_get_num_threads(); /* the runtime may grant fewer than asked */
-        gemm_thread(kr, &g, t, n, buf, buf + bfloats + afloats * (size_t)t);
+        float *mine = buf + per_thread * (size_t)t;
+        gemm_thread(kr, &g, t, n, mine, mine + bfloats);
     }
 #else
     gemm_thread(kr, &g, 0, 1, buf, buf + bfloats);
@@ -222,6 +241,7 @@ int cllm_gemm_blocked(const cllm_kernels *kr, int threads, int trans_a, int tran
 
 static int max_threads(void) {
 #ifdef _OPENMP
+    if (omp_get_active_level() >= omp_get_max_active_levels()) return 1; /* no more nesting allowed */
     return omp_get_max_threads();
 #else
     return 1;

@@ -1,4 +1,5 @@
-/* gemm_avx2.c — the AVX2 + FMA GEMM micro-kernel: a 6×16 tile of C held in 12 ymm registers.
+/* gemm_avx2.c — the AVX2 + FMA GEMM micro-kernel (a 6×16 tile of C held in 12 ymm registers) and the
+ * transposing pack (row-major A panels, transposed B panels).
  *
  * Of the 16 ymm registers, 12 hold C, 2 the current row of the packed B panel and 1 the broadcast A value:
  * each k step is 2 loads, 6 broadcasts and 12 FMAs. */
@@ -45,6 +46,45 @@ void cllm_gemm_micro_avx2(int kc, const float *a, const float *b, float *c, size
     _mm256_storeu_ps(c + r * ldc, _mm256_fmadd_ps(vb, _mm256_loadu_ps(c + r * ldc), c##r##0));                    \
     _mm256_storeu_ps(c + r * ldc + 8, _mm256_fmadd_ps(vb, _mm256_loadu_ps(c + r * ldc + 8), c##r##1));
         ROWS(AXPBY)
+    }
+}
+
+/* In-register transpose of an 8×8 block: r[i] holds row i on entry, column i on exit. */
+static inline void transpose8(__m256 r[8]) {
+    __m256 t[8], u[8];
+    for (int i = 0; i < 8; i += 2) {
+        t[i] = _mm256_unpacklo_ps(r[i], r[i + 1]);
+        t[i + 1] = _mm256_unpackhi_ps(r[i], r[i + 1]);
+    }
+    for (int i = 0; i < 8; i += 4) {
+        u[i] = _mm256_shuffle_ps(t[i], t[i + 2], _MM_SHUFFLE(1, 0, 1, 0));
+        u[i + 1] = _mm256_shuffle_ps(t[i], t[i + 2], _MM_SHUFFLE(3, 2, 3, 2));
+        u[i + 2] = _mm256_shuffle_ps(t[i + 1], t[i + 3], _MM_SHUFFLE(1, 0, 1, 0));
+        u[i + 3] = _mm256_shuffle_ps(t[i + 1], t[i + 3], _MM_SHUFFLE(3, 2, 3, 2));
+    }
+    for (int c = 0; c < 4; c++) {
+        r[c] = _mm256_permute2f128_ps(u[c], u[4 + c], 0x20);
+        r[4 + c] = _mm256_permute2f128_ps(u[c], u[4 + c], 0x31);
+    }
+}
+
+/* Lanes [0, n) of a maskload/maskstore mask, n <= 8. */
+static inline __m256i lanes_mask(int n) {
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32(n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+
+void cllm_gemm_pack_t_avx2(const float *src, size_t ld, int rows, int kc, int width, float *dst) {
+    for (int r0 = 0; r0 < width; r0 += 8) { /* 8 rows at a time: one 8×8 transpose per 8 columns */
+        __m256i out = lanes_mask(width - r0 < 8 ? width - r0 : 8);
+        for (int k = 0; k < kc; k += 8) {
+            int w = kc - k < 8 ? kc - k : 8;
+            __m256i cols = lanes_mask(w);
+            __m256 r[8];
+            for (int i = 0; i < 8; i++)
+                r[i] = r0 + i < rows ? _mm256_maskload_ps(src + (size_t)(r0 + i) * ld + k, cols) : _mm256_setzero_ps();
+            transpose8(r);
+            for (int j = 0; j < w; j++) _mm256_maskstore_ps(dst + (size_t)(k + j) * width + r0, out, r[j]);
+        }
     }
 }
 #endif

@@ -1,7 +1,8 @@
 /* kernels.h — internal: the per-instruction-set kernel table behind cllm_simd.h's dispatch.
  *
- * One table per level (scalar in simd.c and gemm.c; AVX2 and AVX-512 in the *_avx2.c / *_avx512.c files, which
- * alone are compiled with -m flags). Nothing outside src/cllm/kernels includes this.
+ * One table per level, all in simd.c; the kernels themselves live in simd.c and gemm.c (scalar) and in the
+ * *_avx2.c / *_avx512.c files, which alone are compiled with -m flags. Nothing outside src/cllm/kernels
+ * includes this.
  */
 #ifndef CLLM_KERNELS_H
 #define CLLM_KERNELS_H
@@ -11,10 +12,14 @@
 #include "cllm_simd.h"
 
 /* GEMM micro-kernel: C[MR×NR] = alpha·(A panel · B panel) + beta·C over kc steps, for one full tile.
- * a: kc groups of MR floats (packed, 64-byte aligned); b: kc groups of NR floats (same); c: row stride ldc.
+ * a: kc groups of MR floats (packed); b: kc groups of NR floats (packed, 64-byte aligned); c: row stride ldc.
  * beta == 0 stores without reading C. */
 typedef void (*cllm_gemm_micro_fn)(int kc, const float *a, const float *b, float *c, size_t ldc, float alpha,
                                    float beta);
+
+/* Transposing pack of one panel: rows src, src + ld, ... (rows <= width of them) × columns [0, kc) into
+ * dst[k·width + r], zeros for r >= rows. Packs A (width mr) when A is not transposed, B (width nr) when it is. */
+typedef void (*cllm_gemm_pack_fn)(const float *src, size_t ld, int rows, int kc, int width, float *dst);
 
 typedef struct cllm_kernels {
     cllm_simd_level level;
@@ -22,9 +27,13 @@ typedef struct cllm_kernels {
     void (*axpy)(float alpha, const float *x, float *y, size_t n);
     void (*vadd)(const float *a, const float *b, float *out, size_t n);
     void (*vscale)(float alpha, float *x, size_t n);
+    float (*vmax)(const float *x, size_t n);
+    float (*vexp)(const float *x, float shift, float *out, size_t n);
     cllm_gemm_micro_fn gemm_micro;
+    cllm_gemm_pack_fn gemm_pack_t; /* NULL: the portable loop */
     int mr, nr;     /* micro-tile rows and columns; nr is a multiple of the vector width */
-    int kc, mc, nc; /* cache blocks: kc×nr B panel in L1, mc×kc A block in L2, kc×nc B block in L3 */
+    int kc, mc, nc; /* cache blocks: kc×nr B micro-panel in L1 or L2, mc×kc A block in L2, kc×nc B block in L3;
+                       mc a multiple of mr, nc of nr */
 } cllm_kernels;
 
 /* The table in use (lazy, thread-safe: the first call detects the CPU and reads CLLM_SIMD). */
@@ -37,11 +46,28 @@ const cllm_kernels *cllm_kernels_of(cllm_simd_level level);
 int cllm_gemm_blocked(const cllm_kernels *k, int threads, int trans_a, int trans_b, int M, int N, int K,
                       float alpha, const float *A, int lda, const float *B, int ldb, float beta, float *C, int ldc);
 
+/* exp(x) = 2^n · p(r), x = n·ln2 + r, |r| <= ln2/2: Cephes' expf constants, shared by every level so they
+ * differ only in rounding. Arguments are clamped to [CLLM_EXP_LO, CLLM_EXP_HI]; at the low end 2^n underflows
+ * to exactly 0. */
+#define CLLM_EXP_HI 88.3762626647949f
+#define CLLM_EXP_LO -88.3762626647949f
+#define CLLM_EXP_LOG2E 1.44269504088896341f
+#define CLLM_EXP_C1 0.693359375f
+#define CLLM_EXP_C2 -2.12194440e-4f
+#define CLLM_EXP_P0 1.9875691500e-4f
+#define CLLM_EXP_P1 1.3981999507e-3f
+#define CLLM_EXP_P2 8.3334519073e-3f
+#define CLLM_EXP_P3 4.1665795894e-2f
+#define CLLM_EXP_P4 1.6666665459e-1f
+#define CLLM_EXP_P5 5.0000001201e-1f
+
 /* Scalar kernels (portable C). */
 float cllm_dot_scalar(const float *a, const float *b, size_t n);
 void cllm_axpy_scalar(float alpha, const float *x, float *y, size_t n);
 void cllm_vadd_scalar(const float *a, const float *b, float *out, size_t n);
 void cllm_vscale_scalar(float alpha, float *x, size_t n);
+float cllm_vmax_scalar(const float *x, size_t n);
+float cllm_vexp_scalar(const float *x, float shift, float *out, size_t n);
 void cllm_gemm_micro_scalar(int kc, const float *a, const float *b, float *c, size_t ldc, float alpha, float beta);
 /* Largest micro-tile of any level (edge tiles go through a stack buffer of this size). */
 #define CLLM_GEMM_MR_MAX 12
@@ -56,7 +82,10 @@ float cllm_dot_avx2(const float *a, const float *b, size_t n);
 void cllm_axpy_avx2(float alpha, const float *x, float *y, size_t n);
 void cllm_vadd_avx2(const float *a, const float *b, float *out, size_t n);
 void cllm_vscale_avx2(float alpha, float *x, size_t n);
+float cllm_vmax_avx2(const float *x, size_t n);
+float cllm_vexp_avx2(const float *x, float shift, float *out, size_t n);
 void cllm_gemm_micro_avx2(int kc, const float *a, const float *b, float *c, size_t ldc, float alpha, float beta);
+void cllm_gemm_pack_t_avx2(const float *src, size_t ld, int rows, int kc, int width, float *dst);
 #define CLLM_AVX2_MR 6
 #define CLLM_AVX2_NR 16
 
@@ -64,7 +93,10 @@ float cllm_dot_avx512(const float *a, const float *b, size_t n);
 void cllm_axpy_avx512(float alpha, const float *x, float *y, size_t n);
 void cllm_vadd_avx512(const float *a, const float *b, float *out, size_t n);
 void cllm_vscale_avx512(float alpha, float *x, size_t n);
+float cllm_vmax_avx512(const float *x, size_t n);
+float cllm_vexp_avx512(const float *x, float shift, float *out, size_t n);
 void cllm_gemm_micro_avx512(int kc, const float *a, const float *b, float *c, size_t ldc, float alpha, float beta);
+void cllm_gemm_pack_t_avx512(const float *src, size_t ld, int rows, int kc, int width, float *dst);
 #define CLLM_AVX512_MR 12
 #define CLLM_AVX512_NR 32
 #endif

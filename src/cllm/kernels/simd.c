@@ -1,4 +1,5 @@
 /* simd.c — kernel level detection and dispatch, the scalar vector kernels, and the public vector API. */
+#include <math.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -31,22 +32,58 @@ void cllm_vscale_scalar(float alpha, float *x, size_t n) {
     for (size_t i = 0; i < n; i++) x[i] *= alpha;
 }
 
+float cllm_vmax_scalar(const float *x, size_t n) {
+    float m = -INFINITY;
+    for (size_t i = 0; i < n; i++) m = x[i] > m ? x[i] : m;
+    return m;
+}
+
+/* One exp by the shared polynomial (see kernels.h). */
+static float exp_poly(float x) {
+    x = x < CLLM_EXP_LO ? CLLM_EXP_LO : x > CLLM_EXP_HI ? CLLM_EXP_HI : x;
+    float n = floorf(x * CLLM_EXP_LOG2E + 0.5f);
+    float r = x - n * CLLM_EXP_C1 - n * CLLM_EXP_C2;
+    float p = CLLM_EXP_P0;
+    p = p * r + CLLM_EXP_P1;
+    p = p * r + CLLM_EXP_P2;
+    p = p * r + CLLM_EXP_P3;
+    p = p * r + CLLM_EXP_P4;
+    p = p * r + CLLM_EXP_P5;
+    p = p * r * r + r + 1.0f;
+    union { uint32_t u; float f; } scale = {(uint32_t)((int32_t)n + 127) << 23};
+    return p * scale.f;
+}
+
+float cllm_vexp_scalar(const float *x, float shift, float *out, size_t n) {
+    float sum = 0.0f;
+    for (size_t i = 0; i < n; i++) {
+        out[i] = exp_poly(x[i] - shift);
+        sum += out[i];
+    }
+    return sum;
+}
+
 /* ---------------------------------------------------------------------------------------------------------------
- * The tables. Block sizes: kc·nr·4 bytes of B panel stay in L1 (48 KiB on the machines we measured), mc·kc·4
- * of A block in L2 (1 MiB), kc·nc·4 of B block in the shared L3. */
+ * The tables. Block sizes, for a 48 KiB L1 and 1 MiB L2 a core: the mc×kc A block (4·mc·kc bytes) stays in L2
+ * while kc×nr B micro-panels stream past it; the kc×nc B block is shared in L3. AVX-512 takes kc = 512 (a
+ * 64 KiB B micro-panel, served from L2): at K >= 1024 it measured a few per cent above kc = 256, as C is
+ * read and written half as often. mc is a multiple of mr, nc of nr, so tiles never straddle blocks. */
 
 static const cllm_kernels kernels_scalar = {
     CLLM_SIMD_SCALAR, cllm_dot_scalar, cllm_axpy_scalar, cllm_vadd_scalar, cllm_vscale_scalar,
-    cllm_gemm_micro_scalar, CLLM_SCALAR_MR, CLLM_SCALAR_NR, 256, 128, 4096,
+    cllm_vmax_scalar, cllm_vexp_scalar,
+    cllm_gemm_micro_scalar, NULL, CLLM_SCALAR_MR, CLLM_SCALAR_NR, 256, 128, 4096,
 };
 #if CLLM_HAVE_X86
 static const cllm_kernels kernels_avx2 = {
     CLLM_SIMD_AVX2, cllm_dot_avx2, cllm_axpy_avx2, cllm_vadd_avx2, cllm_vscale_avx2,
-    cllm_gemm_micro_avx2, CLLM_AVX2_MR, CLLM_AVX2_NR, 256, 192, 4096,
+    cllm_vmax_avx2, cllm_vexp_avx2,
+    cllm_gemm_micro_avx2, cllm_gemm_pack_t_avx2, CLLM_AVX2_MR, CLLM_AVX2_NR, 256, 192, 4096,
 };
 static const cllm_kernels kernels_avx512 = {
     CLLM_SIMD_AVX512, cllm_dot_avx512, cllm_axpy_avx512, cllm_vadd_avx512, cllm_vscale_avx512,
-    cllm_gemm_micro_avx512, CLLM_AVX512_MR, CLLM_AVX512_NR, 256, 240, 4096,
+    cllm_vmax_avx512, cllm_vexp_avx512,
+    cllm_gemm_micro_avx512, cllm_gemm_pack_t_avx512, CLLM_AVX512_MR, CLLM_AVX512_NR, 512, 240, 4096,
 };
 #endif
 
@@ -71,7 +108,7 @@ static uint64_t xgetbv0(void) {
 }
 #endif
 
-cllm_simd_level cllm_simd_level_detect(void) {
+static cllm_simd_level detect_uncached(void) {
 #if CLLM_HAVE_X86
     unsigned a, b, c, d;
     if (!__get_cpuid(1, &a, &b, &c, &d)) return CLLM_SIMD_SCALAR;
@@ -88,6 +125,18 @@ cllm_simd_level cllm_simd_level_detect(void) {
 #else
     return CLLM_SIMD_SCALAR;
 #endif
+}
+
+/* CPUID traps to the hypervisor in a virtual machine (microseconds), so ask once. -1: not yet known. */
+static _Atomic int detected = -1;
+
+cllm_simd_level cllm_simd_level_detect(void) {
+    int level = atomic_load_explicit(&detected, memory_order_relaxed);
+    if (level < 0) {
+        level = (int)detect_uncached();
+        atomic_store_explicit(&detected, level, memory_order_relaxed);
+    }
+    return (cllm_simd_level)level;
 }
 
 /* ---------------------------------------------------------------------------------------------------------------
@@ -131,3 +180,5 @@ float cllm_dot(const float *a, const float *b, size_t n) { return cllm_kernels_g
 void cllm_axpy(float alpha, const float *x, float *y, size_t n) { cllm_kernels_get()->axpy(alpha, x, y, n); }
 void cllm_vadd(const float *a, const float *b, float *out, size_t n) { cllm_kernels_get()->vadd(a, b, out, n); }
 void cllm_vscale(float alpha, float *x, size_t n) { cllm_kernels_get()->vscale(alpha, x, n); }
+float cllm_vmax(const float *x, size_t n) { return cllm_kernels_get()->vmax(x, n); }
+float cllm_vexp(const float *x, float shift, float *out, size_t n) { return cllm_kernels_get()->vexp(x, shift, out, n); }
