@@ -81,12 +81,15 @@ void F(layernorm_forward)(REAL *out, REAL *mean, REAL *rstd, const REAL *inp, co
     for (int i = 0; i < N; i++) {
         const REAL *x = inp + (size_t)i * C;
         REAL m = 0, v = 0;
+#pragma omp simd reduction(+ : m)
         for (int c = 0; c < C; c++) m += x[c];
         m /= C;
+#pragma omp simd reduction(+ : v)
         for (int c = 0; c < C; c++) v += (x[c] - m) * (x[c] - m);
         v /= C;
         REAL s = (REAL)1 / SQRT(v + (REAL)1e-5);
         REAL *o = out + (size_t)i * C;
+#pragma omp simd
         for (int c = 0; c < C; c++) o[c] = (x[c] - m) * s * weight[c] + bias[c];
         mean[i] = m;
         rstd[i] = s;
@@ -100,6 +103,7 @@ void F(layernorm_backward)(REAL *dinp, REAL *dweight, REAL *dbias, const REAL *d
     for (int i = 0; i < N; i++) {
         const REAL *x = inp + (size_t)i * C, *d = dout + (size_t)i * C;
         REAL m = mean[i], s = rstd[i], dnorm_mean = 0, dnorm_norm_mean = 0;
+#pragma omp simd reduction(+ : dnorm_mean, dnorm_norm_mean)
         for (int c = 0; c < C; c++) {
             REAL dn = weight[c] * d[c];
             dnorm_mean += dn;
@@ -108,6 +112,7 @@ void F(layernorm_backward)(REAL *dinp, REAL *dweight, REAL *dbias, const REAL *d
         dnorm_mean /= C;
         dnorm_norm_mean /= C;
         REAL *di = dinp + (size_t)i * C;
+#pragma omp simd
         for (int c = 0; c < C; c++) {
             REAL norm = (x[c] - m) * s;
             di[c] += (weight[c] * d[c] - dnorm_mean - norm * dnorm_norm_mean) * s;
@@ -132,8 +137,7 @@ void F(matmul_forward)(REAL *out, const REAL *inp, const REAL *w, const REAL *bi
     GEMM(0, 0, N, OC, C, 1, inp, C, w, OC, 0, out, OC);
     if (!bias) return;
 #pragma omp parallel for schedule(static)
-    for (int i = 0; i < N; i++)
-        for (int o = 0; o < OC; o++) out[(size_t)i * OC + o] += bias[o];
+    for (int i = 0; i < N; i++) AXPY(1, bias, out + (size_t)i * OC, OC);
 }
 
 /* dinp += dout · wᵀ; dw += inpᵀ · dout; dbias += Σ_rows dout (dbias may be NULL) */
@@ -142,80 +146,82 @@ void F(matmul_backward)(REAL *dinp, REAL *dw, REAL *dbias, const REAL *dout, con
     GEMM(0, 1, N, C, OC, 1, dout, OC, w, OC, 1, dinp, C);
     GEMM(1, 0, C, OC, N, 1, inp, C, dout, OC, 1, dw, OC);
     if (!dbias) return;
+    /* columns in parallel, rows summed in order: the result does not depend on the thread count */
 #pragma omp parallel for schedule(static)
-    for (int o0 = 0; o0 < OC; o0 += 16) {
-        int o1 = o0 + 16 < OC ? o0 + 16 : OC;
-        for (int i = 0; i < N; i++)
-            for (int o = o0; o < o1; o++) dbias[o] += dout[(size_t)i * OC + o];
+    for (int o0 = 0; o0 < OC; o0 += 64) {
+        int o1 = o0 + 64 < OC ? o0 + 64 : OC;
+        for (int i = 0; i < N; i++) AXPY(1, dout + (size_t)i * OC + o0, dbias + o0, o1 - o0);
     }
 }
 
 /* Causal self-attention. inp = qkv [B,T,3C] laid out [q | k | v], head h at channels h*hs..; out [B,T,C].
- * preatt, att [B,NH,T,T] keep the scores and the softmax for backward (entries t2 > t are 0). */
+ * preatt, att [B,NH,T,T] keep the scores and the softmax for backward (entries t2 > t are 0).
+ * The products are GEMMs per (b, h) over the whole T×T square: the masked half is wasted work, but a GEMM runs
+ * several times faster than T²/2 dot products of length hs, and the zeros in att keep the masked half out. */
 void F(attention_forward)(REAL *out, REAL *preatt, REAL *att, const REAL *inp, int B, int T, int C, int NH) {
     int C3 = 3 * C, hs = C / NH;
     REAL scale = (REAL)1 / SQRT((REAL)hs);
+    size_t TT = (size_t)T * T;
+    for (int b = 0; b < B; b++) /* GEMM threads inside: called from one thread */
+        for (int h = 0; h < NH; h++) {
+            const REAL *q = inp + (size_t)b * T * C3 + h * hs;
+            GEMM(0, 1, T, T, hs, scale, q, C3, q + C, C3, 0, preatt + ((size_t)b * NH + h) * TT, T); /* q·kᵀ */
+        }
 #pragma omp parallel for collapse(3) schedule(static)
     for (int b = 0; b < B; b++)
         for (int h = 0; h < NH; h++)
             for (int t = 0; t < T; t++) {
-                const REAL *q = inp + ((size_t)b * T + t) * C3 + h * hs;
-                REAL *pre = preatt + (((size_t)b * NH + h) * T + t) * T;
-                REAL *a = att + (((size_t)b * NH + h) * T + t) * T;
-                REAL maxv = -1e30f;
-                for (int t2 = 0; t2 <= t; t2++) {
-                    const REAL *k = inp + ((size_t)b * T + t2) * C3 + C + h * hs;
-                    REAL s = DOT(q, k, hs) * scale;
-                    pre[t2] = s;
-                    if (s > maxv) maxv = s;
-                }
-                REAL sum = 0;
-                for (int t2 = 0; t2 <= t; t2++) { a[t2] = EXP(pre[t2] - maxv); sum += a[t2]; }
+                REAL *pre = preatt + ((size_t)b * NH + h) * TT + (size_t)t * T;
+                REAL *a = att + ((size_t)b * NH + h) * TT + (size_t)t * T;
+                REAL maxv = pre[0], sum = 0;
+                for (int t2 = 1; t2 <= t; t2++) maxv = pre[t2] > maxv ? pre[t2] : maxv;
+#pragma omp simd reduction(+ : sum)
+                for (int t2 = 0; t2 <= t; t2++) { a[t2] = F(exp_fast)(pre[t2] - maxv); sum += a[t2]; }
                 REAL inv = (REAL)1 / sum;
                 for (int t2 = 0; t2 <= t; t2++) a[t2] *= inv;
                 for (int t2 = t + 1; t2 < T; t2++) { a[t2] = 0; pre[t2] = 0; }
-                REAL *o = out + ((size_t)b * T + t) * C + h * hs;
-                for (int i = 0; i < hs; i++) o[i] = 0;
-                for (int t2 = 0; t2 <= t; t2++) AXPY(a[t2], inp + ((size_t)b * T + t2) * C3 + 2 * C + h * hs, o, hs);
             }
+    for (int b = 0; b < B; b++)
+        for (int h = 0; h < NH; h++) {
+            const REAL *v = inp + (size_t)b * T * C3 + 2 * C + h * hs;
+            GEMM(0, 0, T, hs, T, 1, att + ((size_t)b * NH + h) * TT, T, v, C3, 0, out + (size_t)b * T * C + h * hs,
+                 C); /* att·v */
+        }
 }
 
-/* dinp (the qkv gradient) += ...; datt_row is scratch of T per (b,h,t), taken from dpreatt [B,NH,T,T]. */
+/* dinp (the qkv gradient) += ...; datt [B,NH,T,T] is scratch for ∂/∂att, dpreatt for ∂/∂preatt (0 beyond t). */
 void F(attention_backward)(REAL *dinp, REAL *dpreatt, REAL *datt, const REAL *dout, const REAL *inp,
                            const REAL *att, int B, int T, int C, int NH) {
     int C3 = 3 * C, hs = C / NH;
     REAL scale = (REAL)1 / SQRT((REAL)hs);
-    /* one (b,h) per task: dq, dk, dv of head h in batch b are touched by that task only */
-#pragma omp parallel for collapse(2) schedule(static)
+    size_t TT = (size_t)T * T;
+    /* out = att·v: datt = dout·vᵀ, dv += attᵀ·dout */
     for (int b = 0; b < B; b++)
         for (int h = 0; h < NH; h++) {
+            const REAL *d = dout + (size_t)b * T * C + h * hs, *v = inp + (size_t)b * T * C3 + 2 * C + h * hs;
+            const REAL *a = att + ((size_t)b * NH + h) * TT;
+            REAL *dv = dinp + (size_t)b * T * C3 + 2 * C + h * hs;
+            GEMM(0, 1, T, T, hs, 1, d, C, v, C3, 0, datt + ((size_t)b * NH + h) * TT, T);
+            GEMM(1, 0, T, hs, T, 1, a, T, d, C, 1, dv, C3);
+        }
+    /* softmax: dpre = a ⊙ (da − Σ a·da); a is 0 beyond t, and so is dpre */
+#pragma omp parallel for collapse(3) schedule(static)
+    for (int b = 0; b < B; b++)
+        for (int h = 0; h < NH; h++)
             for (int t = 0; t < T; t++) {
-                const REAL *a = att + (((size_t)b * NH + h) * T + t) * T;
-                REAL *da = datt + (((size_t)b * NH + h) * T + t) * T;
-                REAL *dpre = dpreatt + (((size_t)b * NH + h) * T + t) * T;
-                const REAL *d = dout + ((size_t)b * T + t) * C + h * hs;
-                /* out = Σ a·v */
-                for (int t2 = 0; t2 <= t; t2++) {
-                    const REAL *v = inp + ((size_t)b * T + t2) * C3 + 2 * C + h * hs;
-                    REAL *dv = dinp + ((size_t)b * T + t2) * C3 + 2 * C + h * hs;
-                    da[t2] = DOT(v, d, hs);
-                    AXPY(a[t2], d, dv, hs);
-                }
-                /* softmax: dpre = a ⊙ (da − Σ a·da) */
-                REAL dot = 0;
-                for (int t2 = 0; t2 <= t; t2++) dot += a[t2] * da[t2];
+                size_t row = ((size_t)b * NH + h) * TT + (size_t)t * T;
+                const REAL *a = att + row, *da = datt + row;
+                REAL *dpre = dpreatt + row, dot = DOT(a, da, t + 1);
                 for (int t2 = 0; t2 <= t; t2++) dpre[t2] = a[t2] * (da[t2] - dot);
-                /* pre = scale · q·k */
-                const REAL *q = inp + ((size_t)b * T + t) * C3 + h * hs;
-                REAL *dq = dinp + ((size_t)b * T + t) * C3 + h * hs;
-                for (int t2 = 0; t2 <= t; t2++) {
-                    const REAL *k = inp + ((size_t)b * T + t2) * C3 + C + h * hs;
-                    REAL *dk = dinp + ((size_t)b * T + t2) * C3 + C + h * hs;
-                    REAL g = dpre[t2] * scale;
-                    AXPY(g, k, dq, hs);
-                    AXPY(g, q, dk, hs);
-                }
+                for (int t2 = t + 1; t2 < T; t2++) dpre[t2] = 0;
             }
+    /* pre = scale · q·kᵀ: dq += scale·dpre·k, dk += scale·dpreᵀ·q */
+    for (int b = 0; b < B; b++)
+        for (int h = 0; h < NH; h++) {
+            const REAL *q = inp + (size_t)b * T * C3 + h * hs, *dpre = dpreatt + ((size_t)b * NH + h) * TT;
+            REAL *dq = dinp + (size_t)b * T * C3 + h * hs;
+            GEMM(0, 0, T, hs, T, scale, dpre, T, q + C, C3, 1, dq, C3);
+            GEMM(1, 0, T, hs, T, scale, dpre, T, q, C3, 1, dq + C, C3);
         }
 }
 
@@ -259,9 +265,12 @@ void F(crossentropy_forward)(REAL *losses, REAL *probs, const REAL *logits, cons
     for (int i = 0; i < N; i++) {
         const REAL *l = logits + (size_t)i * V;
         REAL *p = probs + (size_t)i * V, maxv = l[0], sum = 0;
-        for (int v = 1; v < V; v++) if (l[v] > maxv) maxv = l[v];
-        for (int v = 0; v < V; v++) { p[v] = EXP(l[v] - maxv); sum += p[v]; }
+#pragma omp simd reduction(max : maxv)
+        for (int v = 1; v < V; v++) maxv = l[v] > maxv ? l[v] : maxv;
+#pragma omp simd reduction(+ : sum)
+        for (int v = 0; v < V; v++) { p[v] = F(exp_fast)(l[v] - maxv); sum += p[v]; }
         REAL inv = (REAL)1 / sum;
+#pragma omp simd
         for (int v = 0; v < V; v++) p[v] *= inv;
         losses[i] = LOG(sum) + maxv - l[targets[i]];
     }
@@ -273,6 +282,7 @@ void F(crossentropy_backward)(REAL *dlogits, const REAL *probs, const int32_t *t
     for (int i = 0; i < N; i++) {
         const REAL *p = probs + (size_t)i * V;
         REAL *d = dlogits + (size_t)i * V;
+#pragma omp simd
         for (int v = 0; v < V; v++) d[v] += p[v] * dloss;
         d[targets[i]] -= dloss;
     }
