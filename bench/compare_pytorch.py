@@ -1,4 +1,5 @@
-"""compare_pytorch.py — the PyTorch side of bench/compare_pytorch: GPT-2 training steps timed as `cllm bench` times them.
+"""compare_pytorch.py — the PyTorch side of bench/compare_pytorch: GPT-2 training steps, timed as `cllm bench`
+times them.
 
 The model is CLLM's architecture written in PyTorch the way nanoGPT writes GPT-2: token + learned position
 embeddings; blocks of LayerNorm (eps 1e-5) -> causal self-attention (fused qkv, scale 1/sqrt(head size)) ->
