@@ -18,6 +18,14 @@
 
 #ifndef CLLM_OPS_IMPL_BITS
 #define CLLM_OPS_IMPL_BITS
+/* The element-wise ops are compiled for baseline x86-64 (4 floats per SSE register). With gcc on x86-64 they are
+ * also compiled for AVX2 and AVX-512, and the loader picks the best the CPU has (an ifunc): the same code, wider
+ * vectors. Other compilers get the baseline only. */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+#define OPS_WIDE __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define OPS_WIDE
+#endif
 /* A float's bits and back (union punning, defined in C11). */
 static inline uint32_t ops_bits_of(float f) { union { float f; uint32_t u; } b = {f}; return b.u; }
 static inline float ops_float_of(uint32_t u) { union { uint32_t u; float f; } b = {u}; return b.f; }
@@ -75,7 +83,7 @@ void F(encoder_backward)(REAL *dwte, REAL *dwpe, const REAL *dout, const int32_t
 }
 
 /* out[N,C] = (inp - mean) * rstd * weight + bias over each row; mean, rstd [N] kept for backward. eps 1e-5. */
-void F(layernorm_forward)(REAL *out, REAL *mean, REAL *rstd, const REAL *inp, const REAL *weight,
+OPS_WIDE void F(layernorm_forward)(REAL *out, REAL *mean, REAL *rstd, const REAL *inp, const REAL *weight,
                           const REAL *bias, int N, int C) {
 #pragma omp parallel for schedule(static)
     for (int i = 0; i < N; i++) {
@@ -96,7 +104,7 @@ void F(layernorm_forward)(REAL *out, REAL *mean, REAL *rstd, const REAL *inp, co
     }
 }
 
-void F(layernorm_backward)(REAL *dinp, REAL *dweight, REAL *dbias, const REAL *dout, const REAL *inp,
+OPS_WIDE void F(layernorm_backward)(REAL *dinp, REAL *dweight, REAL *dbias, const REAL *dout, const REAL *inp,
                            const REAL *weight, const REAL *mean, const REAL *rstd, int N, int C) {
     /* rows in parallel for dinp */
 #pragma omp parallel for schedule(static)
@@ -158,7 +166,7 @@ void F(matmul_backward)(REAL *dinp, REAL *dw, REAL *dbias, const REAL *dout, con
  * preatt, att [B,NH,T,T] keep the scores and the softmax for backward (entries t2 > t are 0).
  * The products are GEMMs per (b, h) over the whole T×T square: the masked half is wasted work, but a GEMM runs
  * several times faster than T²/2 dot products of length hs, and the zeros in att keep the masked half out. */
-void F(attention_forward)(REAL *out, REAL *preatt, REAL *att, const REAL *inp, int B, int T, int C, int NH) {
+OPS_WIDE void F(attention_forward)(REAL *out, REAL *preatt, REAL *att, const REAL *inp, int B, int T, int C, int NH) {
     int C3 = 3 * C, hs = C / NH;
     REAL scale = (REAL)1 / SQRT((REAL)hs);
     size_t TT = (size_t)T * T;
@@ -190,7 +198,7 @@ void F(attention_forward)(REAL *out, REAL *preatt, REAL *att, const REAL *inp, i
 }
 
 /* dinp (the qkv gradient) += ...; datt [B,NH,T,T] is scratch for ∂/∂att, dpreatt for ∂/∂preatt (0 beyond t). */
-void F(attention_backward)(REAL *dinp, REAL *dpreatt, REAL *datt, const REAL *dout, const REAL *inp,
+OPS_WIDE void F(attention_backward)(REAL *dinp, REAL *dpreatt, REAL *datt, const REAL *dout, const REAL *inp,
                            const REAL *att, int B, int T, int C, int NH) {
     int C3 = 3 * C, hs = C / NH;
     REAL scale = (REAL)1 / SQRT((REAL)hs);
@@ -229,7 +237,7 @@ void F(attention_backward)(REAL *dinp, REAL *dpreatt, REAL *datt, const REAL *do
 
 /* GPT-2's GELU, tanh approximation: 0.5·x·(1 + tanh(u)), u = √(2/π)(x + 0.044715x³), computed as x·σ(2u) (the
  * same function: 0.5(1 + tanh u) = σ(2u)) so that it needs one exp and no libm tanh call. */
-void F(gelu_forward)(REAL *out, const REAL *inp, size_t N) {
+OPS_WIDE void F(gelu_forward)(REAL *out, const REAL *inp, size_t N) {
 #pragma omp parallel for simd schedule(static)
     for (size_t i = 0; i < N; i++) {
         REAL x = inp[i], u = GELU_SCALE * (x + (REAL)0.044715 * x * x * x);
@@ -238,7 +246,7 @@ void F(gelu_forward)(REAL *out, const REAL *inp, size_t N) {
 }
 
 /* d/dx x·σ(2u) = σ + 2x·σ(1−σ)·u′, u′ = √(2/π)(1 + 3·0.044715x²) */
-void F(gelu_backward)(REAL *dinp, const REAL *inp, const REAL *dout, size_t N) {
+OPS_WIDE void F(gelu_backward)(REAL *dinp, const REAL *inp, const REAL *dout, size_t N) {
 #pragma omp parallel for simd schedule(static)
     for (size_t i = 0; i < N; i++) {
         REAL x = inp[i], u = GELU_SCALE * (x + (REAL)0.044715 * x * x * x);
@@ -249,18 +257,18 @@ void F(gelu_backward)(REAL *dinp, const REAL *inp, const REAL *dout, size_t N) {
 }
 
 /* out = a + b */
-void F(residual_forward)(REAL *out, const REAL *a, const REAL *b, size_t N) {
-#pragma omp parallel for schedule(static)
+OPS_WIDE void F(residual_forward)(REAL *out, const REAL *a, const REAL *b, size_t N) {
+#pragma omp parallel for simd schedule(static)
     for (size_t i = 0; i < N; i++) out[i] = a[i] + b[i];
 }
 
-void F(residual_backward)(REAL *da, REAL *db, const REAL *dout, size_t N) {
-#pragma omp parallel for schedule(static)
+OPS_WIDE void F(residual_backward)(REAL *da, REAL *db, const REAL *dout, size_t N) {
+#pragma omp parallel for simd schedule(static)
     for (size_t i = 0; i < N; i++) { da[i] += dout[i]; db[i] += dout[i]; }
 }
 
 /* losses[N] = −log softmax(logits[N,V])[target]; probs[N,V] = softmax (kept for backward). */
-void F(crossentropy_forward)(REAL *losses, REAL *probs, const REAL *logits, const int32_t *targets, int N, int V) {
+OPS_WIDE void F(crossentropy_forward)(REAL *losses, REAL *probs, const REAL *logits, const int32_t *targets, int N, int V) {
 #pragma omp parallel for schedule(static)
     for (int i = 0; i < N; i++) {
         const REAL *l = logits + (size_t)i * V;
@@ -277,7 +285,7 @@ void F(crossentropy_forward)(REAL *losses, REAL *probs, const REAL *logits, cons
 }
 
 /* dlogits += (probs − onehot(target)) · dloss, with the same dloss for every row (the mean's 1/N). */
-void F(crossentropy_backward)(REAL *dlogits, const REAL *probs, const int32_t *targets, REAL dloss, int N, int V) {
+OPS_WIDE void F(crossentropy_backward)(REAL *dlogits, const REAL *probs, const int32_t *targets, REAL dloss, int N, int V) {
 #pragma omp parallel for schedule(static)
     for (int i = 0; i < N; i++) {
         const REAL *p = probs + (size_t)i * V;
