@@ -20,7 +20,8 @@
 #define CLLM_OPS_IMPL_BITS
 /* The element-wise ops are compiled for baseline x86-64 (4 floats per SSE register). With gcc on x86-64 they are
  * also compiled for AVX2 and AVX-512, and the loader picks the best the CPU has (an ifunc): the same code, wider
- * vectors. Other compilers get the baseline only. */
+ * vectors. Other compilers get the baseline only. The choice follows the CPU, not CLLM_SIMD (which governs the
+ * kernels in src/cllm/kernels/); results may differ in the last bits between machines, never between runs. */
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
 #define OPS_WIDE __attribute__((target_clones("avx512f", "avx2", "default")))
 #else
