@@ -78,7 +78,7 @@ void cllm_act_sizes(const cllm_config *cfg, int B, int T, size_t s[CLLM_NUM_ACT_
     s[CLLM_A_QKV] = L * N * 3 * C;
     s[CLLM_A_ATTY] = L * N * C;
     s[CLLM_A_ATT_LSE] = L * B * NH * T;
-    s[CLLM_A_ATT_SCRATCH] = (size_t)B * NH * 2 * T;
+    s[CLLM_A_ATT_SCRATCH] = (size_t)B * NH * 2 * T * T;
     s[CLLM_A_ATTPROJ] = s[CLLM_A_RESIDUAL2] = s[CLLM_A_LN2] = L * N * C;
     s[CLLM_A_LN2_MEAN] = s[CLLM_A_LN2_RSTD] = L * N;
     s[CLLM_A_FCH] = s[CLLM_A_FCH_GELU] = L * N * 4 * C;

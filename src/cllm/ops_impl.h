@@ -10,6 +10,51 @@
  * (GPT-2's Conv1D layout): out = inp · w + bias.
  */
 
+/* The loops marked `omp simd` vectorise in the float instantiation; in the double one (libm's exp, the oracle)
+ * they cannot, which clang reports as a warning unless told this is expected. */
+#ifdef __clang__
+#pragma clang diagnostic ignored "-Wpass-failed" /* a backend warning: no source range, so no push/pop */
+#endif
+
+#ifndef CLLM_OPS_IMPL_BITS
+#define CLLM_OPS_IMPL_BITS
+/* The element-wise ops are compiled for baseline x86-64 (4 floats per SSE register). With gcc on x86-64 they are
+ * also compiled for AVX2 and AVX-512, and the loader picks the best the CPU has (an ifunc): the same code, wider
+ * vectors. Other compilers get the baseline only. The choice follows the CPU, not CLLM_SIMD (which governs the
+ * kernels in src/cllm/kernels/); results may differ in the last bits between machines, never between runs. */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+#define OPS_WIDE __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define OPS_WIDE
+#endif
+/* A float's bits and back (union punning, defined in C11). */
+static inline uint32_t ops_bits_of(float f) { union { float f; uint32_t u; } b = {f}; return b.u; }
+static inline float ops_float_of(uint32_t u) { union { uint32_t u; float f; } b = {u}; return b.f; }
+#endif
+
+/* e^x for the loops that take one per element (GELU, softmax). The double instantiation, the oracle, keeps libm's
+ * exp. float uses Cephes' expf polynomial on r = x − n·ln2, n rounded by the 1.5·2²³ trick, 2ⁿ built in the
+ * exponent bits: no call, so the loops around it vectorise. Relative error < 1e-7 (measured 8e-8 over [−87, 88]);
+ * arguments are clamped to [−87, 88] (e^−87 ≈ 1.6e-38 stands for 0, and no infinities); NaN stays NaN. The clamp
+ * and the NaN test work on the bits: gcc will not vectorise float compares or a select it could branch around
+ * (under -ftrapping-math they may trap). */
+static inline __attribute__((always_inline)) REAL F(exp_fast)(REAL x) {
+    if (sizeof(REAL) != sizeof(float)) return EXP(x);
+    uint32_t in = ops_bits_of((float)x);
+    uint32_t lo = in > 0xC2AE0000u ? 0xC2AE0000u : in;              /* below −87: above −87's bits, unsigned */
+    int32_t hi = (int32_t)lo > 0x42B00000 ? 0x42B00000 : (int32_t)lo; /* above 88: above 88's bits, signed */
+    float v = ops_float_of((uint32_t)hi);
+    float rounded = v * 1.44269504f + 12582912.0f, n = rounded - 12582912.0f; /* n = round(v / ln2) */
+    float r = v - n * 0.693359375f + n * 2.12194440e-4f;                      /* ln2 in two parts: n·hi exact */
+    float p = ((((1.9875691500e-4f * r + 1.3981999507e-3f) * r + 8.3334519073e-3f) * r + 4.1665795894e-2f) * r +
+               1.6666665459e-1f) * r + 5.0000001201e-1f;
+    /* rounded's bits are 0x4B400000 + n; 2ⁿ is exponent field n + 127, n ∈ [−126, 127] */
+    float two_n = ops_float_of((uint32_t)((int32_t)ops_bits_of(rounded) - 0x4B400000 + 127) << 23);
+    uint32_t out = ops_bits_of((p * r * r + r + 1.0f) * two_n);
+    uint32_t nan = 0u - (uint32_t)((in & 0x7FFFFFFFu) > 0x7F800000u);
+    return (REAL)ops_float_of((in & nan) | (out & ~nan));
+}
+
 /* out[B,T,C] = wte[inp[b,t]] + wpe[t] */
 void F(encoder_forward)(REAL *out, const int32_t *inp, const REAL *wte, const REAL *wpe, int B, int T, int C) {
 #pragma omp parallel for collapse(2) schedule(static)
@@ -39,31 +84,35 @@ void F(encoder_backward)(REAL *dwte, REAL *dwpe, const REAL *dout, const int32_t
 }
 
 /* out[N,C] = (inp - mean) * rstd * weight + bias over each row; mean, rstd [N] kept for backward. eps 1e-5. */
-void F(layernorm_forward)(REAL *out, REAL *mean, REAL *rstd, const REAL *inp, const REAL *weight,
+OPS_WIDE void F(layernorm_forward)(REAL *out, REAL *mean, REAL *rstd, const REAL *inp, const REAL *weight,
                           const REAL *bias, int N, int C) {
 #pragma omp parallel for schedule(static)
     for (int i = 0; i < N; i++) {
         const REAL *x = inp + (size_t)i * C;
         REAL m = 0, v = 0;
+#pragma omp simd reduction(+ : m)
         for (int c = 0; c < C; c++) m += x[c];
         m /= C;
+#pragma omp simd reduction(+ : v)
         for (int c = 0; c < C; c++) v += (x[c] - m) * (x[c] - m);
         v /= C;
         REAL s = (REAL)1 / SQRT(v + (REAL)1e-5);
         REAL *o = out + (size_t)i * C;
+#pragma omp simd
         for (int c = 0; c < C; c++) o[c] = (x[c] - m) * s * weight[c] + bias[c];
         mean[i] = m;
         rstd[i] = s;
     }
 }
 
-void F(layernorm_backward)(REAL *dinp, REAL *dweight, REAL *dbias, const REAL *dout, const REAL *inp,
+OPS_WIDE void F(layernorm_backward)(REAL *dinp, REAL *dweight, REAL *dbias, const REAL *dout, const REAL *inp,
                            const REAL *weight, const REAL *mean, const REAL *rstd, int N, int C) {
     /* rows in parallel for dinp */
 #pragma omp parallel for schedule(static)
     for (int i = 0; i < N; i++) {
         const REAL *x = inp + (size_t)i * C, *d = dout + (size_t)i * C;
         REAL m = mean[i], s = rstd[i], dnorm_mean = 0, dnorm_norm_mean = 0;
+#pragma omp simd reduction(+ : dnorm_mean, dnorm_norm_mean)
         for (int c = 0; c < C; c++) {
             REAL dn = weight[c] * d[c];
             dnorm_mean += dn;
@@ -72,6 +121,7 @@ void F(layernorm_backward)(REAL *dinp, REAL *dweight, REAL *dbias, const REAL *d
         dnorm_mean /= C;
         dnorm_norm_mean /= C;
         REAL *di = dinp + (size_t)i * C;
+#pragma omp simd
         for (int c = 0; c < C; c++) {
             REAL norm = (x[c] - m) * s;
             di[c] += (weight[c] * d[c] - dnorm_mean - norm * dnorm_norm_mean) * s;
@@ -96,8 +146,7 @@ void F(matmul_forward)(REAL *out, const REAL *inp, const REAL *w, const REAL *bi
     GEMM(0, 0, N, OC, C, 1, inp, C, w, OC, 0, out, OC);
     if (!bias) return;
 #pragma omp parallel for schedule(static)
-    for (int i = 0; i < N; i++)
-        for (int o = 0; o < OC; o++) out[(size_t)i * OC + o] += bias[o];
+    for (int i = 0; i < N; i++) AXPY(1, bias, out + (size_t)i * OC, OC);
 }
 
 /* dinp += dout · wᵀ; dw += inpᵀ · dout; dbias += Σ_rows dout (dbias may be NULL) */
@@ -106,92 +155,96 @@ void F(matmul_backward)(REAL *dinp, REAL *dw, REAL *dbias, const REAL *dout, con
     GEMM(0, 1, N, C, OC, 1, dout, OC, w, OC, 1, dinp, C);
     GEMM(1, 0, C, OC, N, 1, inp, C, dout, OC, 1, dw, OC);
     if (!dbias) return;
+    /* columns in parallel, rows summed in order: the result does not depend on the thread count */
 #pragma omp parallel for schedule(static)
-    for (int o0 = 0; o0 < OC; o0 += 16) {
-        int o1 = o0 + 16 < OC ? o0 + 16 : OC;
-        for (int i = 0; i < N; i++)
-            for (int o = o0; o < o1; o++) dbias[o] += dout[(size_t)i * OC + o];
+    for (int o0 = 0; o0 < OC; o0 += 64) {
+        int o1 = o0 + 64 < OC ? o0 + 64 : OC;
+        for (int i = 0; i < N; i++) AXPY(1, dout + (size_t)i * OC + o0, dbias + o0, o1 - o0);
     }
 }
 
 /* Causal self-attention. inp = qkv [B,T,3C] laid out [q | k | v], head h at channels h*hs..; out [B,T,C].
- * Only each score row's log-sum-exp is kept for backward (lse [B,NH,T]); backward recomputes the scores, so the
- * memory grows with B·NH·T, never B·NH·T². scratch: [B·NH, 2T], rows for one (b,h) task at a time.
+ * Only each score row's log-sum-exp is kept for backward (lse [B,NH,T], per layer); backward recomputes the
+ * scores. The products are GEMMs per (b, h) over the whole T×T square (the masked half is wasted work, but a GEMM
+ * runs several times faster than T²/2 dot products of length hs), in scratch [B·NH, 2·T·T] shared by all layers:
+ * stored activations grow with B·NH·T per layer, and T² appears once, not per layer. The (b, h) tasks run in
+ * parallel; a GEMM called inside them runs on the calling thread.
  * prime_bias [NH] (NULL: off) adds prime_bias[h] to the score of every pair whose distance t − t2 is prime
  * (is_prime[d] for d < T): the crystalline "prime-distance" option, see docs/crystalline.md. */
 
-/* s[t2] = scale·q_t·k_t2 (+ the prime bias) for t2 ≤ t; returns the largest. */
-static REAL F(attention_scores)(REAL *s, const REAL *inp, const REAL *prime_bias, const uint8_t *is_prime, int b,
-                                int h, int t, int T, int C, int NH) {
+/* Task (b, h): S[T,T] = softmax rows of scale·Q·Kᵀ (+ the prime bias), masked to t2 ≤ t, zero beyond. With
+ * lse == NULL the row statistics are computed and stored into lse_out; otherwise rows use the saved lse. */
+static void F(attention_probs)(REAL *S, const REAL *inp, const REAL *prime_bias, const uint8_t *is_prime,
+                               const REAL *lse, REAL *lse_out, int b, int h, int T, int C, int NH) {
     int C3 = 3 * C, hs = C / NH;
-    REAL scale = (REAL)1 / SQRT((REAL)hs), maxv = -1e30f;
-    const REAL *q = inp + ((size_t)b * T + t) * C3 + h * hs;
-    for (int t2 = 0; t2 <= t; t2++) {
-        REAL x = DOT(q, inp + ((size_t)b * T + t2) * C3 + C + h * hs, hs) * scale;
-        if (prime_bias && is_prime[t - t2]) x += prime_bias[h];
-        s[t2] = x;
-        if (x > maxv) maxv = x;
+    REAL scale = (REAL)1 / SQRT((REAL)hs);
+    const REAL *q = inp + (size_t)b * T * C3 + h * hs;
+    GEMM(0, 1, T, T, hs, scale, q, C3, q + C, C3, 0, S, T); /* q·kᵀ */
+    for (int t = 0; t < T; t++) {
+        REAL *row = S + (size_t)t * T;
+        if (prime_bias)
+            for (int t2 = 0; t2 <= t; t2++) row[t2] += is_prime[t - t2] ? prime_bias[h] : 0;
+        REAL shift;
+        if (lse) {
+            shift = lse[t];
+        } else {
+            REAL maxv = row[0], sum = 0;
+            for (int t2 = 1; t2 <= t; t2++) maxv = row[t2] > maxv ? row[t2] : maxv;
+#pragma omp simd reduction(+ : sum)
+            for (int t2 = 0; t2 <= t; t2++) sum += F(exp_fast)(row[t2] - maxv);
+            shift = maxv + LOG(sum);
+            lse_out[t] = shift;
+        }
+#pragma omp simd
+        for (int t2 = 0; t2 <= t; t2++) row[t2] = F(exp_fast)(row[t2] - shift);
+        for (int t2 = t + 1; t2 < T; t2++) row[t2] = 0;
     }
-    return maxv;
 }
 
-void F(attention_forward)(REAL *out, REAL *lse, REAL *scratch, const REAL *inp, const REAL *prime_bias,
-                          const uint8_t *is_prime, int B, int T, int C, int NH) {
+OPS_WIDE void F(attention_forward)(REAL *out, REAL *lse, REAL *scratch, const REAL *inp, const REAL *prime_bias,
+                                   const uint8_t *is_prime, int B, int T, int C, int NH) {
     int C3 = 3 * C, hs = C / NH;
+    size_t TT = (size_t)T * T;
 #pragma omp parallel for collapse(2) schedule(static)
     for (int b = 0; b < B; b++)
         for (int h = 0; h < NH; h++) {
-            REAL *a = scratch + ((size_t)b * NH + h) * 2 * T;
-            for (int t = 0; t < T; t++) {
-                REAL maxv = F(attention_scores)(a, inp, prime_bias, is_prime, b, h, t, T, C, NH), sum = 0;
-                for (int t2 = 0; t2 <= t; t2++) { a[t2] = EXP(a[t2] - maxv); sum += a[t2]; }
-                REAL inv = (REAL)1 / sum, *o = out + ((size_t)b * T + t) * C + h * hs;
-                for (int i = 0; i < hs; i++) o[i] = 0;
-                for (int t2 = 0; t2 <= t; t2++) AXPY(a[t2] * inv, inp + ((size_t)b * T + t2) * C3 + 2 * C + h * hs, o, hs);
-                lse[((size_t)b * NH + h) * T + t] = maxv + LOG(sum);
-            }
+            REAL *S = scratch + ((size_t)b * NH + h) * 2 * TT;
+            F(attention_probs)(S, inp, prime_bias, is_prime, NULL, lse + ((size_t)b * NH + h) * T, b, h, T, C, NH);
+            const REAL *v = inp + (size_t)b * T * C3 + 2 * C + h * hs;
+            GEMM(0, 0, T, hs, T, 1, S, T, v, C3, 0, out + (size_t)b * T * C + h * hs, C); /* att·v */
         }
 }
 
 /* dinp (the qkv gradient) += ...; with the prime-distance option, dprime_bias [NH] += Σ ∂/∂score over prime
  * distances, summed through dprime_part [B·NH] in a fixed order so the result does not depend on threads. */
-void F(attention_backward)(REAL *dinp, REAL *dprime_bias, REAL *dprime_part, REAL *scratch, const REAL *dout,
-                           const REAL *inp, const REAL *lse, const REAL *prime_bias, const uint8_t *is_prime, int B,
-                           int T, int C, int NH) {
+OPS_WIDE void F(attention_backward)(REAL *dinp, REAL *dprime_bias, REAL *dprime_part, REAL *scratch,
+                                    const REAL *dout, const REAL *inp, const REAL *lse, const REAL *prime_bias,
+                                    const uint8_t *is_prime, int B, int T, int C, int NH) {
     int C3 = 3 * C, hs = C / NH;
     REAL scale = (REAL)1 / SQRT((REAL)hs);
-    /* one (b,h) per task: dq, dk, dv of head h in batch b are touched by that task only */
+    size_t TT = (size_t)T * T;
 #pragma omp parallel for collapse(2) schedule(static)
     for (int b = 0; b < B; b++)
         for (int h = 0; h < NH; h++) {
-            REAL *a = scratch + ((size_t)b * NH + h) * 2 * T, *da = a + T, prime_sum = 0;
+            REAL *A = scratch + ((size_t)b * NH + h) * 2 * TT, *D = A + TT, prime_sum = 0;
+            const REAL *q = inp + (size_t)b * T * C3 + h * hs, *v = q + 2 * C, *d = dout + (size_t)b * T * C + h * hs;
+            REAL *dq = dinp + (size_t)b * T * C3 + h * hs;
+            F(attention_probs)(A, inp, prime_bias, is_prime, lse + ((size_t)b * NH + h) * T, NULL, b, h, T, C, NH);
+            /* out = att·v: datt = dout·vᵀ, dv += attᵀ·dout */
+            GEMM(0, 1, T, T, hs, 1, d, C, v, C3, 0, D, T);
+            GEMM(1, 0, T, hs, T, 1, A, T, d, C, 1, dq + 2 * C, C3);
+            /* softmax: dscore = a ⊙ (da − Σ a·da), into D; a is 0 beyond t, and so is dscore */
             for (int t = 0; t < T; t++) {
-                /* the softmax row again, from the scores and the saved log-sum-exp */
-                F(attention_scores)(a, inp, prime_bias, is_prime, b, h, t, T, C, NH);
-                REAL row_lse = lse[((size_t)b * NH + h) * T + t];
-                for (int t2 = 0; t2 <= t; t2++) a[t2] = EXP(a[t2] - row_lse);
-                /* out = Σ a·v */
-                const REAL *d = dout + ((size_t)b * T + t) * C + h * hs;
-                for (int t2 = 0; t2 <= t; t2++) {
-                    const REAL *v = inp + ((size_t)b * T + t2) * C3 + 2 * C + h * hs;
-                    da[t2] = DOT(v, d, hs);
-                    AXPY(a[t2], d, dinp + ((size_t)b * T + t2) * C3 + 2 * C + h * hs, hs);
-                }
-                /* softmax: dscore = a ⊙ (da − Σ a·da), into da */
-                REAL dot = 0;
-                for (int t2 = 0; t2 <= t; t2++) dot += a[t2] * da[t2];
+                const REAL *a = A + (size_t)t * T;
+                REAL *da = D + (size_t)t * T, dot = DOT(a, da, t + 1);
                 for (int t2 = 0; t2 <= t; t2++) da[t2] = a[t2] * (da[t2] - dot);
+                for (int t2 = t + 1; t2 < T; t2++) da[t2] = 0;
                 if (dprime_bias)
                     for (int t2 = 0; t2 <= t; t2++) prime_sum += is_prime[t - t2] ? da[t2] : 0;
-                /* score = scale · q·k */
-                const REAL *q = inp + ((size_t)b * T + t) * C3 + h * hs;
-                REAL *dq = dinp + ((size_t)b * T + t) * C3 + h * hs;
-                for (int t2 = 0; t2 <= t; t2++) {
-                    REAL g = da[t2] * scale;
-                    AXPY(g, inp + ((size_t)b * T + t2) * C3 + C + h * hs, dq, hs);
-                    AXPY(g, q, dinp + ((size_t)b * T + t2) * C3 + C + h * hs, hs);
-                }
             }
+            /* score = scale · q·kᵀ: dq += scale·D·k, dk += scale·Dᵀ·q */
+            GEMM(0, 0, T, hs, T, scale, D, T, q + C, C3, 1, dq, C3);
+            GEMM(1, 0, T, hs, T, scale, D, T, q, C3, 1, dq + C, C3);
             if (dprime_bias) dprime_part[b * NH + h] = prime_sum;
         }
     if (dprime_bias)
@@ -201,56 +254,62 @@ void F(attention_backward)(REAL *dinp, REAL *dprime_bias, REAL *dprime_part, REA
 
 #define GELU_SCALE ((REAL)0.7978845608028654) /* sqrt(2/π) */
 
-/* GPT-2's GELU, tanh approximation: 0.5·x·(1 + tanh(√(2/π)(x + 0.044715x³))) */
-void F(gelu_forward)(REAL *out, const REAL *inp, size_t N) {
-#pragma omp parallel for schedule(static)
+/* GPT-2's GELU, tanh approximation: 0.5·x·(1 + tanh(u)), u = √(2/π)(x + 0.044715x³), computed as x·σ(2u) (the
+ * same function: 0.5(1 + tanh u) = σ(2u)) so that it needs one exp and no libm tanh call. */
+OPS_WIDE void F(gelu_forward)(REAL *out, const REAL *inp, size_t N) {
+#pragma omp parallel for simd schedule(static)
     for (size_t i = 0; i < N; i++) {
-        REAL x = inp[i];
-        out[i] = (REAL)0.5 * x * (1 + TANH(GELU_SCALE * (x + (REAL)0.044715 * x * x * x)));
+        REAL x = inp[i], u = GELU_SCALE * (x + (REAL)0.044715 * x * x * x);
+        out[i] = x / (1 + F(exp_fast)(-2 * u));
     }
 }
 
-void F(gelu_backward)(REAL *dinp, const REAL *inp, const REAL *dout, size_t N) {
-#pragma omp parallel for schedule(static)
+/* d/dx x·σ(2u) = σ + 2x·σ(1−σ)·u′, u′ = √(2/π)(1 + 3·0.044715x²) */
+OPS_WIDE void F(gelu_backward)(REAL *dinp, const REAL *inp, const REAL *dout, size_t N) {
+#pragma omp parallel for simd schedule(static)
     for (size_t i = 0; i < N; i++) {
         REAL x = inp[i], u = GELU_SCALE * (x + (REAL)0.044715 * x * x * x);
-        REAL th = TANH(u), sech2 = 1 - th * th;
-        REAL g = (REAL)0.5 * (1 + th) + (REAL)0.5 * x * sech2 * GELU_SCALE * (1 + (REAL)3 * (REAL)0.044715 * x * x);
+        REAL s = 1 / (1 + F(exp_fast)(-2 * u));
+        REAL g = s + 2 * x * s * (1 - s) * GELU_SCALE * (1 + (REAL)3 * (REAL)0.044715 * x * x);
         dinp[i] += g * dout[i];
     }
 }
 
 /* out = a + b */
-void F(residual_forward)(REAL *out, const REAL *a, const REAL *b, size_t N) {
-#pragma omp parallel for schedule(static)
+OPS_WIDE void F(residual_forward)(REAL *out, const REAL *a, const REAL *b, size_t N) {
+#pragma omp parallel for simd schedule(static)
     for (size_t i = 0; i < N; i++) out[i] = a[i] + b[i];
 }
 
-void F(residual_backward)(REAL *da, REAL *db, const REAL *dout, size_t N) {
-#pragma omp parallel for schedule(static)
+OPS_WIDE void F(residual_backward)(REAL *da, REAL *db, const REAL *dout, size_t N) {
+#pragma omp parallel for simd schedule(static)
     for (size_t i = 0; i < N; i++) { da[i] += dout[i]; db[i] += dout[i]; }
 }
 
 /* losses[N] = −log softmax(logits[N,V])[target]; probs[N,V] = softmax (kept for backward). */
-void F(crossentropy_forward)(REAL *losses, REAL *probs, const REAL *logits, const int32_t *targets, int N, int V) {
+OPS_WIDE void F(crossentropy_forward)(REAL *losses, REAL *probs, const REAL *logits, const int32_t *targets, int N, int V) {
 #pragma omp parallel for schedule(static)
     for (int i = 0; i < N; i++) {
         const REAL *l = logits + (size_t)i * V;
         REAL *p = probs + (size_t)i * V, maxv = l[0], sum = 0;
-        for (int v = 1; v < V; v++) if (l[v] > maxv) maxv = l[v];
-        for (int v = 0; v < V; v++) { p[v] = EXP(l[v] - maxv); sum += p[v]; }
+#pragma omp simd reduction(max : maxv)
+        for (int v = 1; v < V; v++) maxv = l[v] > maxv ? l[v] : maxv;
+#pragma omp simd reduction(+ : sum)
+        for (int v = 0; v < V; v++) { p[v] = F(exp_fast)(l[v] - maxv); sum += p[v]; }
         REAL inv = (REAL)1 / sum;
+#pragma omp simd
         for (int v = 0; v < V; v++) p[v] *= inv;
         losses[i] = LOG(sum) + maxv - l[targets[i]];
     }
 }
 
 /* dlogits += (probs − onehot(target)) · dloss, with the same dloss for every row (the mean's 1/N). */
-void F(crossentropy_backward)(REAL *dlogits, const REAL *probs, const int32_t *targets, REAL dloss, int N, int V) {
+OPS_WIDE void F(crossentropy_backward)(REAL *dlogits, const REAL *probs, const int32_t *targets, REAL dloss, int N, int V) {
 #pragma omp parallel for schedule(static)
     for (int i = 0; i < N; i++) {
         const REAL *p = probs + (size_t)i * V;
         REAL *d = dlogits + (size_t)i * V;
+#pragma omp simd
         for (int v = 0; v < V; v++) d[v] += p[v] * dloss;
         d[targets[i]] -= dloss;
     }

@@ -89,7 +89,7 @@ static double op_loss(void *vctx) {
         return dot(c->out, c->w_out, (size_t)N * 3 * C);
     case OP_ATTENTION:
         attention_forward_f64(c->out, c->aux1, c->aux2, c->inp, c->bias, c->is_prime, B, T, C, NH);
-        /* aux1: log-sum-exp [B,NH,T]; aux2: scratch [B,NH,2T] */
+        /* aux1: log-sum-exp [B,NH,T]; aux2: scratch [B,NH,2,T,T] */
         return dot(c->out, c->w_out, (size_t)N * C);
     case OP_GELU:
         gelu_forward_f64(c->out, c->inp, (size_t)N * C);
@@ -135,7 +135,7 @@ static void test_matmul(void **state) {
 
 static void test_attention(void **state) {
     (void)state;
-    size_t lse = (size_t)B * NH * T, scratch = (size_t)B * NH * 2 * T;
+    size_t lse = (size_t)B * NH * T, scratch = (size_t)B * NH * 2 * T * T;
     uint8_t is_prime[T];
     cllm_prime_table(is_prime, T);
     assert_true(!is_prime[0] && !is_prime[1] && is_prime[2] && is_prime[3] && !is_prime[4]);

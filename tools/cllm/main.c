@@ -21,6 +21,7 @@ static const struct {
     {"analyze", cmd_analyze, "the embeddings as a lattice: orthogonality defect and Hermite factor, before/after LLL"},
     {"prepare", cmd_prepare, "tokenize raw text (files, folders, JSONL, stdin) into token shards"},
     {"brown", cmd_brown, "convert Brown corpus files (word/TAG) to plain text"},
+    {"bench", cmd_bench, "time training steps (tokens/s, MFU) or, with --generate, generation"},
     {"tokenizer", cmd_tokenizer, "train, export, import, encode and decode a BPE tokenizer"},
 };
 

@@ -210,6 +210,22 @@ static void gemv_row(const cllm_kernels *kr, const gemm_problem *g) {
     for (int k = 0; k < g->K; k++) kr->axpy(g->alpha * a[k], g->B + (size_t)k * g->ldb, c, (size_t)g->N);
 }
 
+/* The packing workspace of the calling thread: grown when a product needs more, never shrunk, so a training step
+ * (the same shapes every time) allocates only on its first call of each size. Thread-local, so products called
+ * from different threads (two models, or the attention's per-head tasks) never share one. */
+static _Thread_local float *workspace;
+static _Thread_local size_t workspace_floats;
+
+static float *workspace_get(size_t floats) {
+    if (floats <= workspace_floats) return workspace;
+    float *grown = aligned_alloc(64, sizeof(float) * round16(floats));
+    if (!grown) return NULL;
+    free(workspace);
+    workspace = grown;
+    workspace_floats = round16(floats);
+    return workspace;
+}
+
 int cllm_gemm_blocked(const cllm_kernels *kr, int threads, int trans_a, int trans_b, int M, int N, int K,
                       float alpha, const float *A, int lda, const float *B, int ldb, float beta, float *C, int ldc) {
     gemm_problem g = {trans_a, trans_b, M, N, K, alpha, beta, A, B, C, (size_t)lda, (size_t)ldb, (size_t)ldc};
@@ -220,19 +236,21 @@ int cllm_gemm_blocked(const cllm_kernels *kr, int threads, int trans_a, int tran
     size_t bfloats = round16((size_t)kc * kr->nr * ceil_div(min_int(N, kr->nc), kr->nr));
     size_t afloats = round16((size_t)kc * kr->mr * ceil_div(min_int(M, kr->mc), kr->mr));
     size_t per_thread = bfloats + afloats;
-    float *buf = aligned_alloc(64, sizeof(float) * per_thread * (size_t)nt);
+    float *buf = workspace_get(per_thread * (size_t)nt);
     if (!buf) return -1;
 #ifdef _OPENMP
-#pragma omp parallel num_threads(nt) if (nt > 1)
-    {
-        int t = omp_get_thread_num(), n = omp_get_num_threads(); /* the runtime may grant fewer than asked */
-        float *mine = buf + per_thread * (size_t)t;
-        gemm_thread(kr, &g, t, n, mine, mine + bfloats);
+    /* one thread: no parallel region at all (libgomp allocates a team even for a serialised nested region) */
+    if (nt > 1) {
+#pragma omp parallel num_threads(nt)
+        {
+            int t = omp_get_thread_num(), n = omp_get_num_threads(); /* the runtime may grant fewer than asked */
+            float *mine = buf + per_thread * (size_t)t;
+            gemm_thread(kr, &g, t, n, mine, mine + bfloats);
+        }
+        return 0;
     }
-#else
-    gemm_thread(kr, &g, 0, 1, buf, buf + bfloats);
 #endif
-    free(buf);
+    gemm_thread(kr, &g, 0, 1, buf, buf + bfloats);
     return 0;
 }
 
