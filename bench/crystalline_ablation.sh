@@ -48,31 +48,39 @@ for seed in $seeds; do
 done
 
 "$PYTHON" - "$out" "${variants[@]}" <<'PY'
+# Each seed fixes the initialisation and the batch order for every variant, so an option is judged by its paired
+# differences to the baseline (same seed): mean ± standard deviation over seeds; "helps"/"hurts" when the mean is
+# more than two standard errors from 0, else "neutral".
 import json, statistics, sys, glob, os
 out, variants = sys.argv[1], [v.split(":", 1)[0] for v in sys.argv[2:]]
 def runs(name):
-    res = []
+    res = {}
     for d in sorted(glob.glob(os.path.join(out, name + "-s*"))):
         if not os.path.isdir(d):
             continue
         lines = [json.loads(l) for l in open(os.path.join(d, "log.jsonl"))]
         val = [l for l in lines if "val_loss" in l][-1]
         tps = statistics.median(l["tokens_per_s"] for l in lines if "tokens_per_s" in l)
-        res.append((val["val_loss"], val["val_bpb"], tps))
+        res[d.rsplit("-s", 1)[1]] = (val["val_loss"], val["val_bpb"], tps)
     return res
 def ms(xs):
     return statistics.mean(xs), (statistics.stdev(xs) if len(xs) > 1 else 0.0)
 base = runs("baseline")
-bl, bs = ms([r[0] for r in base])
-print("| option | seeds | val loss (nats) | val bits/byte | tokens/s (median) | Δ loss vs baseline | verdict |")
+print("| option | seeds | val loss (nats) | val bits/byte | tokens/s (median) | Δ loss vs baseline, paired | verdict |")
 print("|---|---|---|---|---|---|---|")
 for name in variants:
     r = runs(name)
     if not r:
         continue
-    (l, ls), (b, bsd), tps = ms([x[0] for x in r]), ms([x[1] for x in r]), statistics.median(x[2] for x in r)
-    d = l - bl
-    noise = 2 * max((ls ** 2 + bs ** 2) ** 0.5, 1e-4)
-    verdict = "—" if name == "baseline" else ("helps" if d < -noise else "hurts" if d > noise else "neutral")
-    print(f"| {name} | {len(r)} | {l:.4f} ± {ls:.4f} | {b:.4f} ± {bsd:.4f} | {tps:.0f} | {d:+.4f} | {verdict} |")
+    (l, ls), (b, bsd) = ms([x[0] for x in r.values()]), ms([x[1] for x in r.values()])
+    tps = statistics.median(x[2] for x in r.values())
+    diffs = [r[s][0] - base[s][0] for s in r if s in base]
+    if name == "baseline" or not diffs:
+        delta, verdict = "—", "—"
+    else:
+        dm, dsd = ms(diffs)
+        se = dsd / len(diffs) ** 0.5
+        verdict = "helps" if dm < -2 * se else "hurts" if dm > 2 * se else "neutral"
+        delta = f"{dm:+.4f} ± {dsd:.4f}"
+    print(f"| {name} | {len(r)} | {l:.4f} ± {ls:.4f} | {b:.4f} ± {bsd:.4f} | {tps:.0f} | {delta} | {verdict} |")
 PY

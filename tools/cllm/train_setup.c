@@ -292,7 +292,10 @@ void train_fit_steps(train_run *run, int32_t *x, int32_t *y) {
         best = dt < best ? dt : best;
     }
     cllm_model_zero_grad(run->model);
-    double per_step = best * (double)accum * 1.08; /* + optimizer, data, validation */
+    /* + optimizer and data (a few %), + validation: val_batches forward passes (a third of forward+backward)
+     * every val_every steps, when there is validation data */
+    double per_step = best * (double)accum * 1.03;
+    if (run->val) per_step += best / 3.0 * (double)s->val_batches / (double)s->val_every;
     s->steps = (int64_t)(run->minutes * 60.0 / per_step);
     if (s->steps < s->warmup + 1) s->steps = s->warmup + 1;
     fprintf(stderr, "train: %.2f s per step measured; %lld steps fit in %.1f minutes\n", per_step,
