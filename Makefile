@@ -28,8 +28,11 @@ ifeq ($(BLAS),openblas)
   LDLIBS   += -lopenblas
 endif
 
-AVX2_FLAGS   := -mavx2 -mfma -mf16c
-AVX512_FLAGS := -mavx512f -mavx512bw -mavx512dq -mavx512vl -mavx2 -mfma -mf16c
+# Instruction-set flags exist on x86-64 only; elsewhere those files build (to nothing) with the plain flags.
+ifeq ($(shell uname -m),x86_64)
+  AVX2_FLAGS   := -mavx2 -mfma -mf16c
+  AVX512_FLAGS := -mavx512f -mavx512bw -mavx512dq -mavx512vl -mavx2 -mfma -mf16c
+endif
 
 LIB_SRC  := $(sort $(wildcard src/*/*.c src/*/*/*.c))
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
