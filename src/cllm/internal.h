@@ -11,11 +11,12 @@
 enum {
     CLLM_A_ENCODED, CLLM_A_LN1, CLLM_A_LN1_MEAN, CLLM_A_LN1_RSTD, CLLM_A_QKV, CLLM_A_ATTY,
     CLLM_A_ATT_LSE,     /* [L, B, NH, T] log-sum-exp of each attention score row */
-    CLLM_A_ATT_SCRATCH, /* [B, NH, 2, T, T] score squares, shared by all layers */
     CLLM_A_ATTPROJ, CLLM_A_RESIDUAL2, CLLM_A_LN2, CLLM_A_LN2_MEAN, CLLM_A_LN2_RSTD, CLLM_A_FCH,
     CLLM_A_FCH_GELU, CLLM_A_FCPROJ, CLLM_A_RESIDUAL3, CLLM_A_LNF, CLLM_A_LNF_MEAN, CLLM_A_LNF_RSTD,
     CLLM_A_LOGITS, CLLM_A_PROBS, CLLM_A_LOSSES,
     CLLM_A_PRIMEPART, /* [B, NH] scratch of the prime-bias gradient, empty unless attn_prime_bias */
+    /* last, so that the gradient arena, which has no use for it, can stop before it: */
+    CLLM_A_ATT_SCRATCH, /* [B, NH, 2, T, T] score squares for forward and backward, shared by all layers */
     CLLM_NUM_ACT_KINDS
 };
 

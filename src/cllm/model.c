@@ -14,8 +14,8 @@ struct cllm_model {
     cllm_tensor *tensors;         /* the named views, L*12+4 */
     int num_tensors;
     uint8_t *is_prime;            /* [n_ctx]: is_prime[d] for the prime-distance option */
-    float *acts, *grad_acts;      /* arenas sized for max_B × max_T */
-    size_t acts_capacity;         /* floats in each */
+    float *acts, *grad_acts;      /* activation arenas; grad_acts stops before ATT_SCRATCH */
+    size_t acts_capacity, grad_capacity; /* floats in each */
     size_t tokens_capacity;       /* ids in inputs/targets */
     int B, T;                     /* shape of the last carve (0 before any forward) */
     void *a[CLLM_NUM_ACT_KINDS], *ga[CLLM_NUM_ACT_KINDS];
@@ -100,13 +100,20 @@ void cllm_model_fill_positions(cllm_model *m) {
     cllm_positions_fill(&m->cfg, (float *)m->p[CLLM_P_WPE]);
 }
 
+/* Floats of the activation arena for B×T, and (in *grad_floats) of the gradient arena: all but the last kind,
+ * the attention scratch, which backward shares with forward. */
+static size_t act_floats(const cllm_config *cfg, int B, int T, size_t *grad_floats) {
+    size_t sizes[CLLM_NUM_ACT_KINDS], total = 0;
+    cllm_act_sizes(cfg, B, T, sizes);
+    for (int k = 0; k < CLLM_NUM_ACT_KINDS; k++) total += sizes[k];
+    *grad_floats = total - sizes[CLLM_A_ATT_SCRATCH];
+    return total;
+}
+
 int cllm_model_reserve(cllm_model *m, int B, int T, cllm_error *err) {
     if (B < 1 || T < 1 || T > m->cfg.n_ctx)
         return cllm_error_set(err, CLLM_ERR_ARG, "batch %d×%d does not fit (T must be 1..%d)", B, T, m->cfg.n_ctx);
-    size_t sizes[CLLM_NUM_ACT_KINDS];
-    cllm_act_sizes(&m->cfg, B, T, sizes);
-    void *probe[CLLM_NUM_ACT_KINDS];
-    size_t need = cllm_carve(NULL, sizeof(float), sizes, CLLM_NUM_ACT_KINDS, probe);
+    size_t need_grads, need = act_floats(&m->cfg, B, T, &need_grads);
     if (!m->grads) {
         if (!(m->grads = alloc_floats(m->num_params)))
             return cllm_error_set(err, CLLM_ERR_NOMEM, "out of memory for gradients");
@@ -117,22 +124,24 @@ int cllm_model_reserve(cllm_model *m, int B, int T, cllm_error *err) {
         cllm_tensor_table(&m->cfg, m->params, m->grads, m->tensors, m->num_tensors);
     }
     size_t tokens = (size_t)B * T;
-    if (need > m->acts_capacity || tokens > m->tokens_capacity) {
+    if (need > m->acts_capacity || need_grads > m->grad_capacity || tokens > m->tokens_capacity) {
         need = need > m->acts_capacity ? need : m->acts_capacity;
+        need_grads = need_grads > m->grad_capacity ? need_grads : m->grad_capacity;
         tokens = tokens > m->tokens_capacity ? tokens : m->tokens_capacity;
         free(m->acts); free(m->grad_acts); free(m->inputs); free(m->targets);
         m->acts = alloc_floats(need);
-        m->grad_acts = alloc_floats(need);
+        m->grad_acts = alloc_floats(need_grads);
         m->inputs = malloc(tokens * sizeof(int32_t));
         m->targets = malloc(tokens * sizeof(int32_t));
         if (!m->acts || !m->grad_acts || !m->inputs || !m->targets) {
             free(m->acts); free(m->grad_acts); free(m->inputs); free(m->targets);
             m->acts = m->grad_acts = NULL; m->inputs = m->targets = NULL;
-            m->acts_capacity = m->tokens_capacity = 0;
+            m->acts_capacity = m->grad_capacity = m->tokens_capacity = 0;
             return cllm_error_set(err, CLLM_ERR_NOMEM, "out of memory for activations of %d×%d (%zu MB)", B, T,
-                                  2 * need * sizeof(float) >> 20);
+                                  (need + need_grads) * sizeof(float) >> 20);
         }
         m->acts_capacity = need;
+        m->grad_capacity = need_grads;
         m->tokens_capacity = tokens;
     }
     m->B = m->T = 0;
@@ -151,12 +160,11 @@ static void carve_acts(cllm_model *m, int B, int T) {
 }
 
 float cllm_model_forward(cllm_model *m, const int32_t *inputs, const int32_t *targets, int B, int T) {
-    size_t sizes[CLLM_NUM_ACT_KINDS];
-    cllm_act_sizes(&m->cfg, B, T, sizes);
-    void *probe[CLLM_NUM_ACT_KINDS];
-    size_t need = cllm_carve(NULL, sizeof(float), sizes, CLLM_NUM_ACT_KINDS, probe);
+    size_t need_grads, need = act_floats(&m->cfg, B, T, &need_grads);
     /* a caller bug, not bad input: reserve a batch of this shape first */
-    if (B < 1 || T < 1 || T > m->cfg.n_ctx || need > m->acts_capacity || (size_t)B * T > m->tokens_capacity) abort();
+    if (B < 1 || T < 1 || T > m->cfg.n_ctx || need > m->acts_capacity || need_grads > m->grad_capacity ||
+        (size_t)B * T > m->tokens_capacity)
+        abort();
     carve_acts(m, B, T);
     memcpy(m->inputs, inputs, (size_t)B * T * sizeof(int32_t));
     if (targets) memcpy(m->targets, targets, (size_t)B * T * sizeof(int32_t));
@@ -178,10 +186,8 @@ void cllm_model_zero_grad(cllm_model *m) {
 
 void cllm_model_backward(cllm_model *m, float scale) {
     if (!m->last_targets) abort(); /* caller bug: backward needs a forward with targets */
-    size_t sizes[CLLM_NUM_ACT_KINDS];
-    cllm_act_sizes(&m->cfg, m->B, m->T, sizes);
-    void *probe[CLLM_NUM_ACT_KINDS];
-    size_t used = cllm_carve(NULL, sizeof(float), sizes, CLLM_NUM_ACT_KINDS, probe);
+    size_t used;
+    act_floats(&m->cfg, m->B, m->T, &used);
     memset(m->grad_acts, 0, used * sizeof(float));
     float dloss = scale / (float)(m->B * m->T);
     model_backward_f32(m->p, m->g, m->a, m->ga, m->inputs, m->last_targets, m->is_prime, dloss, &m->cfg, m->B, m->T);

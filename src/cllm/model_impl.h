@@ -40,7 +40,7 @@ void F(model_forward)(void *const *p, void *const *a, const int32_t *inp, const 
 }
 
 /* Fills the gradients g (which the caller zeroed or wants accumulated into) of dloss·Σ losses; ga must be
- * zeroed by the caller. */
+ * zeroed by the caller, except its ATT_SCRATCH, which is never used (backward reuses the forward's). */
 void F(model_backward)(void *const *p, void *const *g, void *const *a, void *const *ga, const int32_t *inp,
                        const int32_t *targets, const uint8_t *is_prime, REAL dloss, const cllm_config *cfg, int B,
                        int T) {
@@ -69,7 +69,7 @@ void F(model_backward)(void *const *p, void *const *g, void *const *a, void *con
                            A(ATTY) + lb, P(ATTPROJW) + (size_t)l * C * C, N, C, C);
         const REAL *prime_bias = cfg->attn_prime_bias ? P(PRIMEBIAS) + l * NH : NULL;
         REAL *dprime_bias = cfg->attn_prime_bias ? G(PRIMEBIAS) + l * NH : NULL;
-        F(attention_backward)(GA(QKV) + 3 * lb, dprime_bias, GA(PRIMEPART), GA(ATT_SCRATCH), GA(ATTY) + lb,
+        F(attention_backward)(GA(QKV) + 3 * lb, dprime_bias, GA(PRIMEPART), A(ATT_SCRATCH), GA(ATTY) + lb,
                               A(QKV) + 3 * lb, A(ATT_LSE) + l * lse_size, prime_bias, is_prime, B, T, C, NH);
         F(matmul_backward)(GA(LN1) + lb, G(QKVW) + (size_t)l * C * 3 * C, G(QKVB) + l * 3 * C, GA(QKV) + 3 * lb,
                            A(LN1) + lb, P(QKVW) + (size_t)l * C * 3 * C, N, C, 3 * C);

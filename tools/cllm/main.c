@@ -33,7 +33,8 @@ static void usage(FILE *out) {
 
 /* OpenMP threads that spin while waiting for work cost ~100x when the cores are shared (measured: a small
  * model's step went from 3.4 ms to 500-1300 ms with two spinning threads on a loaded 2-core machine). libgomp
- * reads the policy before main, so when the user has not chosen one we choose PASSIVE and start again. */
+ * reads the policy before main, so when the user has not chosen one we choose PASSIVE and start again.
+ * (Measured with `cllm train --layers 1 --dim 32 --heads 2 --context 32 --steps 10` on 2 vCPUs at load average 7.) */
 static void prefer_passive_waiting(char **argv) {
     if (getenv("OMP_WAIT_POLICY")) return;
     setenv("OMP_WAIT_POLICY", "PASSIVE", 1);
