@@ -100,15 +100,20 @@ void cllm_model_fill_positions(cllm_model *m);
 /* Sizes the activation and gradient arenas for batches up to B×T (T ≤ n_ctx); allocates once. */
 int cllm_model_reserve(cllm_model *m, int B, int T, cllm_error *err);
 /* Forward pass on B×T ids (B ≤ reserved B, T ≤ reserved T). With targets, returns the mean cross-entropy
- * (nats/token); without (NULL), returns 0 and leaves logits for cllm_model_logits. */
+ * (nats/token) and prepares cllm_model_backward: the LM head's gradient is formed in the same pass, chunk by chunk,
+ * so the B×T×V logits are never stored whole. Without targets (NULL), returns 0 and leaves the logits of each
+ * sequence's last position for cllm_model_logits. */
 float cllm_model_forward(cllm_model *m, const int32_t *inputs, const int32_t *targets, int B, int T);
-/* Logits [B,T,V] of the last forward. */
+/* The same forward with targets for evaluation only: mean loss and per-position losses, none of the gradient work
+ * (the LM head costs a third of what it does in cllm_model_forward); cllm_model_backward may not follow it. */
+float cllm_model_evaluate(cllm_model *m, const int32_t *inputs, const int32_t *targets, int B, int T);
+/* Logits [B,V] of each sequence's last position, after a forward without targets. */
 const float *cllm_model_logits(const cllm_model *m);
 /* Per-position losses [B,T] of the last forward with targets. */
 const float *cllm_model_losses(const cllm_model *m);
 /* Zeroes the parameter gradients. */
 void cllm_model_zero_grad(cllm_model *m);
-/* Backward of the last forward (which had targets): ADDS scale·∂(mean loss)/∂θ into the gradients.
+/* Backward of the last cllm_model_forward (which had targets), once: ADDS scale·∂(mean loss)/∂θ into the gradients.
  * scale = 1/accumulation_steps gives the gradient of the mean over an accumulated batch. */
 void cllm_model_backward(cllm_model *m, float scale);
 

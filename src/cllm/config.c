@@ -85,9 +85,17 @@ void cllm_act_sizes(const cllm_config *cfg, int B, int T, size_t s[CLLM_NUM_ACT_
     s[CLLM_A_FCPROJ] = s[CLLM_A_RESIDUAL3] = L * N * C;
     s[CLLM_A_LNF] = N * C;
     s[CLLM_A_LNF_MEAN] = s[CLLM_A_LNF_RSTD] = N;
-    s[CLLM_A_LOGITS] = s[CLLM_A_PROBS] = N * V;
+    size_t head_rows = (size_t)cllm_head_rows(cfg, (int)N);
+    s[CLLM_A_LOGITS] = (head_rows > (size_t)B ? head_rows : (size_t)B) * V;
     s[CLLM_A_LOSSES] = N;
+    s[CLLM_A_HEAD_DWTE] = V * C;
     s[CLLM_A_PRIMEPART] = cfg->attn_prime_bias ? (size_t)B * NH : 0;
+}
+
+int cllm_head_rows(const cllm_config *cfg, int N) {
+    int rows = (1 << 21) / cfg->vocab_size;
+    rows = rows < 64 ? 64 : rows;
+    return rows < N ? rows : N;
 }
 
 int cllm_tensor_count(const cllm_config *cfg) {

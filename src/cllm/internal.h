@@ -13,7 +13,9 @@ enum {
     CLLM_A_ATT_LSE,     /* [L, B, NH, T] log-sum-exp of each attention score row */
     CLLM_A_ATTPROJ, CLLM_A_RESIDUAL2, CLLM_A_LN2, CLLM_A_LN2_MEAN, CLLM_A_LN2_RSTD, CLLM_A_FCH,
     CLLM_A_FCH_GELU, CLLM_A_FCPROJ, CLLM_A_RESIDUAL3, CLLM_A_LNF, CLLM_A_LNF_MEAN, CLLM_A_LNF_RSTD,
-    CLLM_A_LOGITS, CLLM_A_PROBS, CLLM_A_LOSSES,
+    CLLM_A_LOGITS,    /* [max(head rows, B), V]: one chunk of the LM head's logits, or the last positions' */
+    CLLM_A_LOSSES,    /* [B, T] */
+    CLLM_A_HEAD_DWTE, /* [V, C] the LM head's part of the wte gradient (used in the gradient arena only) */
     CLLM_A_PRIMEPART, /* [B, NH] scratch of the prime-bias gradient, empty unless attn_prime_bias */
     /* last, so that the gradient arena, which has no use for it, can stop before it: */
     CLLM_A_ATT_SCRATCH, /* [B, NH, 2, T, T] score squares for forward and backward, shared by all layers */
@@ -23,6 +25,11 @@ enum {
 /* Element counts of each parameter kind / activation kind for cfg (and batch B×T). */
 void cllm_param_sizes(const cllm_config *cfg, size_t sizes[CLLM_NUM_PARAM_KINDS]);
 void cllm_act_sizes(const cllm_config *cfg, int B, int T, size_t sizes[CLLM_NUM_ACT_KINDS]);
+/* LM-head chunk rows for the float model's next forwards (white-box tests): 0 restores the default; larger than
+ * the default is ignored. */
+void cllm_model_set_head_rows(cllm_model *m, int rows);
+/* Rows of lnf per LM-head chunk for N rows: about 2M logits (8 MB) per chunk, at least 64 rows, at most N. */
+int cllm_head_rows(const cllm_config *cfg, int N);
 /* Points ptrs[i] at consecutive regions of base sized sizes[i] elements of elem bytes; returns the total. */
 size_t cllm_carve(void *base, size_t elem, const size_t *sizes, int n, void **ptrs);
 
@@ -46,6 +53,7 @@ typedef struct cllm_model64 {
     double *params, *grads, *acts, *grad_acts; /* arenas, same layouts as the float model */
     size_t num_params, num_acts;
     uint8_t *is_prime;                         /* [n_ctx], for the prime-distance option */
+    int head_rows;                             /* LM-head chunk rows (0: cllm_head_rows's choice) */
     void *p[CLLM_NUM_PARAM_KINDS], *g[CLLM_NUM_PARAM_KINDS];
     void *a[CLLM_NUM_ACT_KINDS], *ga[CLLM_NUM_ACT_KINDS];
 } cllm_model64;
@@ -53,9 +61,9 @@ typedef struct cllm_model64 {
 /* A double model for B×T with parameters copied from the float model m. 0 on success. */
 int cllm_model64_new(cllm_model64 *d, const cllm_model *m, int B, int T);
 void cllm_model64_free(cllm_model64 *d);
-/* Mean loss (targets required). */
+/* Mean loss (targets required); no gradient work. */
 double cllm_model64_forward(cllm_model64 *d, const int32_t *inputs, const int32_t *targets);
-/* Zeroes then fills d->grads with ∂(mean loss)/∂θ of the last forward. */
+/* Zeroes then fills d->grads with ∂(mean loss)/∂θ (runs its own forward, with the head's gradient). */
 void cllm_model64_backward(cllm_model64 *d, const int32_t *inputs, const int32_t *targets);
 
 #endif

@@ -16,11 +16,12 @@ struct cllm_model {
     uint8_t *is_prime;            /* [n_ctx]: is_prime[d] for the prime-distance option */
     float *acts, *grad_acts;      /* activation arenas; grad_acts stops before ATT_SCRATCH */
     size_t acts_capacity, grad_capacity; /* floats in each */
-    size_t tokens_capacity;       /* ids in inputs/targets */
+    size_t tokens_capacity;       /* ids in inputs */
     int B, T;                     /* shape of the last carve (0 before any forward) */
     void *a[CLLM_NUM_ACT_KINDS], *ga[CLLM_NUM_ACT_KINDS];
-    const int32_t *last_targets;  /* m->targets after a forward with targets, else NULL */
-    int32_t *inputs, *targets;    /* copies: backward must not depend on the caller keeping them */
+    int grad_ready;               /* the last forward formed the head's gradient and no backward used it yet */
+    int head_rows;                /* LM-head chunk rows, 0: cllm_head_rows's choice (tests set it smaller) */
+    int32_t *inputs;              /* copy: backward must not depend on the caller keeping them */
 };
 
 static void *alloc_floats(size_t n) {
@@ -56,7 +57,7 @@ cllm_model *cllm_model_new(const cllm_config *cfg, cllm_error *err) {
 void cllm_model_free(cllm_model *m) {
     if (!m) return;
     free(m->params); free(m->grads); free(m->acts); free(m->grad_acts);
-    free(m->tensors); free(m->inputs); free(m->targets); free(m->is_prime);
+    free(m->tensors); free(m->inputs); free(m->is_prime);
     free(m);
 }
 
@@ -128,14 +129,13 @@ int cllm_model_reserve(cllm_model *m, int B, int T, cllm_error *err) {
         need = need > m->acts_capacity ? need : m->acts_capacity;
         need_grads = need_grads > m->grad_capacity ? need_grads : m->grad_capacity;
         tokens = tokens > m->tokens_capacity ? tokens : m->tokens_capacity;
-        free(m->acts); free(m->grad_acts); free(m->inputs); free(m->targets);
+        free(m->acts); free(m->grad_acts); free(m->inputs);
         m->acts = alloc_floats(need);
         m->grad_acts = alloc_floats(need_grads);
         m->inputs = malloc(tokens * sizeof(int32_t));
-        m->targets = malloc(tokens * sizeof(int32_t));
-        if (!m->acts || !m->grad_acts || !m->inputs || !m->targets) {
-            free(m->acts); free(m->grad_acts); free(m->inputs); free(m->targets);
-            m->acts = m->grad_acts = NULL; m->inputs = m->targets = NULL;
+        if (!m->acts || !m->grad_acts || !m->inputs) {
+            free(m->acts); free(m->grad_acts); free(m->inputs);
+            m->acts = m->grad_acts = NULL; m->inputs = NULL;
             m->acts_capacity = m->grad_capacity = m->tokens_capacity = 0;
             return cllm_error_set(err, CLLM_ERR_NOMEM, "out of memory for activations of %d×%d (%zu MB)", B, T,
                                   (need + need_grads) * sizeof(float) >> 20);
@@ -145,6 +145,7 @@ int cllm_model_reserve(cllm_model *m, int B, int T, cllm_error *err) {
         m->tokens_capacity = tokens;
     }
     m->B = m->T = 0;
+    m->grad_ready = 0;
     return 0;
 }
 
@@ -159,7 +160,8 @@ static void carve_acts(cllm_model *m, int B, int T) {
     m->T = T;
 }
 
-float cllm_model_forward(cllm_model *m, const int32_t *inputs, const int32_t *targets, int B, int T) {
+/* The forward pass behind cllm_model_forward and cllm_model_evaluate; grad: also form the head's gradient. */
+static float forward(cllm_model *m, const int32_t *inputs, const int32_t *targets, int B, int T, int grad) {
     size_t need_grads, need = act_floats(&m->cfg, B, T, &need_grads);
     /* a caller bug, not bad input: reserve a batch of this shape first */
     if (B < 1 || T < 1 || T > m->cfg.n_ctx || need > m->acts_capacity || need_grads > m->grad_capacity ||
@@ -167,14 +169,25 @@ float cllm_model_forward(cllm_model *m, const int32_t *inputs, const int32_t *ta
         abort();
     carve_acts(m, B, T);
     memcpy(m->inputs, inputs, (size_t)B * T * sizeof(int32_t));
-    if (targets) memcpy(m->targets, targets, (size_t)B * T * sizeof(int32_t));
-    m->last_targets = targets ? m->targets : NULL;
-    model_forward_f32(m->p, m->a, m->inputs, m->last_targets, m->is_prime, &m->cfg, B, T);
+    int N = B * T, rows = cllm_head_rows(&m->cfg, N);
+    if (m->head_rows > 0 && m->head_rows < rows) rows = m->head_rows;
+    if (grad) memset(m->grad_acts, 0, need_grads * sizeof(float)); /* backward accumulates (+=) into it */
+    model_forward_f32(m->p, m->a, grad ? m->ga : NULL, m->inputs, targets, m->is_prime, &m->cfg, B, T, rows);
+    m->grad_ready = grad;
     if (!targets) return 0.0f;
     const float *losses = m->a[CLLM_A_LOSSES];
     double sum = 0;
-    for (int i = 0; i < B * T; i++) sum += losses[i];
-    return (float)(sum / (B * T));
+    for (int i = 0; i < N; i++) sum += losses[i];
+    return (float)(sum / N);
+}
+
+float cllm_model_forward(cllm_model *m, const int32_t *inputs, const int32_t *targets, int B, int T) {
+    return forward(m, inputs, targets, B, T, targets != NULL);
+}
+
+float cllm_model_evaluate(cllm_model *m, const int32_t *inputs, const int32_t *targets, int B, int T) {
+    if (!targets) abort(); /* caller bug: evaluation needs targets */
+    return forward(m, inputs, targets, B, T, 0);
 }
 
 const float *cllm_model_logits(const cllm_model *m) { return m->a[CLLM_A_LOGITS]; }
@@ -185,10 +198,9 @@ void cllm_model_zero_grad(cllm_model *m) {
 }
 
 void cllm_model_backward(cllm_model *m, float scale) {
-    if (!m->last_targets) abort(); /* caller bug: backward needs a forward with targets */
-    size_t used;
-    act_floats(&m->cfg, m->B, m->T, &used);
-    memset(m->grad_acts, 0, used * sizeof(float));
-    float dloss = scale / (float)(m->B * m->T);
-    model_backward_f32(m->p, m->g, m->a, m->ga, m->inputs, m->last_targets, m->is_prime, dloss, &m->cfg, m->B, m->T);
+    if (!m->grad_ready) abort(); /* caller bug: backward needs a forward with targets, once */
+    model_backward_f32(m->p, m->g, m->a, m->ga, m->inputs, m->is_prime, scale, &m->cfg, m->B, m->T);
+    m->grad_ready = 0;
 }
+
+void cllm_model_set_head_rows(cllm_model *m, int rows) { m->head_rows = rows; }

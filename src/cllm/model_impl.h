@@ -7,8 +7,12 @@
 #define A(k) ((REAL *)a[CLLM_A_##k])
 #define GA(k) ((REAL *)ga[CLLM_A_##k])
 
-void F(model_forward)(void *const *p, void *const *a, const int32_t *inp, const int32_t *targets,
-                      const uint8_t *is_prime, const cllm_config *cfg, int B, int T) {
+/* With targets: the per-position losses into A(LOSSES), the LM head in chunks of head_rows rows; with ga also
+ * non-NULL (zeroed by the caller) the head's gradient of the mean loss is formed in the same pass: GA(LNF) and
+ * GA(HEAD_DWTE), which backward scales and carries on from. Without targets: the logits of each sequence's last
+ * position into A(LOGITS) [B,V]. */
+void F(model_forward)(void *const *p, void *const *a, void *const *ga, const int32_t *inp, const int32_t *targets,
+                      const uint8_t *is_prime, const cllm_config *cfg, int B, int T, int head_rows) {
     int L = cfg->n_layer, NH = cfg->n_head, C = cfg->n_embd, V = cfg->vocab_size, N = B * T;
     size_t BTC = (size_t)N * C, lse_size = (size_t)B * NH * T;
     F(encoder_forward)(A(ENCODED), inp, P(WTE), P(WPE), B, T, C);
@@ -34,21 +38,27 @@ void F(model_forward)(void *const *p, void *const *a, const int32_t *inp, const 
     }
     REAL *last = L > 0 ? A(RESIDUAL3) + (L - 1) * BTC : A(ENCODED);
     F(layernorm_forward)(A(LNF), A(LNF_MEAN), A(LNF_RSTD), last, P(LNFW), P(LNFB), N, C);
-    /* LM head tied to wte [V,C]: logits = lnf · wteᵀ */
-    GEMM(0, 1, N, V, C, 1, A(LNF), C, P(WTE), C, 0, A(LOGITS), V);
-    if (targets) F(crossentropy_forward)(A(LOSSES), A(PROBS), A(LOGITS), targets, N, V);
+    if (targets) {
+        F(lmhead_crossentropy)(A(LOSSES), ga ? GA(LNF) : NULL, ga ? GA(HEAD_DWTE) : NULL, A(LOGITS), A(LNF), P(WTE),
+                               targets, (REAL)1 / N, N, C, V, head_rows);
+    } else { /* LM head tied to wte [V,C], last position of each row: logits = lnf · wteᵀ */
+        GEMM(0, 1, B, V, C, 1, A(LNF) + (size_t)(T - 1) * C, T * C, P(WTE), C, 0, A(LOGITS), V);
+    }
 }
 
-/* Fills the gradients g (which the caller zeroed or wants accumulated into) of dloss·Σ losses; ga must be
- * zeroed by the caller, except its ATT_SCRATCH, which is never used (backward reuses the forward's). */
+/* Adds scale·∂(mean loss)/∂θ into the gradients g (which the caller zeroed or wants accumulated into), carrying on
+ * from the head's gradient that a forward with targets and ga left in GA(LNF) and GA(HEAD_DWTE). The rest of ga
+ * must be zero, except its ATT_SCRATCH, which is never used (backward reuses the forward's). */
 void F(model_backward)(void *const *p, void *const *g, void *const *a, void *const *ga, const int32_t *inp,
-                       const int32_t *targets, const uint8_t *is_prime, REAL dloss, const cllm_config *cfg, int B,
-                       int T) {
+                       const uint8_t *is_prime, REAL scale, const cllm_config *cfg, int B, int T) {
     int L = cfg->n_layer, NH = cfg->n_head, C = cfg->n_embd, V = cfg->vocab_size, N = B * T;
     size_t BTC = (size_t)N * C, lse_size = (size_t)B * NH * T;
-    F(crossentropy_backward)(GA(LOGITS), A(PROBS), targets, dloss, N, V);
-    GEMM(0, 0, N, C, V, 1, GA(LOGITS), V, P(WTE), C, 1, GA(LNF), C); /* dlnf += dlogits · wte */
-    GEMM(1, 0, V, C, N, 1, GA(LOGITS), V, A(LNF), C, 1, G(WTE), C);  /* dwte += dlogitsᵀ · lnf */
+    if (scale != 1) {
+        REAL *dlnf = GA(LNF);
+#pragma omp parallel for simd schedule(static)
+        for (size_t i = 0; i < BTC; i++) dlnf[i] *= scale;
+    }
+    AXPY(scale, GA(HEAD_DWTE), G(WTE), (size_t)V * C);
     REAL *last = L > 0 ? A(RESIDUAL3) + (L - 1) * BTC : A(ENCODED);
     REAL *dlast = L > 0 ? GA(RESIDUAL3) + (L - 1) * BTC : GA(ENCODED);
     F(layernorm_backward)(dlast, G(LNFW), G(LNFB), GA(LNF), last, P(LNFW), A(LNF_MEAN), A(LNF_RSTD), N, C);

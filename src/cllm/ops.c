@@ -41,13 +41,13 @@ void cllm_dgemm_naive(int trans_a, int trans_b, int M, int N, int K, double alph
 #undef DOT
 #undef AXPY
 
-static double dot_f64(const double *a, const double *b, int n) {
+static double dot_f64(const double *a, const double *b, size_t n) {
     double s = 0;
-    for (int i = 0; i < n; i++) s += a[i] * b[i];
+    for (size_t i = 0; i < n; i++) s += a[i] * b[i];
     return s;
 }
-static void axpy_f64(double alpha, const double *x, double *y, int n) {
-    for (int i = 0; i < n; i++) y[i] += alpha * x[i];
+static void axpy_f64(double alpha, const double *x, double *y, size_t n) {
+    for (size_t i = 0; i < n; i++) y[i] += alpha * x[i];
 }
 
 #define REAL double

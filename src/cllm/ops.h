@@ -24,15 +24,15 @@
     void gelu_backward##S(REAL *dinp, const REAL *inp, const REAL *dout, size_t N);                              \
     void residual_forward##S(REAL *out, const REAL *a, const REAL *b, size_t N);                                 \
     void residual_backward##S(REAL *da, REAL *db, const REAL *dout, size_t N);                                   \
-    void crossentropy_forward##S(REAL *losses, REAL *probs, const REAL *logits, const int32_t *targets, int N,   \
-                                 int V);                                                                         \
-    void crossentropy_backward##S(REAL *dlogits, const REAL *probs, const int32_t *targets, REAL dloss, int N,   \
-                                  int V);                                                                        \
-    void model_forward##S(void *const *p, void *const *a, const int32_t *inp, const int32_t *targets,            \
-                          const uint8_t *is_prime, const cllm_config *cfg, int B, int T);                        \
+    void crossentropy_forward##S(REAL *losses, REAL *dlogits, const REAL *logits, const int32_t *targets,        \
+                                 REAL dloss, int N, int V);                                                      \
+    void lmhead_crossentropy##S(REAL *losses, REAL *dlnf, REAL *dwte, REAL *scratch, const REAL *lnf,            \
+                                const REAL *wte, const int32_t *targets, REAL dloss, int N, int C, int V, int R); \
+    void model_forward##S(void *const *p, void *const *a, void *const *ga, const int32_t *inp,                   \
+                          const int32_t *targets, const uint8_t *is_prime, const cllm_config *cfg, int B, int T,  \
+                          int head_rows);                                                                         \
     void model_backward##S(void *const *p, void *const *g, void *const *a, void *const *ga, const int32_t *inp,  \
-                           const int32_t *targets, const uint8_t *is_prime, REAL dloss, const cllm_config *cfg,  \
-                           int B, int T);
+                           const uint8_t *is_prime, REAL scale, const cllm_config *cfg, int B, int T);
 
 #include "cllm.h"
 CLLM_DECLARE_OPS(float, _f32)

@@ -286,31 +286,47 @@ OPS_WIDE void F(residual_backward)(REAL *da, REAL *db, const REAL *dout, size_t 
     for (size_t i = 0; i < N; i++) { da[i] += dout[i]; db[i] += dout[i]; }
 }
 
-/* losses[N] = −log softmax(logits[N,V])[target]; probs[N,V] = softmax (kept for backward). */
-OPS_WIDE void F(crossentropy_forward)(REAL *losses, REAL *probs, const REAL *logits, const int32_t *targets, int N, int V) {
+/* losses[N] = −log softmax(logits[N,V])[target]. With dlogits non-NULL (it may be logits itself: the row is read
+ * before it is written) also writes the gradient of dloss·Σ losses there: (softmax − onehot(target))·dloss. */
+OPS_WIDE void F(crossentropy_forward)(REAL *losses, REAL *dlogits, const REAL *logits, const int32_t *targets,
+                                      REAL dloss, int N, int V) {
 #pragma omp parallel for schedule(static)
     for (int i = 0; i < N; i++) {
         const REAL *l = logits + (size_t)i * V;
-        REAL *p = probs + (size_t)i * V, maxv = l[0], sum = 0;
+        REAL maxv = l[0], sum = 0, target_logit = l[targets[i]];
 #pragma omp simd reduction(max : maxv)
         for (int v = 1; v < V; v++) maxv = l[v] > maxv ? l[v] : maxv;
+        if (!dlogits) {
 #pragma omp simd reduction(+ : sum)
-        for (int v = 0; v < V; v++) { p[v] = F(exp_fast)(l[v] - maxv); sum += p[v]; }
-        REAL inv = (REAL)1 / sum;
+            for (int v = 0; v < V; v++) sum += F(exp_fast)(l[v] - maxv);
+        } else {
+            REAL *d = dlogits + (size_t)i * V;
+#pragma omp simd reduction(+ : sum)
+            for (int v = 0; v < V; v++) { d[v] = F(exp_fast)(l[v] - maxv); sum += d[v]; }
+            REAL s = dloss / sum;
 #pragma omp simd
-        for (int v = 0; v < V; v++) p[v] *= inv;
-        losses[i] = LOG(sum) + maxv - l[targets[i]];
+            for (int v = 0; v < V; v++) d[v] *= s;
+            d[targets[i]] -= dloss;
+        }
+        losses[i] = LOG(sum) + maxv - target_logit;
     }
 }
 
-/* dlogits += (probs − onehot(target)) · dloss, with the same dloss for every row (the mean's 1/N). */
-OPS_WIDE void F(crossentropy_backward)(REAL *dlogits, const REAL *probs, const int32_t *targets, REAL dloss, int N, int V) {
-#pragma omp parallel for schedule(static)
-    for (int i = 0; i < N; i++) {
-        const REAL *p = probs + (size_t)i * V;
-        REAL *d = dlogits + (size_t)i * V;
-#pragma omp simd
-        for (int v = 0; v < V; v++) d[v] += p[v] * dloss;
-        d[targets[i]] -= dloss;
+/* The LM head (tied to wte [V,C]) with softmax and cross-entropy over the N rows of lnf [N,C], R rows at a time, so
+ * that only R×V logits are ever live (scratch [R,V]) instead of N×V logits and N×V probabilities:
+ * losses[N] = −log softmax(lnf_i · wteᵀ)[target_i]. With dlnf non-NULL the same pass also forms the head's part of
+ * the gradient of dloss·Σ losses, while each chunk's logits are still in cache: dlogits replaces the chunk's
+ * logits, then dlnf[N,C] += dlogits·wte and dwte[V,C] += dlogitsᵀ·lnf. Chunks run in order, so the sums into
+ * dwte do not depend on the thread count. */
+void F(lmhead_crossentropy)(REAL *losses, REAL *dlnf, REAL *dwte, REAL *scratch, const REAL *lnf, const REAL *wte,
+                            const int32_t *targets, REAL dloss, int N, int C, int V, int R) {
+    for (int r0 = 0; r0 < N; r0 += R) {
+        int rows = N - r0 < R ? N - r0 : R;
+        const REAL *x = lnf + (size_t)r0 * C;
+        GEMM(0, 1, rows, V, C, 1, x, C, wte, C, 0, scratch, V); /* logits = lnf · wteᵀ */
+        F(crossentropy_forward)(losses + r0, dlnf ? scratch : NULL, scratch, targets + r0, dloss, rows, V);
+        if (!dlnf) continue;
+        GEMM(0, 0, rows, C, V, 1, scratch, V, wte, C, 1, dlnf + (size_t)r0 * C, C);
+        GEMM(1, 0, V, C, rows, 1, scratch, V, x, C, 1, dwte, C);
     }
 }

@@ -76,7 +76,7 @@ typedef struct {
     uint8_t *is_prime; /* attention: distances that are prime */
 } op_ctx;
 
-enum { OP_LAYERNORM, OP_MATMUL, OP_ATTENTION, OP_GELU, OP_ENCODER, OP_CROSSENTROPY, OP_RESIDUAL };
+enum { OP_LAYERNORM, OP_MATMUL, OP_ATTENTION, OP_GELU, OP_ENCODER, OP_CROSSENTROPY, OP_LMHEAD, OP_RESIDUAL };
 
 static double op_loss(void *vctx) {
     op_ctx *c = vctx;
@@ -98,10 +98,16 @@ static double op_loss(void *vctx) {
         encoder_forward_f64(c->out, c->ids, c->inp, c->w, B, T, C);
         return dot(c->out, c->w_out, (size_t)N * C);
     case OP_CROSSENTROPY: {
-        crossentropy_forward_f64(c->out, c->aux1, c->inp, c->ids, N, V);
+        crossentropy_forward_f64(c->out, NULL, c->inp, c->ids, 0, N, V);
         double s = 0;
         for (int i = 0; i < N; i++) s += c->out[i];
         return 0.7 * s; /* dloss = 0.7 for every row */
+    }
+    case OP_LMHEAD: { /* inp: lnf [N,C], w: wte [V,C]; 4-row chunks (the last one partial), no gradient */
+        lmhead_crossentropy_f64(c->out, NULL, NULL, c->aux1, c->inp, c->w, c->ids, 0, N, C, V, 4);
+        double s = 0;
+        for (int i = 0; i < N; i++) s += c->out[i];
+        return 0.7 * s;
     }
     case OP_RESIDUAL:
         residual_forward_f64(c->out, c->inp, c->w, (size_t)N * C);
@@ -187,18 +193,40 @@ static void test_encoder(void **state) {
 
 static void test_crossentropy(void **state) {
     (void)state;
-    op_ctx c = {.op = OP_CROSSENTROPY, .inp = rand_vec(N * V, 3), .out = zeros(N), .aux1 = zeros(N * V),
+    op_ctx c = {.op = OP_CROSSENTROPY, .inp = rand_vec(N * V, 3), .out = zeros(N),
                 .ids = track(malloc(N * sizeof(int32_t)))};
     for (int i = 0; i < N; i++) c.ids[i] = (int32_t)(test_rand(&seed) % V);
-    double *dlogits = zeros(N * V);
+    double *dlogits = zeros(N * V), *losses = zeros(N);
+    crossentropy_forward_f64(losses, dlogits, c.inp, c.ids, 0.7, N, V);
     op_loss(&c);
-    crossentropy_backward_f64(dlogits, c.aux1, c.ids, 0.7, N, V);
+    for (int i = 0; i < N; i++) assert_true(losses[i] == c.out[i]); /* the gradient does not change the loss */
     check_grad("crossentropy dlogits", c.inp, dlogits, N * V, op_loss, &c);
+    /* in place: the gradient may overwrite the logits it is computed from */
+    double *inplace = zeros(N * V);
+    memcpy(inplace, c.inp, sizeof(double) * N * V);
+    crossentropy_forward_f64(losses, inplace, inplace, c.ids, 0.7, N, V);
+    for (int i = 0; i < N * V; i++) assert_true(inplace[i] == dlogits[i]);
     /* uniform logits: loss is exactly log V */
-    double *flat = zeros(V), loss, probs[V];
+    double *flat = zeros(V), loss;
     int32_t target = 3;
-    crossentropy_forward_f64(&loss, probs, flat, &target, 1, V);
+    crossentropy_forward_f64(&loss, NULL, flat, &target, 0, 1, V);
     assert_true(fabs(loss - log((double)V)) < 1e-12);
+}
+
+/* The LM head + cross-entropy in 4-row chunks: gradients of lnf and wte by central differences, and the losses
+ * equal to one unchunked pass. */
+static void test_lmhead(void **state) {
+    (void)state;
+    op_ctx c = {.op = OP_LMHEAD, .inp = rand_vec(N * C, 1), .w = rand_vec(V * C, 1), .out = zeros(N),
+                .aux1 = zeros(4 * V), .ids = track(malloc(N * sizeof(int32_t)))};
+    for (int i = 0; i < N; i++) c.ids[i] = (int32_t)(test_rand(&seed) % V);
+    double *dlnf = zeros(N * C), *dwte = zeros(V * C), *losses = zeros(N), *whole = zeros(N * V);
+    lmhead_crossentropy_f64(losses, dlnf, dwte, c.aux1, c.inp, c.w, c.ids, 0.7, N, C, V, 4);
+    check_grad("lmhead dlnf", c.inp, dlnf, N * C, op_loss, &c);
+    check_grad("lmhead dwte", c.w, dwte, V * C, op_loss, &c);
+    double *one_pass = zeros(N);
+    lmhead_crossentropy_f64(one_pass, NULL, NULL, whole, c.inp, c.w, c.ids, 0, N, C, V, N);
+    for (int i = 0; i < N; i++) assert_true(fabs(losses[i] - one_pass[i]) < 1e-12);
 }
 
 static void test_residual(void **state) {
@@ -249,9 +277,9 @@ static void check_whole_model(cllm_config cfg) {
     cllm_model_fill_positions(m); /* fixed encodings stay fixed: overwrite the random values */
     cllm_model64 d;
     assert_int_equal(cllm_model64_new(&d, m, B, T), 0);
+    d.head_rows = 3; /* the LM head in chunks of 3, 3, 3 and 1 rows */
     int32_t in[N], tg[N];
     random_batch(in, tg, N, V);
-    cllm_model64_forward(&d, in, tg);
     cllm_model64_backward(&d, in, tg);
     model_ctx ctx = {&d, in, tg};
     for (int i = 0; i < cllm_model_tensor_count(m); i++) {
@@ -291,9 +319,11 @@ static void test_float_model_matches_double(void **state) {
     assert_int_equal(cllm_model_reserve(m, 4, 40, &err), 0); /* reserved larger than used */
     int32_t *in = malloc(sizeof(int32_t) * b * t), *tg = malloc(sizeof(int32_t) * b * t);
     random_batch(in, tg, b * t, cfg.vocab_size);
+    cllm_model_set_head_rows(m, 16); /* 111 rows: six chunks of 16 and one of 15 */
     cllm_model_zero_grad(m);
     float loss = cllm_model_forward(m, in, tg, b, t);
     cllm_model_backward(m, 1.0f);
+    assert_true(cllm_model_evaluate(m, in, tg, b, t) == loss); /* no gradient work, same loss */
     cllm_model64 d;
     assert_int_equal(cllm_model64_new(&d, m, b, t), 0);
     double loss64 = cllm_model64_forward(&d, in, tg);
@@ -313,6 +343,15 @@ static void test_float_model_matches_double(void **state) {
             fail();
         }
     }
+    /* backward's scale multiplies every gradient: by a power of two, exactly (all of backward is linear in it) */
+    size_t n = cllm_model_num_params(m);
+    float *full = malloc(sizeof(float) * n);
+    memcpy(full, g, sizeof(float) * n);
+    cllm_model_zero_grad(m);
+    cllm_model_forward(m, in, tg, b, t);
+    cllm_model_backward(m, 0.25f);
+    for (size_t j = 0; j < n; j++) assert_true(g[j] == 0.25f * full[j]);
+    free(full);
     cllm_model64_free(&d);
     cllm_model_free(m);
     free(in);
@@ -324,6 +363,7 @@ int main(void) {
         cmocka_unit_test(test_layernorm),     cmocka_unit_test(test_matmul),
         cmocka_unit_test(test_attention),     cmocka_unit_test(test_gelu),
         cmocka_unit_test(test_encoder),       cmocka_unit_test(test_crossentropy),
+        cmocka_unit_test(test_lmhead),
         cmocka_unit_test(test_residual),      cmocka_unit_test(test_whole_model_every_parameter),
         cmocka_unit_test(test_whole_model_crystalline_options),
         cmocka_unit_test(test_float_model_matches_double),

@@ -59,7 +59,7 @@ int cmd_eval(int argc, char **argv) {
     size_t predicted = 0;
     for (size_t s = 0; s + 1 < n; s += (size_t)T) {
         int len = (int)(n - 1 - s < (size_t)T ? n - 1 - s : (size_t)T);
-        cllm_model_forward(m, ids + s, ids + s + 1, 1, len);
+        cllm_model_evaluate(m, ids + s, ids + s + 1, 1, len);
         const float *losses = cllm_model_losses(m);
         for (int i = 0; i < len; i++) {
             size_t bl = 0;

@@ -104,7 +104,7 @@ static val_result validate(cllm_model *m, const cllm_tokenizer *tok, const cllm_
     for (int64_t b = 0; b < max_batches; b++) {
         int rows = cllm_window_iter_next(&it, B, x, y);
         if (rows == 0) break;
-        cllm_model_forward(m, x, y, rows, T);
+        cllm_model_evaluate(m, x, y, rows, T);
         const float *losses = cllm_model_losses(m);
         for (int i = 0; i < rows * T; i++) {
             size_t len = 0;
