@@ -193,6 +193,28 @@ static void test_deterministic_across_runs_and_threads(void **state) {
     assert_int_equal(cllm_simd_level_set(best), 0);
 }
 
+/* A read in place (lda not a multiple of 1024) and A packed (lda 1024) give the same bits, both for A and for a
+ * transposed A: the micro-kernel does the same operations either way. */
+static void test_in_place_equals_packed(void **state) {
+    (void)state;
+    enum { M = 50, N = 70, K = 300, LD_PACKED = 1024, LD_IN_PLACE = 1000 };
+    uint64_t seed = 11;
+    float *a1 = malloc(sizeof(float) * 1024 * 1024), *a2 = malloc(sizeof(float) * 1024 * 1024);
+    float *b = malloc(sizeof(float) * K * N), *c1 = malloc(sizeof(float) * M * N), *c2 = malloc(sizeof(float) * M * N);
+    assert_true(a1 && a2 && b && c1 && c2);
+    for (int i = 0; i < K * N; i++) b[i] = (float)test_rand_uniform(&seed);
+    for (int ta = 0; ta < 2; ta++) {
+        int rows = ta ? K : M, cols = ta ? M : K;
+        for (int r = 0; r < rows; r++)
+            for (int k = 0; k < cols; k++) a1[(size_t)r * LD_PACKED + k] = a2[(size_t)r * LD_IN_PLACE + k] =
+                (float)test_rand_uniform(&seed);
+        cllm_sgemm_native(ta, 0, M, N, K, 1.0f, a1, LD_PACKED, b, N, 0.0f, c1, N);
+        cllm_sgemm_native(ta, 0, M, N, K, 1.0f, a2, LD_IN_PLACE, b, N, 0.0f, c2, N);
+        assert_memory_equal(c1, c2, sizeof(float) * M * N);
+    }
+    free(a1); free(a2); free(b); free(c1); free(c2);
+}
+
 /* Calls from inside the caller's own parallel loop (say, one attention head per thread) give the same bits as
  * sequential calls: each runs on its calling thread with its own buffers. */
 static void test_calls_from_parallel_threads(void **state) {
@@ -243,6 +265,7 @@ int main(void) {
         cmocka_unit_test(test_model_shapes_every_level),
         cmocka_unit_test(test_deterministic_across_runs_and_threads),
         cmocka_unit_test(test_calls_from_parallel_threads),
+        cmocka_unit_test(test_in_place_equals_packed),
         cmocka_unit_test(test_empty_products_touch_nothing),
         cmocka_unit_test(test_peak_is_measured),
     };

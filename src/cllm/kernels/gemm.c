@@ -116,11 +116,18 @@ static void thread_grid(int nt, int tiles_m, int tiles_n, int mr, int nr, int *t
     }
 }
 
+/* One full tile: A packed (cs == 0) or read in place at a[r·rs + k·cs] (see cllm_gemm_micro_strided_fn). */
+static void tile(const cllm_kernels *kr, int kc, const float *ap, size_t rs, size_t cs, const float *bp, float *c,
+                 size_t ldc, float alpha, float beta) {
+    if (cs == 0) kr->gemm_micro(kc, ap, bp, c, ldc, alpha, beta);
+    else kr->gemm_micro_strided(kc, ap, rs, cs, bp, c, ldc, alpha, beta);
+}
+
 /* An edge tile: the micro-kernel writes a full tile into tmp, the valid m×n corner goes to C. */
-static void edge_tile(const cllm_kernels *kr, int kc, const float *ap, const float *bp, float *c, size_t ldc,
-                      int m, int n, float alpha, float beta) {
+static void edge_tile(const cllm_kernels *kr, int kc, const float *ap, size_t rs, size_t cs, const float *bp,
+                      float *c, size_t ldc, int m, int n, float alpha, float beta) {
     float tmp[CLLM_GEMM_MR_MAX * CLLM_GEMM_NR_MAX];
-    kr->gemm_micro(kc, ap, bp, tmp, (size_t)kr->nr, 1.0f, 0.0f);
+    tile(kr, kc, ap, rs, cs, bp, tmp, (size_t)kr->nr, 1.0f, 0.0f);
     for (int r = 0; r < m; r++) {
         float *cr = c + (size_t)r * ldc;
         const float *tr = tmp + (size_t)r * kr->nr;
@@ -128,22 +135,37 @@ static void edge_tile(const cllm_kernels *kr, int kc, const float *ap, const flo
     }
 }
 
+/* Whether the micro-kernel reads op(A) in place instead of from packed panels. Packing A costs a pass over the
+ * mc×kc block per (jc, pc) block, paid back by the jr panels that reuse it: with few columns (N up to a few
+ * hundred) the pass is a large share. In place, each k step reads one value from each of 12 rows of A (12
+ * streams, each a cache line per 16 steps) or 12 consecutive values of a transposed A (one stream). */
+static int a_in_place(const cllm_kernels *kr, const gemm_problem *g) {
+    /* lda a multiple of 4 KiB: the 12 rows (or the k steps) all fall in one L1 set, more than its ways */
+    return kr->gemm_micro_strided != NULL && g->lda % 1024 != 0;
+}
+
 /* Rows [m0, m1) × the `panels` packed B panels from column jc, for one kc block. */
 static void gemm_block_rows(const cllm_kernels *kr, const gemm_problem *g, int m0, int m1, int jc, int panels,
                             int pc, int kc, float beta, const float *bbuf, float *abuf) {
     const int MR = kr->mr, NR = kr->nr;
+    int direct = a_in_place(kr, g);
+    size_t rs = direct ? (g->trans_a ? 1 : g->lda) : 1, cs = direct ? (g->trans_a ? g->lda : 1) : 0;
     for (int ic = m0; ic < m1; ic += kr->mc) {
-        int mc = min_int(kr->mc, m1 - ic);
-        pack_a_block(kr, g, ic, mc, pc, kc, abuf);
+        int mc = min_int(kr->mc, m1 - ic), full = mc / MR * MR;
+        if (!direct) pack_a_block(kr, g, ic, mc, pc, kc, abuf);
+        else if (full < mc) pack_a_block(kr, g, ic + full, mc - full, pc, kc, abuf); /* the short last panel */
         for (int jr = 0; jr < panels; jr++) {
             int j = jc + jr * NR, n = min_int(NR, g->N - j);
             const float *bp = bbuf + (size_t)jr * NR * kc;
             for (int ir = 0; ir < mc; ir += MR) {
-                int m = min_int(MR, mc - ir);
-                float *c = g->C + (size_t)(ic + ir) * g->ldc + j;
+                int m = min_int(MR, mc - ir), i = ic + ir;
+                float *c = g->C + (size_t)i * g->ldc + j;
                 const float *ap = abuf + (size_t)ir * kc;
-                if (m == MR && n == NR) kr->gemm_micro(kc, ap, bp, c, g->ldc, g->alpha, beta);
-                else edge_tile(kr, kc, ap, bp, c, g->ldc, m, n, g->alpha, beta);
+                size_t trs = rs, tcs = cs;
+                if (direct && m < MR) ap = abuf, trs = 1, tcs = 0;
+                else if (direct) ap = g->trans_a ? g->A + (size_t)pc * g->lda + i : g->A + (size_t)i * g->lda + pc;
+                if (m == MR && n == NR) tile(kr, kc, ap, trs, tcs, bp, c, g->ldc, g->alpha, beta);
+                else edge_tile(kr, kc, ap, trs, tcs, bp, c, g->ldc, m, n, g->alpha, beta);
             }
         }
     }

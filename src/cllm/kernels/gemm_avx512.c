@@ -13,19 +13,27 @@
 #endif
 #define ROWS(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11)
 
-void cllm_gemm_micro_avx512(int kc, const float *a, const float *b, float *c, size_t ldc, float alpha, float beta) {
+/* The tile, with op(A)(r, k) at a[r·rs + k·cs]: packed panels have rs = 1, cs = 12 (then the strides are
+ * constants and the loads plain displacements); an unpacked A has rs = lda, cs = 1 (rows of A) or rs = 1,
+ * cs = lda (columns of a transposed A). Rows are reached from four bases three rows apart, p + {0, rs, 2·rs}:
+ * x86 addressing scales an index by 1, 2, 4 or 8, so this needs five registers, not twelve. */
+static inline __attribute__((always_inline)) void micro(int kc, const float *a, size_t rs, size_t cs,
+                                                        const float *b, float *c, size_t ldc, float alpha,
+                                                        float beta) {
 #define DECLARE(r) __m512 c##r##0 = _mm512_setzero_ps(), c##r##1 = _mm512_setzero_ps();
     ROWS(DECLARE)
+    const float *p0 = a, *p3 = a + 3 * rs, *p6 = a + 6 * rs, *p9 = a + 9 * rs;
     for (int k = 0; k < kc; k++) {
         __m512 b0 = _mm512_load_ps(b), b1 = _mm512_load_ps(b + 16);
+#define ROW_PTR(r) ((r) < 3 ? p0 : (r) < 6 ? p3 : (r) < 9 ? p6 : p9)[((r) % 3) * rs]
 #define STEP(r)                                                                                                   \
     {                                                                                                             \
-        __m512 ar = _mm512_set1_ps(a[r]);                                                                         \
+        __m512 ar = _mm512_set1_ps(ROW_PTR(r));                                                                   \
         c##r##0 = _mm512_fmadd_ps(ar, b0, c##r##0);                                                               \
         c##r##1 = _mm512_fmadd_ps(ar, b1, c##r##1);                                                               \
     }
         ROWS(STEP)
-        a += CLLM_AVX512_MR;
+        p0 += cs; p3 += cs; p6 += cs; p9 += cs;
         b += CLLM_AVX512_NR;
     }
     /* The write-back walks C with one running pointer: row addresses computed up front would stay live across
@@ -51,6 +59,15 @@ void cllm_gemm_micro_avx512(int kc, const float *a, const float *b, float *c, si
     c += ldc;
         ROWS(AXPBY)
     }
+}
+
+void cllm_gemm_micro_avx512(int kc, const float *a, const float *b, float *c, size_t ldc, float alpha, float beta) {
+    micro(kc, a, 1, CLLM_AVX512_MR, b, c, ldc, alpha, beta);
+}
+
+void cllm_gemm_micro_strided_avx512(int kc, const float *a, size_t rs, size_t cs, const float *b, float *c,
+                                    size_t ldc, float alpha, float beta) {
+    micro(kc, a, rs, cs, b, c, ldc, alpha, beta);
 }
 
 /* In-register transpose of a 16×16 block: r[i] holds row i on entry, column i on exit. Three rounds of

@@ -17,6 +17,11 @@
 typedef void (*cllm_gemm_micro_fn)(int kc, const float *a, const float *b, float *c, size_t ldc, float alpha,
                                    float beta);
 
+/* The same tile with A read in place, unpacked: op(A)(r, k) at a[r·rs + k·cs] (rows of A: rs = lda, cs = 1; a
+ * transposed A: rs = 1, cs = lda). The same operations in the same order as the packed kernel: equal results. */
+typedef void (*cllm_gemm_micro_strided_fn)(int kc, const float *a, size_t rs, size_t cs, const float *b, float *c,
+                                           size_t ldc, float alpha, float beta);
+
 /* Transposing pack of one panel: rows src, src + ld, ... (rows <= width of them) × columns [0, kc) into
  * dst[k·width + r], zeros for r >= rows. Packs A (width mr) when A is not transposed, B (width nr) when it is. */
 typedef void (*cllm_gemm_pack_fn)(const float *src, size_t ld, int rows, int kc, int width, float *dst);
@@ -31,6 +36,7 @@ typedef struct cllm_kernels {
     float (*vexp)(const float *x, float shift, float *out, size_t n);
     cllm_gemm_micro_fn gemm_micro;
     cllm_gemm_pack_fn gemm_pack_t; /* NULL: the portable loop */
+    cllm_gemm_micro_strided_fn gemm_micro_strided; /* NULL: A is always packed */
     int mr, nr;     /* micro-tile rows and columns; nr is a multiple of the vector width */
     int kc, mc, nc; /* cache blocks: kc×nr B micro-panel in L1 or L2, mc×kc A block in L2, kc×nc B block in L3;
                        mc a multiple of mr, nc of nr */
@@ -97,6 +103,8 @@ float cllm_vmax_avx512(const float *x, size_t n);
 float cllm_vexp_avx512(const float *x, float shift, float *out, size_t n);
 void cllm_gemm_micro_avx512(int kc, const float *a, const float *b, float *c, size_t ldc, float alpha, float beta);
 void cllm_gemm_pack_t_avx512(const float *src, size_t ld, int rows, int kc, int width, float *dst);
+void cllm_gemm_micro_strided_avx512(int kc, const float *a, size_t rs, size_t cs, const float *b, float *c,
+                                    size_t ldc, float alpha, float beta);
 #define CLLM_AVX512_MR 12
 #define CLLM_AVX512_NR 32
 #endif

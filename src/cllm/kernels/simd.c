@@ -72,18 +72,19 @@ float cllm_vexp_scalar(const float *x, float shift, float *out, size_t n) {
 static const cllm_kernels kernels_scalar = {
     CLLM_SIMD_SCALAR, cllm_dot_scalar, cllm_axpy_scalar, cllm_vadd_scalar, cllm_vscale_scalar,
     cllm_vmax_scalar, cllm_vexp_scalar,
-    cllm_gemm_micro_scalar, NULL, CLLM_SCALAR_MR, CLLM_SCALAR_NR, 256, 128, 4096,
+    cllm_gemm_micro_scalar, NULL, NULL, CLLM_SCALAR_MR, CLLM_SCALAR_NR, 256, 128, 4096,
 };
 #if CLLM_HAVE_X86
 static const cllm_kernels kernels_avx2 = {
     CLLM_SIMD_AVX2, cllm_dot_avx2, cllm_axpy_avx2, cllm_vadd_avx2, cllm_vscale_avx2,
     cllm_vmax_avx2, cllm_vexp_avx2,
-    cllm_gemm_micro_avx2, cllm_gemm_pack_t_avx2, CLLM_AVX2_MR, CLLM_AVX2_NR, 256, 192, 4096,
+    cllm_gemm_micro_avx2, cllm_gemm_pack_t_avx2, NULL, CLLM_AVX2_MR, CLLM_AVX2_NR, 256, 192, 4096,
 };
 static const cllm_kernels kernels_avx512 = {
     CLLM_SIMD_AVX512, cllm_dot_avx512, cllm_axpy_avx512, cllm_vadd_avx512, cllm_vscale_avx512,
     cllm_vmax_avx512, cllm_vexp_avx512,
-    cllm_gemm_micro_avx512, cllm_gemm_pack_t_avx512, CLLM_AVX512_MR, CLLM_AVX512_NR, 512, 240, 4096,
+    cllm_gemm_micro_avx512, cllm_gemm_pack_t_avx512, cllm_gemm_micro_strided_avx512,
+    CLLM_AVX512_MR, CLLM_AVX512_NR, 512, 240, 4096,
 };
 #endif
 
