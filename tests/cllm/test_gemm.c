@@ -193,8 +193,8 @@ static void test_deterministic_across_runs_and_threads(void **state) {
     assert_int_equal(cllm_simd_level_set(best), 0);
 }
 
-/* A read in place (lda not a multiple of 1024) and A packed (lda 1024) give the same bits, both for A and for a
- * transposed A: the micro-kernel does the same operations either way. */
+/* A read in place (lda not a multiple of 1024) and A packed (lda 1024) give the same bits, at every level, both
+ * for A and for a transposed A: the micro-kernel does the same operations either way. */
 static void test_in_place_equals_packed(void **state) {
     (void)state;
     enum { M = 50, N = 70, K = 300, LD_PACKED = 1024, LD_IN_PLACE = 1000 };
@@ -203,8 +203,10 @@ static void test_in_place_equals_packed(void **state) {
     float *b = malloc(sizeof(float) * K * N), *c1 = malloc(sizeof(float) * M * N), *c2 = malloc(sizeof(float) * M * N);
     assert_true(a1 && a2 && b && c1 && c2);
     for (int i = 0; i < K * N; i++) b[i] = (float)test_rand_uniform(&seed);
-    for (int ta = 0; ta < 2; ta++) {
-        int rows = ta ? K : M, cols = ta ? M : K;
+    cllm_simd_level best = cllm_simd_level_detect();
+    for (int t = 0; t < 2 * ((int)best + 1); t++) {
+        int ta = t % 2, rows = ta ? K : M, cols = ta ? M : K;
+        assert_int_equal(cllm_simd_level_set((cllm_simd_level)(t / 2)), 0);
         for (int r = 0; r < rows; r++)
             for (int k = 0; k < cols; k++) a1[(size_t)r * LD_PACKED + k] = a2[(size_t)r * LD_IN_PLACE + k] =
                 (float)test_rand_uniform(&seed);
@@ -212,6 +214,7 @@ static void test_in_place_equals_packed(void **state) {
         cllm_sgemm_native(ta, 0, M, N, K, 1.0f, a2, LD_IN_PLACE, b, N, 0.0f, c2, N);
         assert_memory_equal(c1, c2, sizeof(float) * M * N);
     }
+    assert_int_equal(cllm_simd_level_set(best), 0);
     free(a1); free(a2); free(b); free(c1); free(c2);
 }
 

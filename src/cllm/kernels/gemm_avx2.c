@@ -13,19 +13,25 @@
 #endif
 #define ROWS(X) X(0) X(1) X(2) X(3) X(4) X(5)
 
-void cllm_gemm_micro_avx2(int kc, const float *a, const float *b, float *c, size_t ldc, float alpha, float beta) {
+/* The tile, with op(A)(r, k) at a[r·rs + k·cs]: packed panels have rs = 1, cs = 6 (constant strides, plain
+ * displacements); an unpacked A has rs = lda, cs = 1, or rs = 1, cs = lda when transposed. Rows are reached from
+ * two bases three rows apart, p + {0, rs, 2·rs}. */
+static inline __attribute__((always_inline)) void micro(int kc, const float *a, size_t rs, size_t cs,
+                                                        const float *b, float *c, size_t ldc, float alpha,
+                                                        float beta) {
 #define DECLARE(r) __m256 c##r##0 = _mm256_setzero_ps(), c##r##1 = _mm256_setzero_ps();
     ROWS(DECLARE)
+    const float *p0 = a, *p3 = a + 3 * rs;
     for (int k = 0; k < kc; k++) {
         __m256 b0 = _mm256_load_ps(b), b1 = _mm256_load_ps(b + 8);
 #define STEP(r)                                                                                                   \
     {                                                                                                             \
-        __m256 ar = _mm256_broadcast_ss(a + r);                                                                   \
+        __m256 ar = _mm256_broadcast_ss(((r) < 3 ? p0 : p3) + ((r) % 3) * rs);                                    \
         c##r##0 = _mm256_fmadd_ps(ar, b0, c##r##0);                                                               \
         c##r##1 = _mm256_fmadd_ps(ar, b1, c##r##1);                                                               \
     }
         ROWS(STEP)
-        a += CLLM_AVX2_MR;
+        p0 += cs; p3 += cs;
         b += CLLM_AVX2_NR;
     }
     __m256 va = _mm256_set1_ps(alpha), vb = _mm256_set1_ps(beta);
@@ -47,6 +53,15 @@ void cllm_gemm_micro_avx2(int kc, const float *a, const float *b, float *c, size
     _mm256_storeu_ps(c + r * ldc + 8, _mm256_fmadd_ps(vb, _mm256_loadu_ps(c + r * ldc + 8), c##r##1));
         ROWS(AXPBY)
     }
+}
+
+void cllm_gemm_micro_avx2(int kc, const float *a, const float *b, float *c, size_t ldc, float alpha, float beta) {
+    micro(kc, a, 1, CLLM_AVX2_MR, b, c, ldc, alpha, beta);
+}
+
+void cllm_gemm_micro_strided_avx2(int kc, const float *a, size_t rs, size_t cs, const float *b, float *c,
+                                  size_t ldc, float alpha, float beta) {
+    micro(kc, a, rs, cs, b, c, ldc, alpha, beta);
 }
 
 /* In-register transpose of an 8×8 block: r[i] holds row i on entry, column i on exit. */

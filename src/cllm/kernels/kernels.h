@@ -92,6 +92,8 @@ float cllm_vmax_avx2(const float *x, size_t n);
 float cllm_vexp_avx2(const float *x, float shift, float *out, size_t n);
 void cllm_gemm_micro_avx2(int kc, const float *a, const float *b, float *c, size_t ldc, float alpha, float beta);
 void cllm_gemm_pack_t_avx2(const float *src, size_t ld, int rows, int kc, int width, float *dst);
+void cllm_gemm_micro_strided_avx2(int kc, const float *a, size_t rs, size_t cs, const float *b, float *c,
+                                  size_t ldc, float alpha, float beta);
 #define CLLM_AVX2_MR 6
 #define CLLM_AVX2_NR 16
 

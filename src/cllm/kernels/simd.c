@@ -78,7 +78,7 @@ static const cllm_kernels kernels_scalar = {
 static const cllm_kernels kernels_avx2 = {
     CLLM_SIMD_AVX2, cllm_dot_avx2, cllm_axpy_avx2, cllm_vadd_avx2, cllm_vscale_avx2,
     cllm_vmax_avx2, cllm_vexp_avx2,
-    cllm_gemm_micro_avx2, cllm_gemm_pack_t_avx2, NULL, CLLM_AVX2_MR, CLLM_AVX2_NR, 256, 192, 4096,
+    cllm_gemm_micro_avx2, cllm_gemm_pack_t_avx2, cllm_gemm_micro_strided_avx2, CLLM_AVX2_MR, CLLM_AVX2_NR, 256, 192, 4096,
 };
 static const cllm_kernels kernels_avx512 = {
     CLLM_SIMD_AVX512, cllm_dot_avx512, cllm_axpy_avx512, cllm_vadd_avx512, cllm_vscale_avx512,
