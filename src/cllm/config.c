@@ -92,6 +92,17 @@ void cllm_act_sizes(const cllm_config *cfg, int B, int T, size_t s[CLLM_NUM_ACT_
     s[CLLM_A_PRIMEPART] = cfg->attn_prime_bias ? (size_t)B * NH : 0;
 }
 
+void cllm_grad_act_sizes(const cllm_config *cfg, int B, int T, size_t s[CLLM_NUM_ACT_KINDS]) {
+    size_t C = cfg->n_embd, V = cfg->vocab_size, N = (size_t)B * T;
+    for (int k = 0; k < CLLM_NUM_ACT_KINDS; k++) s[k] = 0;
+    s[CLLM_A_RESIDUAL3] = N * C; /* the residual stream */
+    s[CLLM_A_LN1] = s[CLLM_A_ATTY] = s[CLLM_A_LN2] = s[CLLM_A_LNF] = N * C;
+    s[CLLM_A_QKV] = N * 3 * C;
+    s[CLLM_A_FCH] = s[CLLM_A_FCH_GELU] = N * 4 * C;
+    s[CLLM_A_HEAD_DWTE] = V * C;
+    s[CLLM_A_PRIMEPART] = cfg->attn_prime_bias ? (size_t)B * cfg->n_head : 0;
+}
+
 int cllm_head_rows(const cllm_config *cfg, int N) {
     int rows = (1 << 21) / cfg->vocab_size;
     rows = rows < 64 ? 64 : rows;

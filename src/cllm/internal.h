@@ -17,7 +17,6 @@ enum {
     CLLM_A_LOSSES,    /* [B, T] */
     CLLM_A_HEAD_DWTE, /* [V, C] the LM head's part of the wte gradient (used in the gradient arena only) */
     CLLM_A_PRIMEPART, /* [B, NH] scratch of the prime-bias gradient, empty unless attn_prime_bias */
-    /* last, so that the gradient arena, which has no use for it, can stop before it: */
     CLLM_A_ATT_SCRATCH, /* [B, NH, 2, T, T] score squares for forward and backward, shared by all layers */
     CLLM_NUM_ACT_KINDS
 };
@@ -25,6 +24,10 @@ enum {
 /* Element counts of each parameter kind / activation kind for cfg (and batch B×T). */
 void cllm_param_sizes(const cllm_config *cfg, size_t sizes[CLLM_NUM_PARAM_KINDS]);
 void cllm_act_sizes(const cllm_config *cfg, int B, int T, size_t sizes[CLLM_NUM_ACT_KINDS]);
+/* The gradient arena's sizes, by the same kinds: one layer's worth of each per-layer gradient (backward reuses
+ * them layer after layer), RESIDUAL3 for the residual stream's gradient (one [N,C] buffer through all layers;
+ * the kinds that alias it, and those with no gradient, are empty), LNF and HEAD_DWTE for the head. */
+void cllm_grad_act_sizes(const cllm_config *cfg, int B, int T, size_t sizes[CLLM_NUM_ACT_KINDS]);
 /* LM-head chunk rows for the float model's next forwards (white-box tests): 0 restores the default; larger than
  * the default is ignored. */
 void cllm_model_set_head_rows(cllm_model *m, int rows);
@@ -51,7 +54,7 @@ typedef struct cllm_model64 {
     cllm_config cfg;
     int B, T;
     double *params, *grads, *acts, *grad_acts; /* arenas, same layouts as the float model */
-    size_t num_params, num_acts;
+    size_t num_params, num_acts, num_grad_acts;
     uint8_t *is_prime;                         /* [n_ctx], for the prime-distance option */
     int head_rows;                             /* LM-head chunk rows (0: cllm_head_rows's choice) */
     void *p[CLLM_NUM_PARAM_KINDS], *g[CLLM_NUM_PARAM_KINDS];

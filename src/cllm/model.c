@@ -14,7 +14,7 @@ struct cllm_model {
     cllm_tensor *tensors;         /* the named views, L*12+4 */
     int num_tensors;
     uint8_t *is_prime;            /* [n_ctx]: is_prime[d] for the prime-distance option */
-    float *acts, *grad_acts;      /* activation arenas; grad_acts stops before ATT_SCRATCH */
+    float *acts, *grad_acts;      /* activation arena; gradient arena (cllm_grad_act_sizes: one layer's worth) */
     size_t acts_capacity, grad_capacity; /* floats in each */
     size_t tokens_capacity;       /* ids in inputs */
     int B, T;                     /* shape of the last carve (0 before any forward) */
@@ -101,13 +101,15 @@ void cllm_model_fill_positions(cllm_model *m) {
     cllm_positions_fill(&m->cfg, (float *)m->p[CLLM_P_WPE]);
 }
 
-/* Floats of the activation arena for B×T, and (in *grad_floats) of the gradient arena: all but the last kind,
- * the attention scratch, which backward shares with forward. */
+/* Floats of the activation arena for B×T, and (in *grad_floats) of the gradient arena. */
 static size_t act_floats(const cllm_config *cfg, int B, int T, size_t *grad_floats) {
     size_t sizes[CLLM_NUM_ACT_KINDS], total = 0;
-    cllm_act_sizes(cfg, B, T, sizes);
+    cllm_grad_act_sizes(cfg, B, T, sizes);
     for (int k = 0; k < CLLM_NUM_ACT_KINDS; k++) total += sizes[k];
-    *grad_floats = total - sizes[CLLM_A_ATT_SCRATCH];
+    *grad_floats = total;
+    cllm_act_sizes(cfg, B, T, sizes);
+    total = 0;
+    for (int k = 0; k < CLLM_NUM_ACT_KINDS; k++) total += sizes[k];
     return total;
 }
 
@@ -155,6 +157,7 @@ static void carve_acts(cllm_model *m, int B, int T) {
     size_t sizes[CLLM_NUM_ACT_KINDS];
     cllm_act_sizes(&m->cfg, B, T, sizes);
     cllm_carve(m->acts, sizeof(float), sizes, CLLM_NUM_ACT_KINDS, m->a);
+    cllm_grad_act_sizes(&m->cfg, B, T, sizes);
     cllm_carve(m->grad_acts, sizeof(float), sizes, CLLM_NUM_ACT_KINDS, m->ga);
     m->B = B;
     m->T = T;
@@ -171,7 +174,6 @@ static float forward(cllm_model *m, const int32_t *inputs, const int32_t *target
     memcpy(m->inputs, inputs, (size_t)B * T * sizeof(int32_t));
     int N = B * T, rows = cllm_head_rows(&m->cfg, N);
     if (m->head_rows > 0 && m->head_rows < rows) rows = m->head_rows;
-    if (grad) memset(m->grad_acts, 0, need_grads * sizeof(float)); /* backward accumulates (+=) into it */
     model_forward_f32(m->p, m->a, grad ? m->ga : NULL, m->inputs, targets, m->is_prime, &m->cfg, B, T, rows);
     m->grad_ready = grad;
     if (!targets) return 0.0f;

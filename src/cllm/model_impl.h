@@ -47,8 +47,10 @@ void F(model_forward)(void *const *p, void *const *a, void *const *ga, const int
 }
 
 /* Adds scale·∂(mean loss)/∂θ into the gradients g (which the caller zeroed or wants accumulated into), carrying on
- * from the head's gradient that a forward with targets and ga left in GA(LNF) and GA(HEAD_DWTE). The rest of ga
- * must be zero, except its ATT_SCRATCH, which is never used (backward reuses the forward's). */
+ * from the head's gradient that a forward with targets and ga left in GA(LNF) and GA(HEAD_DWTE). ga is carved by
+ * cllm_grad_act_sizes: the per-layer gradients hold one layer and are reused by every layer (each is assigned
+ * before it is read, or zeroed), and the residual stream's gradient is one buffer, dres: a residual add passes its
+ * gradient on unchanged to both branches, so the branch reads dres and the branch's layernorm adds into it. */
 void F(model_backward)(void *const *p, void *const *g, void *const *a, void *const *ga, const int32_t *inp,
                        const uint8_t *is_prime, REAL scale, const cllm_config *cfg, int B, int T) {
     int L = cfg->n_layer, NH = cfg->n_head, C = cfg->n_embd, V = cfg->vocab_size, N = B * T;
@@ -59,34 +61,35 @@ void F(model_backward)(void *const *p, void *const *g, void *const *a, void *con
         for (size_t i = 0; i < BTC; i++) dlnf[i] *= scale;
     }
     AXPY(scale, GA(HEAD_DWTE), G(WTE), (size_t)V * C);
+    REAL *dres = GA(RESIDUAL3);
+    memset(dres, 0, BTC * sizeof(REAL));
     REAL *last = L > 0 ? A(RESIDUAL3) + (L - 1) * BTC : A(ENCODED);
-    REAL *dlast = L > 0 ? GA(RESIDUAL3) + (L - 1) * BTC : GA(ENCODED);
-    F(layernorm_backward)(dlast, G(LNFW), G(LNFB), GA(LNF), last, P(LNFW), A(LNF_MEAN), A(LNF_RSTD), N, C);
+    F(layernorm_backward)(dres, G(LNFW), G(LNFB), GA(LNF), last, P(LNFW), A(LNF_MEAN), A(LNF_RSTD), N, C);
     for (int l = L - 1; l >= 0; l--) {
         REAL *residual = l == 0 ? A(ENCODED) : A(RESIDUAL3) + (l - 1) * BTC;
-        REAL *dresidual = l == 0 ? GA(ENCODED) : GA(RESIDUAL3) + (l - 1) * BTC;
         size_t lb = l * BTC, ln = (size_t)l * N;
-        F(residual_backward)(GA(RESIDUAL2) + lb, GA(FCPROJ) + lb, GA(RESIDUAL3) + lb, BTC);
-        F(matmul_backward)(GA(FCH_GELU) + 4 * lb, G(FCPROJW) + (size_t)l * 4 * C * C, G(FCPROJB) + l * C,
-                           GA(FCPROJ) + lb, A(FCH_GELU) + 4 * lb, P(FCPROJW) + (size_t)l * 4 * C * C, N, 4 * C, C);
-        F(gelu_backward)(GA(FCH) + 4 * lb, A(FCH) + 4 * lb, GA(FCH_GELU) + 4 * lb, 4 * BTC);
-        F(matmul_backward)(GA(LN2) + lb, G(FCW) + (size_t)l * C * 4 * C, G(FCB) + l * 4 * C, GA(FCH) + 4 * lb,
-                           A(LN2) + lb, P(FCW) + (size_t)l * C * 4 * C, N, C, 4 * C);
-        F(layernorm_backward)(GA(RESIDUAL2) + lb, G(LN2W) + l * C, G(LN2B) + l * C, GA(LN2) + lb, A(RESIDUAL2) + lb,
-                              P(LN2W) + l * C, A(LN2_MEAN) + ln, A(LN2_RSTD) + ln, N, C);
-        F(residual_backward)(dresidual, GA(ATTPROJ) + lb, GA(RESIDUAL2) + lb, BTC);
-        F(matmul_backward)(GA(ATTY) + lb, G(ATTPROJW) + (size_t)l * C * C, G(ATTPROJB) + l * C, GA(ATTPROJ) + lb,
-                           A(ATTY) + lb, P(ATTPROJW) + (size_t)l * C * C, N, C, C);
+        /* residual3 = residual2 + fcproj: dfcproj = dres, and dres carries on as dresidual2 */
+        F(matmul_backward)(GA(FCH_GELU), G(FCPROJW) + (size_t)l * 4 * C * C, G(FCPROJB) + l * C, dres,
+                           A(FCH_GELU) + 4 * lb, P(FCPROJW) + (size_t)l * 4 * C * C, N, 4 * C, C);
+        F(gelu_backward)(GA(FCH), A(FCH) + 4 * lb, GA(FCH_GELU), 4 * BTC);
+        F(matmul_backward)(GA(LN2), G(FCW) + (size_t)l * C * 4 * C, G(FCB) + l * 4 * C, GA(FCH), A(LN2) + lb,
+                           P(FCW) + (size_t)l * C * 4 * C, N, C, 4 * C);
+        F(layernorm_backward)(dres, G(LN2W) + l * C, G(LN2B) + l * C, GA(LN2), A(RESIDUAL2) + lb, P(LN2W) + l * C,
+                              A(LN2_MEAN) + ln, A(LN2_RSTD) + ln, N, C);
+        /* residual2 = residual + attproj: dattproj = dres, and dres carries on as dresidual */
+        F(matmul_backward)(GA(ATTY), G(ATTPROJW) + (size_t)l * C * C, G(ATTPROJB) + l * C, dres, A(ATTY) + lb,
+                           P(ATTPROJW) + (size_t)l * C * C, N, C, C);
         const REAL *prime_bias = cfg->attn_prime_bias ? P(PRIMEBIAS) + l * NH : NULL;
         REAL *dprime_bias = cfg->attn_prime_bias ? G(PRIMEBIAS) + l * NH : NULL;
-        F(attention_backward)(GA(QKV) + 3 * lb, dprime_bias, GA(PRIMEPART), A(ATT_SCRATCH), GA(ATTY) + lb,
-                              A(QKV) + 3 * lb, A(ATT_LSE) + l * lse_size, prime_bias, is_prime, B, T, C, NH);
-        F(matmul_backward)(GA(LN1) + lb, G(QKVW) + (size_t)l * C * 3 * C, G(QKVB) + l * 3 * C, GA(QKV) + 3 * lb,
-                           A(LN1) + lb, P(QKVW) + (size_t)l * C * 3 * C, N, C, 3 * C);
-        F(layernorm_backward)(dresidual, G(LN1W) + l * C, G(LN1B) + l * C, GA(LN1) + lb, residual, P(LN1W) + l * C,
+        memset(GA(QKV), 0, 3 * BTC * sizeof(REAL)); /* attention accumulates dq, dk, dv */
+        F(attention_backward)(GA(QKV), dprime_bias, GA(PRIMEPART), A(ATT_SCRATCH), GA(ATTY), A(QKV) + 3 * lb,
+                              A(ATT_LSE) + l * lse_size, prime_bias, is_prime, B, T, C, NH);
+        F(matmul_backward)(GA(LN1), G(QKVW) + (size_t)l * C * 3 * C, G(QKVB) + l * 3 * C, GA(QKV), A(LN1) + lb,
+                           P(QKVW) + (size_t)l * C * 3 * C, N, C, 3 * C);
+        F(layernorm_backward)(dres, G(LN1W) + l * C, G(LN1B) + l * C, GA(LN1), residual, P(LN1W) + l * C,
                               A(LN1_MEAN) + ln, A(LN1_RSTD) + ln, N, C);
     }
-    F(encoder_backward)(G(WTE), G(WPE), GA(ENCODED), inp, B, T, C);
+    F(encoder_backward)(G(WTE), G(WPE), dres, inp, B, T, C);
 }
 
 #undef P

@@ -3,8 +3,9 @@
  * Included twice by ops.c: with REAL=float (the model that trains) and REAL=double (the oracle the gradient
  * checks use). Before including, define REAL, F(name) (adds a type suffix) and GEMM (cllm_sgemm for float, the
  * naive double GEMM below for double), DOT(a, b, n) and AXPY(alpha, x, y, n) (the SIMD kernels for float).
- * Every _backward ACCUMULATES into its d-outputs (+=), so callers zero
- * gradients once per step and residual branches add up naturally.
+ * The _backward ops ACCUMULATE into their d-outputs (+=), so residual branches add up naturally, except where a
+ * buffer's first write is known: matmul_backward and gelu_backward ASSIGN dinp (=), and lmhead_crossentropy assigns
+ * dlnf and dwte, which spares the model zeroing those gradients every step.
  *
  * Shapes: B batch, T time, C channels, V vocabulary, NH heads, hs = C/NH. Linear weights are stored [in, out]
  * (GPT-2's Conv1D layout): out = inp · w + bias.
@@ -149,10 +150,10 @@ void F(matmul_forward)(REAL *out, const REAL *inp, const REAL *w, const REAL *bi
     for (int i = 0; i < N; i++) AXPY(1, bias, out + (size_t)i * OC, OC);
 }
 
-/* dinp += dout · wᵀ; dw += inpᵀ · dout; dbias += Σ_rows dout (dbias may be NULL) */
+/* dinp = dout · wᵀ (assigned); dw += inpᵀ · dout; dbias += Σ_rows dout (dbias may be NULL) */
 void F(matmul_backward)(REAL *dinp, REAL *dw, REAL *dbias, const REAL *dout, const REAL *inp, const REAL *w,
                         int N, int C, int OC) {
-    GEMM(0, 1, N, C, OC, 1, dout, OC, w, OC, 1, dinp, C);
+    GEMM(0, 1, N, C, OC, 1, dout, OC, w, OC, 0, dinp, C);
     GEMM(1, 0, C, OC, N, 1, inp, C, dout, OC, 1, dw, OC);
     if (!dbias) return;
     /* columns in parallel, rows summed in order: the result does not depend on the thread count */
@@ -264,14 +265,14 @@ OPS_WIDE void F(gelu_forward)(REAL *out, const REAL *inp, size_t N) {
     }
 }
 
-/* d/dx x·σ(2u) = σ + 2x·σ(1−σ)·u′, u′ = √(2/π)(1 + 3·0.044715x²) */
+/* dinp = gelu′(inp)·dout (assigned); d/dx x·σ(2u) = σ + 2x·σ(1−σ)·u′, u′ = √(2/π)(1 + 3·0.044715x²) */
 OPS_WIDE void F(gelu_backward)(REAL *dinp, const REAL *inp, const REAL *dout, size_t N) {
 #pragma omp parallel for simd schedule(static)
     for (size_t i = 0; i < N; i++) {
         REAL x = inp[i], u = GELU_SCALE * (x + (REAL)0.044715 * x * x * x);
         REAL s = 1 / (1 + F(exp_fast)(-2 * u));
         REAL g = s + 2 * x * s * (1 - s) * GELU_SCALE * (1 + (REAL)3 * (REAL)0.044715 * x * x);
-        dinp[i] += g * dout[i];
+        dinp[i] = g * dout[i];
     }
 }
 
@@ -281,6 +282,8 @@ OPS_WIDE void F(residual_forward)(REAL *out, const REAL *a, const REAL *b, size_
     for (size_t i = 0; i < N; i++) out[i] = a[i] + b[i];
 }
 
+/* da += dout, db += dout. (model_backward does not call it: it keeps the residual stream's gradient in one buffer
+ * that both branches read, which is this op with the copies left out.) */
 OPS_WIDE void F(residual_backward)(REAL *da, REAL *db, const REAL *dout, size_t N) {
 #pragma omp parallel for simd schedule(static)
     for (size_t i = 0; i < N; i++) { da[i] += dout[i]; db[i] += dout[i]; }
@@ -316,8 +319,8 @@ OPS_WIDE void F(crossentropy_forward)(REAL *losses, REAL *dlogits, const REAL *l
  * that only R×V logits are ever live (scratch [R,V]) instead of N×V logits and N×V probabilities:
  * losses[N] = −log softmax(lnf_i · wteᵀ)[target_i]. With dlnf non-NULL the same pass also forms the head's part of
  * the gradient of dloss·Σ losses, while each chunk's logits are still in cache: dlogits replaces the chunk's
- * logits, then dlnf[N,C] += dlogits·wte and dwte[V,C] += dlogitsᵀ·lnf. Chunks run in order, so the sums into
- * dwte do not depend on the thread count. */
+ * logits, then dlnf[N,C] = dlogits·wte and dwte[V,C] = Σ_chunks dlogitsᵀ·lnf (both assigned, not accumulated).
+ * Chunks run in order, so the sums into dwte do not depend on the thread count. */
 void F(lmhead_crossentropy)(REAL *losses, REAL *dlnf, REAL *dwte, REAL *scratch, const REAL *lnf, const REAL *wte,
                             const int32_t *targets, REAL dloss, int N, int C, int V, int R) {
     for (int r0 = 0; r0 < N; r0 += R) {
@@ -326,7 +329,7 @@ void F(lmhead_crossentropy)(REAL *losses, REAL *dlnf, REAL *dwte, REAL *scratch,
         GEMM(0, 1, rows, V, C, 1, x, C, wte, C, 0, scratch, V); /* logits = lnf · wteᵀ */
         F(crossentropy_forward)(losses + r0, dlnf ? scratch : NULL, scratch, targets + r0, dloss, rows, V);
         if (!dlnf) continue;
-        GEMM(0, 0, rows, C, V, 1, scratch, V, wte, C, 1, dlnf + (size_t)r0 * C, C);
-        GEMM(1, 0, V, C, rows, 1, scratch, V, x, C, 1, dwte, C);
+        GEMM(0, 0, rows, C, V, 1, scratch, V, wte, C, 0, dlnf + (size_t)r0 * C, C);
+        GEMM(1, 0, V, C, rows, 1, scratch, V, x, C, r0 == 0 ? 0 : 1, dwte, C);
     }
 }
