@@ -88,7 +88,7 @@ void cllm_act_sizes(const cllm_config *cfg, int B, int T, size_t s[CLLM_NUM_ACT_
     size_t head_rows = (size_t)cllm_head_rows(cfg, (int)N);
     s[CLLM_A_LOGITS] = (head_rows > (size_t)B ? head_rows : (size_t)B) * V;
     s[CLLM_A_LOSSES] = N;
-    s[CLLM_A_HEAD_DWTE] = V * C;
+    s[CLLM_A_HEAD_DWTE] = 0; /* a gradient only */
     s[CLLM_A_PRIMEPART] = cfg->attn_prime_bias ? (size_t)B * NH : 0;
 }
 

@@ -15,7 +15,7 @@ enum {
     CLLM_A_FCH_GELU, CLLM_A_FCPROJ, CLLM_A_RESIDUAL3, CLLM_A_LNF, CLLM_A_LNF_MEAN, CLLM_A_LNF_RSTD,
     CLLM_A_LOGITS,    /* [max(head rows, B), V]: one chunk of the LM head's logits, or the last positions' */
     CLLM_A_LOSSES,    /* [B, T] */
-    CLLM_A_HEAD_DWTE, /* [V, C] the LM head's part of the wte gradient (used in the gradient arena only) */
+    CLLM_A_HEAD_DWTE, /* [V, C] the LM head's part of the wte gradient (gradient arena only) */
     CLLM_A_PRIMEPART, /* [B, NH] scratch of the prime-bias gradient, empty unless attn_prime_bias */
     CLLM_A_ATT_SCRATCH, /* [B, NH, 2, T, T] score squares for forward and backward, shared by all layers */
     CLLM_NUM_ACT_KINDS
