@@ -1,0 +1,105 @@
+/* gemv.c — matrix-vector products for one token at a time (generation): the scalar column strip, the dispatch to
+ * the level's strip, and the OpenMP split.
+ *
+ * Determinism: every output element is computed by one thread, by the same instruction sequence whatever the
+ * thread count or the split (columns are split at multiples of 16, the widest vector; K is never split), so
+ * results are bit-identical across runs and thread counts. */
+#include <stdint.h>
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#include "kernels.h"
+
+void cllm_gemv_cols_scalar(int K, const float *x, const float *W, size_t ldw, float *y, int n) {
+    enum { STRIP = 64 }; /* a strip's sums stay in L1 while its rows stream past */
+    for (int j0 = 0; j0 < n; j0 += STRIP) {
+        int w = n - j0 < STRIP ? n - j0 : STRIP;
+        float acc[STRIP] = {0};
+        for (int k = 0; k < K; k++) {
+            const float *row = W + (size_t)k * ldw + j0;
+            for (int j = 0; j < w; j++) acc[j] += x[k] * row[j];
+        }
+        for (int j = 0; j < w; j++) y[j0 + j] = acc[j];
+    }
+}
+
+static cllm_gemv_cols_fn cols_kernel(cllm_simd_level level) {
+#if CLLM_HAVE_X86
+    if (level == CLLM_SIMD_AVX512) return cllm_gemv_cols_avx512;
+    if (level == CLLM_SIMD_AVX2) return cllm_gemv_cols_avx2;
+#endif
+    (void)level;
+    return cllm_gemv_cols_scalar;
+}
+
+/* Products below this many multiply-adds run on the calling thread: a fork and join (~µs) would cost more. */
+#ifndef GEMV_THREAD_MIN_MACS
+#define GEMV_THREAD_MIN_MACS (1 << 16)
+#endif
+
+/* Threads for a product of macs multiply-adds over `units` splittable units (at least 1). */
+static int gemv_threads(double macs, int units) {
+#ifdef _OPENMP
+    if (macs < GEMV_THREAD_MIN_MACS || omp_get_active_level() >= omp_get_max_active_levels()) return 1;
+    int nt = omp_get_max_threads();
+    return nt < units ? nt : units > 0 ? units : 1;
+#else
+    (void)macs; (void)units;
+    return 1;
+#endif
+}
+
+/* [lo, hi) of `units` for part t of nt, by a fixed formula (balanced to one unit). */
+static void split(int units, int t, int nt, int *lo, int *hi) {
+    *lo = (int)((int64_t)units * t / nt);
+    *hi = (int)((int64_t)units * (t + 1) / nt);
+}
+
+static void cols_part(cllm_gemv_cols_fn kernel, int K, int N, const float *x, const float *W, size_t ldw,
+                      const float *bias, float *y, int t, int nt) {
+    int lo, hi;
+    split((N + 15) / 16, t, nt, &lo, &hi);
+    int j0 = lo * 16, j1 = hi * 16 < N ? hi * 16 : N;
+    if (j1 <= j0) return;
+    kernel(K, x, W + j0, ldw, y + j0, j1 - j0);
+    if (bias)
+        for (int j = j0; j < j1; j++) y[j] += bias[j];
+}
+
+void cllm_sgemv(int K, int N, const float *x, const float *W, int ldw, const float *bias, float *y) {
+    if (N <= 0) return;
+    cllm_gemv_cols_fn kernel = cols_kernel(cllm_kernels_get()->level);
+    int nt = gemv_threads((double)K * N, (N + 15) / 16);
+    if (nt == 1) { cols_part(kernel, K, N, x, W, (size_t)ldw, bias, y, 0, 1); return; }
+#pragma omp parallel num_threads(nt)
+    {
+#ifdef _OPENMP
+        cols_part(kernel, K, N, x, W, (size_t)ldw, bias, y, omp_get_thread_num(), omp_get_num_threads());
+#endif
+    }
+}
+
+static void rows_part(const cllm_kernels *kr, int N, int K, const float *W, size_t ldw, const float *x,
+                      const float *bias, float *y, int t, int nt) {
+    int lo, hi;
+    split(N, t, nt, &lo, &hi);
+    for (int j = lo; j < hi; j++) {
+        float d = kr->dot(x, W + (size_t)j * ldw, (size_t)K);
+        y[j] = bias ? d + bias[j] : d;
+    }
+}
+
+void cllm_sgemv_t(int N, int K, const float *W, int ldw, const float *x, const float *bias, float *y) {
+    if (N <= 0) return;
+    const cllm_kernels *kr = cllm_kernels_get();
+    int nt = gemv_threads((double)K * N, N);
+    if (nt == 1) { rows_part(kr, N, K, W, (size_t)ldw, x, bias, y, 0, 1); return; }
+#pragma omp parallel num_threads(nt)
+    {
+#ifdef _OPENMP
+        rows_part(kr, N, K, W, (size_t)ldw, x, bias, y, omp_get_thread_num(), omp_get_num_threads());
+#endif
+    }
+}
