@@ -191,6 +191,33 @@ static int nucleus_size(const candidate *c, int n, double top_p, double kept) {
     return -1;
 }
 
+static int by_rank(const void *a, const void *b) { return ranks_before(b, a) - ranks_before(a, b); }
+
+static void swap_candidates(candidate *a, candidate *b) { candidate t = *a; *a = *b; *b = t; }
+
+/* Moves to c[0..m), unordered, the m highest-ranked candidates of c[0..n) for about the smallest m whose
+ * probability reaches target (summed in no particular order); returns m (n when even all fall short). Quickselect
+ * on mass, the middle element as pivot: expected O(n). */
+static int select_mass(candidate *c, int n, double target) {
+    int lo = 0, hi = n; /* c[0..lo) is in, c[hi..n) is out, c[lo..hi) undecided; mass(c[0..hi)) >= target */
+    double have = 0;    /* mass of c[0..lo) */
+    while (lo < hi) {
+        candidate pivot = c[lo + (hi - lo) / 2];
+        int i = lo;
+        double mass = 0;
+        for (int j = lo; j < hi; j++)
+            if (ranks_before(&c[j], &pivot)) { swap_candidates(&c[i], &c[j]); mass += c[i].p; i++; }
+        if (have + mass >= target) { hi = i; continue; }
+        have += mass;
+        lo = i;
+        for (int j = lo; j < hi; j++) /* the pivot goes in next */
+            if (c[j].id == pivot.id) { swap_candidates(&c[lo], &c[j]); break; }
+        have += c[lo++].p;
+        if (have >= target) return lo;
+    }
+    return lo;
+}
+
 /* The candidates top-k and top-p keep, ranked in cand[0..n); returns n. total: Σ p over all V. */
 static int truncate_candidates(candidate *cand, int V, const cllm_sample_params *sp, double total) {
     if (sp->top_k > 0 && sp->top_k < V) {
@@ -202,13 +229,15 @@ static int truncate_candidates(candidate *cand, int V, const cllm_sample_params 
         int m = nucleus_size(cand, n, sp->top_p, kept);
         return m > 0 ? m : n;
     }
-    /* top-p alone: rank a growing prefix until it holds the nucleus (all V at worst, as a full sort) */
-    for (int k = 64;; k *= 2) {
-        if (k >= V) k = V;
-        select_top(cand, V, k);
-        int m = nucleus_size(cand, k, sp->top_p, total);
-        if (m > 0 || k == V) return m > 0 ? m : V;
-    }
+    /* top-p alone: find the nucleus by mass (with a little to spare against rounding), then rank only it; the cut
+     * is made on the ranked running sum, as a full sort would make it */
+    int m = select_mass(cand, V, sp->top_p * total * (1 + 1e-6));
+    qsort(cand, (size_t)m, sizeof *cand, by_rank);
+    int n = nucleus_size(cand, m, sp->top_p, total);
+    if (n > 0) return n;
+    qsort(cand, (size_t)V, sizeof *cand, by_rank); /* fell short by rounding: rank everything */
+    n = nucleus_size(cand, V, sp->top_p, total);
+    return n > 0 ? n : V;
 }
 
 int cllm_sample(cllm_generator *g, const float *logits, const cllm_sample_params *sp, cllm_rng *rng) {

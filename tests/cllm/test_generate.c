@@ -105,10 +105,92 @@ static void test_samplers(void **state) {
     cllm_model_free(m);
 }
 
+/* The sampler before partial selection, kept as the reference: sort all V candidates (probability descending, ties
+ * by lower id), cut to top-k, then to the nucleus, and draw once from what is left. */
+typedef struct ref_candidate { float p; int id; } ref_candidate;
+
+static int ref_by_prob_desc(const void *a, const void *b) {
+    const ref_candidate *x = a, *y = b;
+    if (x->p != y->p) return x->p < y->p ? 1 : -1;
+    return (x->id > y->id) - (x->id < y->id);
+}
+
+static int ref_sample(ref_candidate *cand, const float *logits, int V, const cllm_sample_params *sp, cllm_rng *rng) {
+    float maxv = logits[0];
+    for (int v = 1; v < V; v++) if (logits[v] > maxv) maxv = logits[v];
+    double sum = 0;
+    for (int v = 0; v < V; v++) {
+        cand[v].p = expf((logits[v] - maxv) / sp->temperature);
+        cand[v].id = v;
+        sum += cand[v].p;
+    }
+    int n = V;
+    if ((sp->top_k > 0 && sp->top_k < V) || sp->top_p < 1.0f) {
+        qsort(cand, V, sizeof *cand, ref_by_prob_desc);
+        if (sp->top_k > 0 && sp->top_k < n) n = sp->top_k;
+        double kept = 0;
+        for (int i = 0; i < n; i++) kept += cand[i].p;
+        if (sp->top_p < 1.0f) {
+            double acc = 0;
+            for (int i = 0; i < n; i++) {
+                acc += cand[i].p;
+                if (acc >= sp->top_p * kept) { n = i + 1; break; }
+            }
+        }
+        sum = 0;
+        for (int i = 0; i < n; i++) sum += cand[i].p;
+    }
+    double r = cllm_rng_uniform(rng) * sum, acc = 0;
+    for (int i = 0; i < n; i++) {
+        acc += cand[i].p;
+        if (r < acc) return cand[i].id;
+    }
+    return cand[n - 1].id;
+}
+
+/* Top-k and top-p pick exactly what sorting all candidates picked, draw for draw, at every cut: small and large
+ * k, nuclei from one token to nearly all (so the ranked prefix has to grow), ties among the logits. */
+static void test_samplers_match_full_sort(void **state) {
+    (void)state;
+    int V = 3000;
+    cllm_config cfg = {.n_layer = 1, .n_head = 1, .n_embd = 8, .n_ctx = 4, .vocab_size = V};
+    cllm_error err = {0};
+    cllm_model *m = cllm_model_new(&cfg, &err);
+    assert_non_null(m);
+    cllm_generator *g = cllm_generator_new(m, &err);
+    assert_non_null(g);
+    float *logits = malloc(sizeof(float) * V);
+    ref_candidate *cand = malloc(sizeof *cand * V);
+    assert_non_null(logits);
+    assert_non_null(cand);
+    const cllm_sample_params params[] = {
+        {1.0f, 1, 1.0f}, {1.0f, 2, 1.0f}, {0.8f, 40, 1.0f}, {1.3f, 2999, 1.0f}, {1.0f, 3000, 1.0f},
+        {1.0f, 0, 1e-6f}, {1.0f, 0, 0.5f}, {0.7f, 0, 0.9f}, {2.0f, 0, 0.999f}, {1.0f, 50, 0.9f}, {1.0f, 3000, 0.7f},
+    };
+    for (int round = 0; round < 4; round++) {
+        /* rounds 0, 1: a peaked distribution; 2, 3: a flat one, where the nucleus spans most of V */
+        double spread = round < 2 ? 8.0 : 0.5;
+        for (int v = 0; v < V; v++) logits[v] = (float)(spread * test_rand_uniform(&seed));
+        for (int v = 0; v < V; v += 7) logits[v] = logits[v / 2]; /* ties */
+        for (size_t i = 0; i < sizeof params / sizeof params[0]; i++) {
+            cllm_rng a, b;
+            cllm_rng_seed(&a, 100 + round);
+            cllm_rng_seed(&b, 100 + round);
+            for (int draw = 0; draw < 30; draw++)
+                assert_int_equal(cllm_sample(g, logits, &params[i], &a), ref_sample(cand, logits, V, &params[i], &b));
+        }
+    }
+    free(logits);
+    free(cand);
+    cllm_generator_free(g);
+    cllm_model_free(m);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_kv_cache_matches_full_forward),
         cmocka_unit_test(test_samplers),
+        cmocka_unit_test(test_samplers_match_full_sort),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -34,10 +34,10 @@ static cllm_gemv_cols_fn cols_kernel(cllm_simd_level level) {
     return cllm_gemv_cols_scalar;
 }
 
-/* Products below this many multiply-adds run on the calling thread: a fork and join (~µs) would cost more. */
-#ifndef GEMV_THREAD_MIN_MACS
-#define GEMV_THREAD_MIN_MACS (1 << 16)
-#endif
+/* Products below this many multiply-adds (16 MiB of weights) run on the calling thread. A fork and join costs
+ * microseconds on an idle machine, but on a busy one a descheduled worker stalls every product for a time slice
+ * (milliseconds); tiny's and small's products (at most 1M multiply-adds) measured slower on 2 threads there. */
+#define GEMV_THREAD_MIN_MACS (1 << 22)
 
 /* Threads for a product of macs multiply-adds over `units` splittable units (at least 1). */
 static int gemv_threads(double macs, int units) {
