@@ -9,6 +9,10 @@
 
 typedef struct candidate { float p; int id; } candidate;
 
+/* Positions fed through the layers together (a prompt, or the suffix re-fed when the window slides): their
+ * products are matrix products with M = CHUNK rows, far faster per token than CHUNK matrix-vector ones. */
+enum { CHUNK = 64 };
+
 struct cllm_generator {
     const cllm_model *model;
     cllm_config cfg;
@@ -16,7 +20,8 @@ struct cllm_generator {
     float *k_cache, *v_cache;             /* [L, n_ctx, C]: keys and values of every cached position */
     int len;                              /* cached positions */
     int *history;                         /* the cached tokens [n_ctx], to re-feed when the window slides */
-    float *x, *ln, *qkv, *atty, *tmp, *fch, *logits; /* one position's activations */
+    float *x, *ln, *qkv, *atty, *tmp, *fch; /* activations of up to CHUNK positions: [CHUNK, C] ([.., 3C], [.., 4C]) */
+    float *logits;                          /* [V] for the last position fed */
     float *att, *att_sum;                 /* [NH, n_ctx] attention weights and [NH] their sums */
     candidate *cand;                      /* [V] sampling scratch */
     uint8_t *is_prime;                    /* [n_ctx] for the prime-distance option */
@@ -34,14 +39,14 @@ cllm_generator *cllm_generator_new(const cllm_model *model, cllm_error *err) {
     g->k_cache = malloc((L * T * C + 1) * sizeof(float));
     g->v_cache = malloc((L * T * C + 1) * sizeof(float));
     g->history = malloc(T * sizeof(int));
-    g->x = malloc(C * sizeof(float));
-    g->ln = malloc(C * sizeof(float));
-    g->qkv = malloc(3 * C * sizeof(float));
+    g->x = malloc(CHUNK * C * sizeof(float));
+    g->ln = malloc(CHUNK * C * sizeof(float));
+    g->qkv = malloc(CHUNK * 3 * C * sizeof(float));
     g->att = malloc((size_t)g->cfg.n_head * T * sizeof(float));
     g->att_sum = malloc((size_t)g->cfg.n_head * sizeof(float));
-    g->atty = malloc(C * sizeof(float));
-    g->tmp = malloc(C * sizeof(float));
-    g->fch = malloc(4 * C * sizeof(float));
+    g->atty = malloc(CHUNK * C * sizeof(float));
+    g->tmp = malloc(CHUNK * C * sizeof(float));
+    g->fch = malloc(CHUNK * 4 * C * sizeof(float));
     g->logits = malloc(V * sizeof(float));
     g->cand = malloc(V * sizeof *g->cand);
     g->is_prime = malloc(T);
@@ -76,15 +81,19 @@ static void layernorm(float *out, const float *x, const float *w, const float *b
     for (int c = 0; c < C; c++) out[c] = (x[c] - m) * s * w[c] + b[c];
 }
 
-/* out[OC] = x[C] · w[C,OC] + bias */
-static void linear(float *out, const float *x, const float *w, const float *bias, int C, int OC) {
-    cllm_sgemv(C, OC, x, w, OC, bias, out);
+/* out[n, OC] = x[n, C] · w[C, OC] + bias. One row takes the matrix-vector path (the rounding of the M = 1 sgemm
+ * that generation used before), more rows the blocked GEMM (the full forward's rounding). */
+static void linear(float *out, const float *x, const float *w, const float *bias, int n, int C, int OC) {
+    if (n == 1) { cllm_sgemv(C, OC, x, w, OC, bias, out); return; }
+    cllm_sgemm(0, 0, n, OC, C, 1.0f, x, C, w, OC, 0.0f, out, OC);
+    for (int i = 0; i < n; i++)
+        for (int o = 0; o < OC; o++) out[(size_t)i * OC + o] += bias[o];
 }
 
-/* Causal attention of the token at pos (its q in g->qkv) over layer l's cache, all heads → g->atty [C]. The loops
+/* Causal attention of the token at pos (q: its row of qkv) over layer l's cache, all heads → out [C]. The loops
  * run over positions outermost, so each cached k and v row (all heads, C floats) is read once, in order; per
  * head, the dots and the weighted sum over t are the same calls in the same order as one head at a time. */
-static void attend(cllm_generator *g, int l, int pos) {
+static void attend(cllm_generator *g, int l, int pos, const float *q, float *out) {
     int NH = g->cfg.n_head, C = g->cfg.n_embd, T = g->cfg.n_ctx, hs = C / NH;
     const float *kc = g->k_cache + (size_t)l * T * C, *vc = g->v_cache + (size_t)l * T * C;
     float scale = 1.0f / sqrtf((float)hs), *att = g->att; /* att[h·T + t] */
@@ -94,7 +103,7 @@ static void attend(cllm_generator *g, int l, int pos) {
         float b = 0.0f;
         for (int h = 0; h < NH; h++) {
             if (bias) b = g->is_prime[pos - t] ? bias[h] : 0.0f;
-            att[h * T + t] = cllm_dot(g->qkv + h * hs, k + h * hs, hs) * scale + b;
+            att[h * T + t] = cllm_dot(q + h * hs, k + h * hs, hs) * scale + b;
         }
     }
     for (int h = 0; h < NH; h++) {
@@ -103,56 +112,81 @@ static void attend(cllm_generator *g, int l, int pos) {
         for (int t = 0; t <= pos; t++) { a[t] = expf(a[t] - maxv); sum += a[t]; }
         g->att_sum[h] = sum;
     }
-    memset(g->atty, 0, C * sizeof(float));
+    memset(out, 0, C * sizeof(float));
     for (int t = 0; t <= pos; t++) {
         const float *v = vc + (size_t)t * C;
-        for (int h = 0; h < NH; h++) cllm_axpy(att[h * T + t] / g->att_sum[h], v + h * hs, g->atty + h * hs, hs);
+        for (int h = 0; h < NH; h++) cllm_axpy(att[h * T + t] / g->att_sum[h], v + h * hs, out + h * hs, hs);
     }
 }
 
-/* The forward of one token at position pos = g->len; appends its k, v to the cache. */
-static const float *forward_one(cllm_generator *g, int token) {
+/* The forward of n <= CHUNK tokens at positions len .. len+n-1 (which must fit in n_ctx): appends their k, v to
+ * the cache; with want_logits, the logits of the last one into g->logits. */
+static void forward_rows(cllm_generator *g, const int *tokens, int n, int want_logits) {
     int L = g->cfg.n_layer, C = g->cfg.n_embd, V = g->cfg.vocab_size, T = g->cfg.n_ctx, pos = g->len;
     const float *const *p = g->p;
-    for (int c = 0; c < C; c++) g->x[c] = p[CLLM_P_WTE][(size_t)token * C + c] + p[CLLM_P_WPE][(size_t)pos * C + c];
+    for (int i = 0; i < n; i++)
+        for (int c = 0; c < C; c++)
+            g->x[i * C + c] = p[CLLM_P_WTE][(size_t)tokens[i] * C + c] + p[CLLM_P_WPE][(size_t)(pos + i) * C + c];
     for (int l = 0; l < L; l++) {
         float *kc = g->k_cache + (size_t)l * T * C, *vc = g->v_cache + (size_t)l * T * C;
-        layernorm(g->ln, g->x, p[CLLM_P_LN1W] + l * C, p[CLLM_P_LN1B] + l * C, C);
-        linear(g->qkv, g->ln, p[CLLM_P_QKVW] + (size_t)l * C * 3 * C, p[CLLM_P_QKVB] + l * 3 * C, C, 3 * C);
-        memcpy(kc + (size_t)pos * C, g->qkv + C, C * sizeof(float));
-        memcpy(vc + (size_t)pos * C, g->qkv + 2 * C, C * sizeof(float));
-        attend(g, l, pos);
-        linear(g->tmp, g->atty, p[CLLM_P_ATTPROJW] + (size_t)l * C * C, p[CLLM_P_ATTPROJB] + l * C, C, C);
-        for (int c = 0; c < C; c++) g->x[c] += g->tmp[c];
-        layernorm(g->ln, g->x, p[CLLM_P_LN2W] + l * C, p[CLLM_P_LN2B] + l * C, C);
-        linear(g->fch, g->ln, p[CLLM_P_FCW] + (size_t)l * C * 4 * C, p[CLLM_P_FCB] + l * 4 * C, C, 4 * C);
-        for (int i = 0; i < 4 * C; i++) {
+        for (int i = 0; i < n; i++) layernorm(g->ln + i * C, g->x + i * C, p[CLLM_P_LN1W] + l * C, p[CLLM_P_LN1B] + l * C, C);
+        linear(g->qkv, g->ln, p[CLLM_P_QKVW] + (size_t)l * C * 3 * C, p[CLLM_P_QKVB] + l * 3 * C, n, C, 3 * C);
+        for (int i = 0; i < n; i++) {
+            memcpy(kc + (size_t)(pos + i) * C, g->qkv + (i * 3 + 1) * C, C * sizeof(float));
+            memcpy(vc + (size_t)(pos + i) * C, g->qkv + (i * 3 + 2) * C, C * sizeof(float));
+        }
+        for (int i = 0; i < n; i++) attend(g, l, pos + i, g->qkv + i * 3 * C, g->atty + i * C);
+        linear(g->tmp, g->atty, p[CLLM_P_ATTPROJW] + (size_t)l * C * C, p[CLLM_P_ATTPROJB] + l * C, n, C, C);
+        for (int c = 0; c < n * C; c++) g->x[c] += g->tmp[c];
+        for (int i = 0; i < n; i++) layernorm(g->ln + i * C, g->x + i * C, p[CLLM_P_LN2W] + l * C, p[CLLM_P_LN2B] + l * C, C);
+        linear(g->fch, g->ln, p[CLLM_P_FCW] + (size_t)l * C * 4 * C, p[CLLM_P_FCB] + l * 4 * C, n, C, 4 * C);
+        for (int i = 0; i < n * 4 * C; i++) {
             float x = g->fch[i];
             g->fch[i] = 0.5f * x * (1.0f + tanhf(0.7978845608028654f * (x + 0.044715f * x * x * x)));
         }
-        linear(g->tmp, g->fch, p[CLLM_P_FCPROJW] + (size_t)l * 4 * C * C, p[CLLM_P_FCPROJB] + l * C, 4 * C, C);
-        for (int c = 0; c < C; c++) g->x[c] += g->tmp[c];
+        linear(g->tmp, g->fch, p[CLLM_P_FCPROJW] + (size_t)l * 4 * C * C, p[CLLM_P_FCPROJB] + l * C, n, 4 * C, C);
+        for (int c = 0; c < n * C; c++) g->x[c] += g->tmp[c];
     }
-    layernorm(g->ln, g->x, p[CLLM_P_LNFW], p[CLLM_P_LNFB], C);
+    for (int i = 0; i < n; i++) g->history[pos + i] = tokens[i];
+    g->len += n;
+    if (!want_logits) return;
+    const float *last = g->x + (size_t)(n - 1) * C;
+    layernorm(g->ln, last, p[CLLM_P_LNFW], p[CLLM_P_LNFB], C);
     cllm_sgemv_t(V, C, p[CLLM_P_WTE], C, g->ln, NULL, g->logits); /* the tied head: logits = wte · ln */
-    g->history[pos] = token;
-    g->len++;
-    return g->logits;
+}
+
+/* A full window slides: keep the newest 3/4 (at least 1 token) and recompute their cache, a chunk at a time. */
+static void slide(cllm_generator *g) {
+    int T = g->cfg.n_ctx, keep = T - T / 4 - 1;
+    if (keep < 0) keep = 0;
+    memmove(g->history, g->history + (T - keep), keep * sizeof(int));
+    g->len = 0;
+    for (int i = 0; i < keep; i += CHUNK) forward_rows(g, g->history + i, keep - i < CHUNK ? keep - i : CHUNK, 0);
+}
+
+static int valid_token(const cllm_generator *g, int token) {
+    return token >= 0 && token < g->cfg.vocab_size ? token : 0; /* ids come from our tokenizer; never index out */
 }
 
 const float *cllm_generator_push(cllm_generator *g, int token) {
-    int T = g->cfg.n_ctx;
-    if (token < 0 || token >= g->cfg.vocab_size) token = 0; /* ids come from our tokenizer; never index out */
-    if (g->len == T) {
-        /* slide: keep the newest 3/4 of the window (at least 1 token), recompute their cache */
-        int keep = T - T / 4 - 1;
-        if (keep < 0) keep = 0;
-        int start = T - keep;
-        memmove(g->history, g->history + start, keep * sizeof(int));
-        g->len = 0;
-        for (int i = 0; i < keep; i++) forward_one(g, g->history[i]);
+    token = valid_token(g, token);
+    if (g->len == g->cfg.n_ctx) slide(g);
+    forward_rows(g, &token, 1, 1);
+    return g->logits;
+}
+
+const float *cllm_generator_feed(cllm_generator *g, const int32_t *tokens, int n) {
+    int chunk[CHUNK];
+    for (int i = 0; i < n;) {
+        if (g->len == g->cfg.n_ctx) slide(g);
+        int room = g->cfg.n_ctx - g->len, m = n - i;
+        if (m > CHUNK) m = CHUNK;
+        if (m > room) m = room;
+        for (int j = 0; j < m; j++) chunk[j] = valid_token(g, tokens[i + j]);
+        forward_rows(g, chunk, m, i + m == n);
+        i += m;
     }
-    return forward_one(g, token);
+    return g->logits;
 }
 
 /* The sampling order: higher probability first, ties by lower id (a strict total order, so the ranking, and with

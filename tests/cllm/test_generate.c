@@ -105,6 +105,53 @@ static void test_samplers(void **state) {
     cllm_model_free(m);
 }
 
+static void assert_logits_close(const float *got, const float *want, int V) {
+    for (int v = 0; v < V; v++)
+        if (fabsf(got[v] - want[v]) > 1e-4f * (1 + fabsf(want[v]))) fail_msg("id %d: %g vs %g", v, got[v], want[v]);
+}
+
+/* Feeding a prompt at once (in chunks of matrix products) gives the logits of pushing it token by token, at
+ * lengths around the chunk size, and across the window's slide; one token fed is exactly one pushed. */
+static void test_feed_matches_push(void **state) {
+    (void)state;
+    int T = 150, V = 50, lengths[] = {1, 5, 63, 64, 65, 140};
+    for (int prime_bias = 0; prime_bias <= 1; prime_bias++) {
+        cllm_model *m = make_model(T, prime_bias);
+        cllm_error err = {0};
+        cllm_generator *fed = cllm_generator_new(m, &err), *pushed = cllm_generator_new(m, &err);
+        assert_non_null(fed);
+        assert_non_null(pushed);
+        int32_t ids[200];
+        for (int i = 0; i < 200; i++) ids[i] = (int32_t)(test_rand(&seed) % (uint64_t)V);
+        float want[50];
+        for (size_t li = 0; li < sizeof lengths / sizeof lengths[0]; li++) {
+            int n = lengths[li];
+            cllm_generator_reset(fed);
+            cllm_generator_reset(pushed);
+            const float *lg = NULL;
+            for (int i = 0; i < n; i++) lg = cllm_generator_push(pushed, ids[i]);
+            memcpy(want, lg, sizeof want);
+            lg = cllm_generator_feed(fed, ids, n);
+            if (n == 1) assert_memory_equal(lg, want, sizeof want);
+            assert_logits_close(lg, want, V);
+            assert_int_equal(cllm_generator_length(fed), n);
+        }
+        /* both at 140 of 150: 60 more slide the window once on the way */
+        const float *lg = NULL;
+        for (int i = 140; i < 200; i++) lg = cllm_generator_push(pushed, ids[i]);
+        memcpy(want, lg, sizeof want);
+        lg = cllm_generator_feed(fed, ids + 140, 60);
+        assert_logits_close(lg, want, V);
+        assert_int_equal(cllm_generator_length(fed), cllm_generator_length(pushed));
+        /* and pushing on from there agrees */
+        memcpy(want, cllm_generator_push(pushed, 7), sizeof want);
+        assert_logits_close(cllm_generator_push(fed, 7), want, V);
+        cllm_generator_free(fed);
+        cllm_generator_free(pushed);
+        cllm_model_free(m);
+    }
+}
+
 /* The sampler before partial selection, kept as the reference: sort all V candidates (probability descending, ties
  * by lower id), cut to top-k, then to the nucleus, and draw once from what is left. */
 typedef struct ref_candidate { float p; int id; } ref_candidate;
@@ -189,6 +236,7 @@ static void test_samplers_match_full_sort(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_kv_cache_matches_full_forward),
+        cmocka_unit_test(test_feed_matches_push),
         cmocka_unit_test(test_samplers),
         cmocka_unit_test(test_samplers_match_full_sort),
     };
