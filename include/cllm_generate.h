@@ -29,9 +29,10 @@ void cllm_generator_reset(cllm_generator *g);
  * until the next call). When the cache is full, the oldest tokens are dropped and the last 3/4·n_ctx are
  * re-fed first, so generation can go on indefinitely. */
 const float *cllm_generator_push(cllm_generator *g, int token);
-/* Appends tokens[0..n) (n >= 1) as n pushes would, and returns the logits after the last. Up to 64 positions go
- * through each layer together as matrix products, several times faster per token than pushing; the logits equal
- * the pushes' up to rounding (the full forward's summation order instead of the matrix-vector one). */
+/* Appends tokens[0..n) as n pushes would and returns the logits after the last (NULL if n < 1). Up to 64
+ * positions go through each layer together as matrix products, several times faster per token than pushing; the
+ * logits equal the pushes' up to rounding (the full forward's summation order instead of the matrix-vector one).
+ * A sliding window re-feeds its kept tokens this way too. */
 const float *cllm_generator_feed(cllm_generator *g, const int32_t *tokens, int n);
 /* Picks the next token from logits [V] per params; uses g's scratch (no allocation). */
 int cllm_sample(cllm_generator *g, const float *logits, const cllm_sample_params *params, cllm_rng *rng);

@@ -1,4 +1,4 @@
-/* generate.c — incremental inference with a KV cache (one token at a time), and sampling. */
+/* generate.c — incremental inference with a KV cache (a token at a time, or a prompt in chunks), and sampling. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,8 +20,8 @@ struct cllm_generator {
     float *k_cache, *v_cache;             /* [L, n_ctx, C]: keys and values of every cached position */
     int len;                              /* cached positions */
     int *history;                         /* the cached tokens [n_ctx], to re-feed when the window slides */
-    float *x, *ln, *qkv, *atty, *tmp, *fch; /* activations of up to CHUNK positions: [CHUNK, C] ([.., 3C], [.., 4C]) */
-    float *logits;                          /* [V] for the last position fed */
+    float *x, *ln, *qkv, *atty, *tmp, *fch; /* up to CHUNK positions' activations: [CHUNK, C], qkv 3C, fch 4C */
+    float *logits;                        /* [V] after the last position fed */
     float *att, *att_sum;                 /* [NH, n_ctx] attention weights and [NH] their sums */
     candidate *cand;                      /* [V] sampling scratch */
     uint8_t *is_prime;                    /* [n_ctx] for the prime-distance option */
@@ -129,7 +129,8 @@ static void forward_rows(cllm_generator *g, const int *tokens, int n, int want_l
             g->x[i * C + c] = p[CLLM_P_WTE][(size_t)tokens[i] * C + c] + p[CLLM_P_WPE][(size_t)(pos + i) * C + c];
     for (int l = 0; l < L; l++) {
         float *kc = g->k_cache + (size_t)l * T * C, *vc = g->v_cache + (size_t)l * T * C;
-        for (int i = 0; i < n; i++) layernorm(g->ln + i * C, g->x + i * C, p[CLLM_P_LN1W] + l * C, p[CLLM_P_LN1B] + l * C, C);
+        for (int i = 0; i < n; i++)
+            layernorm(g->ln + i * C, g->x + i * C, p[CLLM_P_LN1W] + l * C, p[CLLM_P_LN1B] + l * C, C);
         linear(g->qkv, g->ln, p[CLLM_P_QKVW] + (size_t)l * C * 3 * C, p[CLLM_P_QKVB] + l * 3 * C, n, C, 3 * C);
         for (int i = 0; i < n; i++) {
             memcpy(kc + (size_t)(pos + i) * C, g->qkv + (i * 3 + 1) * C, C * sizeof(float));
@@ -138,7 +139,8 @@ static void forward_rows(cllm_generator *g, const int *tokens, int n, int want_l
         for (int i = 0; i < n; i++) attend(g, l, pos + i, g->qkv + i * 3 * C, g->atty + i * C);
         linear(g->tmp, g->atty, p[CLLM_P_ATTPROJW] + (size_t)l * C * C, p[CLLM_P_ATTPROJB] + l * C, n, C, C);
         for (int c = 0; c < n * C; c++) g->x[c] += g->tmp[c];
-        for (int i = 0; i < n; i++) layernorm(g->ln + i * C, g->x + i * C, p[CLLM_P_LN2W] + l * C, p[CLLM_P_LN2B] + l * C, C);
+        for (int i = 0; i < n; i++)
+            layernorm(g->ln + i * C, g->x + i * C, p[CLLM_P_LN2W] + l * C, p[CLLM_P_LN2B] + l * C, C);
         linear(g->fch, g->ln, p[CLLM_P_FCW] + (size_t)l * C * 4 * C, p[CLLM_P_FCB] + l * 4 * C, n, C, 4 * C);
         for (int i = 0; i < n * 4 * C; i++) {
             float x = g->fch[i];
@@ -176,6 +178,7 @@ const float *cllm_generator_push(cllm_generator *g, int token) {
 }
 
 const float *cllm_generator_feed(cllm_generator *g, const int32_t *tokens, int n) {
+    if (n < 1) return NULL;
     int chunk[CHUNK];
     for (int i = 0; i < n;) {
         if (g->len == g->cfg.n_ctx) slide(g);

@@ -38,7 +38,11 @@ static void check_shape(cllm_simd_level level, int K, int N, uint64_t *seed) {
     cllm_sgemv(K, N, x, W, ldw, NULL, y);
     for (int j = 0; j < N; j++) {
         double exact = 0, mag = 0;
-        for (int k = 0; k < K; k++) { exact += (double)x[k] * W[(size_t)k * ldw + j]; mag += fabs(x[k] * W[(size_t)k * ldw + j]); }
+        for (int k = 0; k < K; k++) {
+            double term = (double)x[k] * W[(size_t)k * ldw + j];
+            exact += term;
+            mag += fabs(term);
+        }
         if (fabs(y[j] - exact) > 1e-6 * K * mag + 1e-30) fail_msg("K %d N %d j %d: %.9g vs %.9g", K, N, j, y[j], exact);
     }
     for (int i = 0; i < PAD; i++) assert_true(y[N + i] == SENTINEL);
