@@ -21,10 +21,6 @@ typedef void (*cllm_gemm_micro_fn)(int kc, const float *a, const float *b, float
  * dst[k·width + r], zeros for r >= rows. Packs A (width mr) when A is not transposed, B (width nr) when it is. */
 typedef void (*cllm_gemm_pack_fn)(const float *src, size_t ld, int rows, int kc, int width, float *dst);
 
-/* Matrix-vector column strip: y[0..n) = Σ_k x[k]·W[k, 0..n), k = 0, 1, … in order (one multiply-add per step, fused
- * where the level has FMA: the rounding of cllm_axpy), for W row-major with row stride ldw. */
-typedef void (*cllm_gemv_cols_fn)(int K, const float *x, const float *W, size_t ldw, float *y, int n);
-
 typedef struct cllm_kernels {
     cllm_simd_level level;
     float (*dot)(const float *a, const float *b, size_t n);
@@ -72,7 +68,6 @@ void cllm_vadd_scalar(const float *a, const float *b, float *out, size_t n);
 void cllm_vscale_scalar(float alpha, float *x, size_t n);
 float cllm_vmax_scalar(const float *x, size_t n);
 float cllm_vexp_scalar(const float *x, float shift, float *out, size_t n);
-void cllm_gemv_cols_scalar(int K, const float *x, const float *W, size_t ldw, float *y, int n);
 void cllm_gemm_micro_scalar(int kc, const float *a, const float *b, float *c, size_t ldc, float alpha, float beta);
 /* Largest micro-tile of any level (edge tiles go through a stack buffer of this size). */
 #define CLLM_GEMM_MR_MAX 12
@@ -91,7 +86,6 @@ float cllm_vmax_avx2(const float *x, size_t n);
 float cllm_vexp_avx2(const float *x, float shift, float *out, size_t n);
 void cllm_gemm_micro_avx2(int kc, const float *a, const float *b, float *c, size_t ldc, float alpha, float beta);
 void cllm_gemm_pack_t_avx2(const float *src, size_t ld, int rows, int kc, int width, float *dst);
-void cllm_gemv_cols_avx2(int K, const float *x, const float *W, size_t ldw, float *y, int n);
 #define CLLM_AVX2_MR 6
 #define CLLM_AVX2_NR 16
 
@@ -103,7 +97,6 @@ float cllm_vmax_avx512(const float *x, size_t n);
 float cllm_vexp_avx512(const float *x, float shift, float *out, size_t n);
 void cllm_gemm_micro_avx512(int kc, const float *a, const float *b, float *c, size_t ldc, float alpha, float beta);
 void cllm_gemm_pack_t_avx512(const float *src, size_t ld, int rows, int kc, int width, float *dst);
-void cllm_gemv_cols_avx512(int K, const float *x, const float *W, size_t ldw, float *y, int n);
 #define CLLM_AVX512_MR 12
 #define CLLM_AVX512_NR 32
 #endif
