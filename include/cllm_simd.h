@@ -62,6 +62,12 @@ void cllm_sgemm_native(int trans_a, int trans_b, int M, int N, int K, float alph
 /* The same product by a plain row-parallel triple loop: slow, simple; the baseline for tests and benchmarks. */
 void cllm_sgemm_reference(int trans_a, int trans_b, int M, int N, int K, float alpha, const float *A, int lda,
                           const float *B, int ldb, float beta, float *C, int ldc);
+/* y[N] = x[K]·W[K,N] (+ bias[N] unless NULL), W row-major with row stride ldw: the products of one token (M = 1).
+ * Each y[j] sums k = 0, 1, … in order, as cllm_sgemm's M = 1 path does, and adds the bias last; streams W once,
+ * in memory order. Threads: OpenMP over column blocks from 4M multiply-adds; bit-identical across thread counts. */
+void cllm_sgemv(int K, int N, const float *x, const float *W, int ldw, const float *bias, float *y);
+/* y[N] = W[N,K]·x[K] (+ bias[N] unless NULL): y[j] = cllm_dot(x, row j of W) (+ bias[j]). Threads as cllm_sgemv. */
+void cllm_sgemv_t(int N, int K, const float *W, int ldw, const float *x, const float *bias, float *y);
 /* What cllm_sgemm runs on: "openblas" in a BLAS=openblas build, else the level name ("avx512", ...). */
 const char *cllm_sgemm_backend(void);
 /* This machine's cllm_sgemm rate in GFLOP/s on `threads` threads (< 1: all): the best of a few products shaped

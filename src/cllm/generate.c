@@ -1,4 +1,4 @@
-/* generate.c — incremental inference with a KV cache (one token at a time), and sampling. */
+/* generate.c — incremental inference with a KV cache (a token at a time, or a prompt in chunks), and sampling. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +9,10 @@
 
 typedef struct candidate { float p; int id; } candidate;
 
+/* Positions fed through the layers together (a prompt, or the suffix re-fed when the window slides): their
+ * products are matrix products with M = CHUNK rows, far faster per token than CHUNK matrix-vector ones. */
+enum { CHUNK = 64 };
+
 struct cllm_generator {
     const cllm_model *model;
     cllm_config cfg;
@@ -16,7 +20,9 @@ struct cllm_generator {
     float *k_cache, *v_cache;             /* [L, n_ctx, C]: keys and values of every cached position */
     int len;                              /* cached positions */
     int *history;                         /* the cached tokens [n_ctx], to re-feed when the window slides */
-    float *x, *ln, *qkv, *att, *atty, *tmp, *fch, *logits; /* one position's activations */
+    float *x, *ln, *qkv, *atty, *tmp, *fch; /* up to CHUNK positions' activations: [CHUNK, C], qkv 3C, fch 4C */
+    float *logits;                        /* [V] after the last position fed */
+    float *att, *att_sum;                 /* [NH, n_ctx] attention weights and [NH] their sums */
     candidate *cand;                      /* [V] sampling scratch */
     uint8_t *is_prime;                    /* [n_ctx] for the prime-distance option */
 };
@@ -33,19 +39,20 @@ cllm_generator *cllm_generator_new(const cllm_model *model, cllm_error *err) {
     g->k_cache = malloc((L * T * C + 1) * sizeof(float));
     g->v_cache = malloc((L * T * C + 1) * sizeof(float));
     g->history = malloc(T * sizeof(int));
-    g->x = malloc(C * sizeof(float));
-    g->ln = malloc(C * sizeof(float));
-    g->qkv = malloc(3 * C * sizeof(float));
-    g->att = malloc(T * sizeof(float));
-    g->atty = malloc(C * sizeof(float));
-    g->tmp = malloc(C * sizeof(float));
-    g->fch = malloc(4 * C * sizeof(float));
+    g->x = malloc(CHUNK * C * sizeof(float));
+    g->ln = malloc(CHUNK * C * sizeof(float));
+    g->qkv = malloc(CHUNK * 3 * C * sizeof(float));
+    g->att = malloc((size_t)g->cfg.n_head * T * sizeof(float));
+    g->att_sum = malloc((size_t)g->cfg.n_head * sizeof(float));
+    g->atty = malloc(CHUNK * C * sizeof(float));
+    g->tmp = malloc(CHUNK * C * sizeof(float));
+    g->fch = malloc(CHUNK * 4 * C * sizeof(float));
     g->logits = malloc(V * sizeof(float));
     g->cand = malloc(V * sizeof *g->cand);
     g->is_prime = malloc(T);
     if (g->is_prime) cllm_prime_table(g->is_prime, (int)T);
-    if (!g->is_prime || !g->k_cache || !g->v_cache || !g->history || !g->x || !g->ln || !g->qkv || !g->att || !g->atty ||
-        !g->tmp || !g->fch || !g->logits || !g->cand) {
+    if (!g->is_prime || !g->k_cache || !g->v_cache || !g->history || !g->x || !g->ln || !g->qkv || !g->att ||
+        !g->att_sum || !g->atty || !g->tmp || !g->fch || !g->logits || !g->cand) {
         cllm_generator_free(g);
         cllm_error_set(err, CLLM_ERR_NOMEM, "out of memory for the KV cache");
         return NULL;
@@ -56,7 +63,7 @@ cllm_generator *cllm_generator_new(const cllm_model *model, cllm_error *err) {
 void cllm_generator_free(cllm_generator *g) {
     if (!g) return;
     free(g->k_cache); free(g->v_cache); free(g->history); free(g->x); free(g->ln); free(g->qkv);
-    free(g->att); free(g->atty); free(g->tmp); free(g->fch); free(g->logits); free(g->cand);
+    free(g->att); free(g->att_sum); free(g->atty); free(g->tmp); free(g->fch); free(g->logits); free(g->cand);
     free(g->is_prime);
     free(g);
 }
@@ -74,75 +81,200 @@ static void layernorm(float *out, const float *x, const float *w, const float *b
     for (int c = 0; c < C; c++) out[c] = (x[c] - m) * s * w[c] + b[c];
 }
 
-/* out[OC] = x[C] · w[C,OC] + bias */
-static void linear(float *out, const float *x, const float *w, const float *bias, int C, int OC) {
-    cllm_sgemm(0, 0, 1, OC, C, 1.0f, x, C, w, OC, 0.0f, out, OC);
-    for (int o = 0; o < OC; o++) out[o] += bias[o];
+/* out[n, OC] = x[n, C] · w[C, OC] + bias. One row takes the matrix-vector path (the rounding of the M = 1 sgemm
+ * that generation used before), more rows the blocked GEMM (the full forward's rounding). */
+static void linear(float *out, const float *x, const float *w, const float *bias, int n, int C, int OC) {
+    if (n == 1) { cllm_sgemv(C, OC, x, w, OC, bias, out); return; }
+    cllm_sgemm(0, 0, n, OC, C, 1.0f, x, C, w, OC, 0.0f, out, OC);
+    for (int i = 0; i < n; i++)
+        for (int o = 0; o < OC; o++) out[(size_t)i * OC + o] += bias[o];
 }
 
-/* The forward of one token at position pos = g->len; appends its k, v to the cache. */
-static const float *forward_one(cllm_generator *g, int token) {
-    int L = g->cfg.n_layer, NH = g->cfg.n_head, C = g->cfg.n_embd, V = g->cfg.vocab_size, T = g->cfg.n_ctx;
-    int hs = C / NH, pos = g->len;
-    float scale = 1.0f / sqrtf((float)hs);
+/* Causal attention of the token at pos (q: its row of qkv) over layer l's cache, all heads → out [C]. The loops
+ * run over positions outermost, so each cached k and v row (all heads, C floats) is read once, in order; per
+ * head, the dots and the weighted sum over t are the same calls in the same order as one head at a time. */
+static void attend(cllm_generator *g, int l, int pos, const float *q, float *out) {
+    int NH = g->cfg.n_head, C = g->cfg.n_embd, T = g->cfg.n_ctx, hs = C / NH;
+    const float *kc = g->k_cache + (size_t)l * T * C, *vc = g->v_cache + (size_t)l * T * C;
+    float scale = 1.0f / sqrtf((float)hs), *att = g->att; /* att[h·T + t] */
+    const float *bias = g->cfg.attn_prime_bias ? g->p[CLLM_P_PRIMEBIAS] + l * NH : NULL;
+    for (int t = 0; t <= pos; t++) {
+        const float *k = kc + (size_t)t * C;
+        float b = 0.0f;
+        for (int h = 0; h < NH; h++) {
+            if (bias) b = g->is_prime[pos - t] ? bias[h] : 0.0f;
+            att[h * T + t] = cllm_dot(q + h * hs, k + h * hs, hs) * scale + b;
+        }
+    }
+    for (int h = 0; h < NH; h++) {
+        float *a = att + h * T, maxv = -INFINITY, sum = 0;
+        for (int t = 0; t <= pos; t++) if (a[t] > maxv) maxv = a[t];
+        for (int t = 0; t <= pos; t++) { a[t] = expf(a[t] - maxv); sum += a[t]; }
+        g->att_sum[h] = sum;
+    }
+    memset(out, 0, C * sizeof(float));
+    for (int t = 0; t <= pos; t++) {
+        const float *v = vc + (size_t)t * C;
+        for (int h = 0; h < NH; h++) cllm_axpy(att[h * T + t] / g->att_sum[h], v + h * hs, out + h * hs, hs);
+    }
+}
+
+/* The forward of n <= CHUNK tokens at positions len .. len+n-1 (which must fit in n_ctx): appends their k, v to
+ * the cache; with want_logits, the logits of the last one into g->logits. */
+static void forward_rows(cllm_generator *g, const int *tokens, int n, int want_logits) {
+    int L = g->cfg.n_layer, C = g->cfg.n_embd, V = g->cfg.vocab_size, T = g->cfg.n_ctx, pos = g->len;
     const float *const *p = g->p;
-    for (int c = 0; c < C; c++) g->x[c] = p[CLLM_P_WTE][(size_t)token * C + c] + p[CLLM_P_WPE][(size_t)pos * C + c];
+    for (int i = 0; i < n; i++)
+        for (int c = 0; c < C; c++)
+            g->x[i * C + c] = p[CLLM_P_WTE][(size_t)tokens[i] * C + c] + p[CLLM_P_WPE][(size_t)(pos + i) * C + c];
     for (int l = 0; l < L; l++) {
         float *kc = g->k_cache + (size_t)l * T * C, *vc = g->v_cache + (size_t)l * T * C;
-        layernorm(g->ln, g->x, p[CLLM_P_LN1W] + l * C, p[CLLM_P_LN1B] + l * C, C);
-        linear(g->qkv, g->ln, p[CLLM_P_QKVW] + (size_t)l * C * 3 * C, p[CLLM_P_QKVB] + l * 3 * C, C, 3 * C);
-        memcpy(kc + (size_t)pos * C, g->qkv + C, C * sizeof(float));
-        memcpy(vc + (size_t)pos * C, g->qkv + 2 * C, C * sizeof(float));
-        for (int h = 0; h < NH; h++) {
-            const float *q = g->qkv + h * hs;
-            float maxv = -INFINITY, sum = 0;
-            float bias = g->cfg.attn_prime_bias ? p[CLLM_P_PRIMEBIAS][l * NH + h] : 0.0f;
-            for (int t = 0; t <= pos; t++) {
-                g->att[t] = cllm_dot(q, kc + (size_t)t * C + h * hs, hs) * scale + (g->is_prime[pos - t] ? bias : 0.0f);
-                if (g->att[t] > maxv) maxv = g->att[t];
-            }
-            for (int t = 0; t <= pos; t++) { g->att[t] = expf(g->att[t] - maxv); sum += g->att[t]; }
-            float *y = g->atty + h * hs;
-            memset(y, 0, hs * sizeof(float));
-            for (int t = 0; t <= pos; t++) cllm_axpy(g->att[t] / sum, vc + (size_t)t * C + h * hs, y, hs);
+        for (int i = 0; i < n; i++)
+            layernorm(g->ln + i * C, g->x + i * C, p[CLLM_P_LN1W] + l * C, p[CLLM_P_LN1B] + l * C, C);
+        linear(g->qkv, g->ln, p[CLLM_P_QKVW] + (size_t)l * C * 3 * C, p[CLLM_P_QKVB] + l * 3 * C, n, C, 3 * C);
+        for (int i = 0; i < n; i++) {
+            memcpy(kc + (size_t)(pos + i) * C, g->qkv + (i * 3 + 1) * C, C * sizeof(float));
+            memcpy(vc + (size_t)(pos + i) * C, g->qkv + (i * 3 + 2) * C, C * sizeof(float));
         }
-        linear(g->tmp, g->atty, p[CLLM_P_ATTPROJW] + (size_t)l * C * C, p[CLLM_P_ATTPROJB] + l * C, C, C);
-        for (int c = 0; c < C; c++) g->x[c] += g->tmp[c];
-        layernorm(g->ln, g->x, p[CLLM_P_LN2W] + l * C, p[CLLM_P_LN2B] + l * C, C);
-        linear(g->fch, g->ln, p[CLLM_P_FCW] + (size_t)l * C * 4 * C, p[CLLM_P_FCB] + l * 4 * C, C, 4 * C);
-        for (int i = 0; i < 4 * C; i++) {
+        for (int i = 0; i < n; i++) attend(g, l, pos + i, g->qkv + i * 3 * C, g->atty + i * C);
+        linear(g->tmp, g->atty, p[CLLM_P_ATTPROJW] + (size_t)l * C * C, p[CLLM_P_ATTPROJB] + l * C, n, C, C);
+        for (int c = 0; c < n * C; c++) g->x[c] += g->tmp[c];
+        for (int i = 0; i < n; i++)
+            layernorm(g->ln + i * C, g->x + i * C, p[CLLM_P_LN2W] + l * C, p[CLLM_P_LN2B] + l * C, C);
+        linear(g->fch, g->ln, p[CLLM_P_FCW] + (size_t)l * C * 4 * C, p[CLLM_P_FCB] + l * 4 * C, n, C, 4 * C);
+        for (int i = 0; i < n * 4 * C; i++) {
             float x = g->fch[i];
             g->fch[i] = 0.5f * x * (1.0f + tanhf(0.7978845608028654f * (x + 0.044715f * x * x * x)));
         }
-        linear(g->tmp, g->fch, p[CLLM_P_FCPROJW] + (size_t)l * 4 * C * C, p[CLLM_P_FCPROJB] + l * C, 4 * C, C);
-        for (int c = 0; c < C; c++) g->x[c] += g->tmp[c];
+        linear(g->tmp, g->fch, p[CLLM_P_FCPROJW] + (size_t)l * 4 * C * C, p[CLLM_P_FCPROJB] + l * C, n, 4 * C, C);
+        for (int c = 0; c < n * C; c++) g->x[c] += g->tmp[c];
     }
-    layernorm(g->ln, g->x, p[CLLM_P_LNFW], p[CLLM_P_LNFB], C);
-    cllm_sgemm(0, 1, 1, V, C, 1.0f, g->ln, C, p[CLLM_P_WTE], C, 0.0f, g->logits, V);
-    g->history[pos] = token;
-    g->len++;
-    return g->logits;
+    for (int i = 0; i < n; i++) g->history[pos + i] = tokens[i];
+    g->len += n;
+    if (!want_logits) return;
+    const float *last = g->x + (size_t)(n - 1) * C;
+    layernorm(g->ln, last, p[CLLM_P_LNFW], p[CLLM_P_LNFB], C);
+    cllm_sgemv_t(V, C, p[CLLM_P_WTE], C, g->ln, NULL, g->logits); /* the tied head: logits = wte · ln */
+}
+
+/* A full window slides: keep the newest 3/4 (at least 1 token) and recompute their cache, a chunk at a time. */
+static void slide(cllm_generator *g) {
+    int T = g->cfg.n_ctx, keep = T - T / 4 - 1;
+    if (keep < 0) keep = 0;
+    memmove(g->history, g->history + (T - keep), keep * sizeof(int));
+    g->len = 0;
+    for (int i = 0; i < keep; i += CHUNK) forward_rows(g, g->history + i, keep - i < CHUNK ? keep - i : CHUNK, 0);
+}
+
+static int valid_token(const cllm_generator *g, int token) {
+    return token >= 0 && token < g->cfg.vocab_size ? token : 0; /* ids come from our tokenizer; never index out */
 }
 
 const float *cllm_generator_push(cllm_generator *g, int token) {
-    int T = g->cfg.n_ctx;
-    if (token < 0 || token >= g->cfg.vocab_size) token = 0; /* ids come from our tokenizer; never index out */
-    if (g->len == T) {
-        /* slide: keep the newest 3/4 of the window (at least 1 token), recompute their cache */
-        int keep = T - T / 4 - 1;
-        if (keep < 0) keep = 0;
-        int start = T - keep;
-        memmove(g->history, g->history + start, keep * sizeof(int));
-        g->len = 0;
-        for (int i = 0; i < keep; i++) forward_one(g, g->history[i]);
-    }
-    return forward_one(g, token);
+    token = valid_token(g, token);
+    if (g->len == g->cfg.n_ctx) slide(g);
+    forward_rows(g, &token, 1, 1);
+    return g->logits;
 }
 
-static int by_prob_desc(const void *a, const void *b) {
-    const candidate *x = a, *y = b;
-    if (x->p != y->p) return x->p < y->p ? 1 : -1;
-    return (x->id > y->id) - (x->id < y->id); /* ties: lower id first, so sampling is deterministic */
+const float *cllm_generator_feed(cllm_generator *g, const int32_t *tokens, int n) {
+    if (n < 1) return NULL;
+    int chunk[CHUNK];
+    for (int i = 0; i < n;) {
+        if (g->len == g->cfg.n_ctx) slide(g);
+        int room = g->cfg.n_ctx - g->len, m = n - i;
+        if (m > CHUNK) m = CHUNK;
+        if (m > room) m = room;
+        for (int j = 0; j < m; j++) chunk[j] = valid_token(g, tokens[i + j]);
+        forward_rows(g, chunk, m, i + m == n);
+        i += m;
+    }
+    return g->logits;
+}
+
+/* The sampling order: higher probability first, ties by lower id (a strict total order, so the ranking, and with
+ * it the sampling, is deterministic). */
+static int ranks_before(const candidate *a, const candidate *b) { return a->p != b->p ? a->p > b->p : a->id < b->id; }
+
+/* Restores the heap below i in c[0..n): a parent never ranks before its children (the root is the lowest). */
+static void sift_down(candidate *c, int n, int i) {
+    for (;;) {
+        int low = i, l = 2 * i + 1, r = l + 1;
+        if (l < n && ranks_before(&c[low], &c[l])) low = l;
+        if (r < n && ranks_before(&c[low], &c[r])) low = r;
+        if (low == i) return;
+        candidate t = c[i]; c[i] = c[low]; c[low] = t;
+        i = low;
+    }
+}
+
+/* Moves the k highest-ranked of c[0..n) to c[0..k), in rank order (the rest stay, permuted, in c[k..n)): a heap of
+ * the k best so far, whose root, the worst of them, each later candidate that ranks before it replaces; then
+ * heapsort. O(n log k) instead of sorting all n. */
+static void select_top(candidate *c, int n, int k) {
+    for (int i = k / 2 - 1; i >= 0; i--) sift_down(c, k, i);
+    for (int i = k; i < n; i++)
+        if (ranks_before(&c[i], &c[0])) { candidate t = c[0]; c[0] = c[i]; c[i] = t; sift_down(c, k, 0); }
+    for (int m = k - 1; m > 0; m--) { candidate t = c[0]; c[0] = c[m]; c[m] = t; sift_down(c, m, 0); }
+}
+
+/* How many of the ranked c[0..n) the nucleus keeps: the shortest prefix with probability ≥ top_p·kept. */
+static int nucleus_size(const candidate *c, int n, double top_p, double kept) {
+    double acc = 0;
+    for (int i = 0; i < n; i++) {
+        acc += c[i].p;
+        if (acc >= top_p * kept) return i + 1;
+    }
+    return -1;
+}
+
+static int by_rank(const void *a, const void *b) { return ranks_before(b, a) - ranks_before(a, b); }
+
+static void swap_candidates(candidate *a, candidate *b) { candidate t = *a; *a = *b; *b = t; }
+
+/* Moves to c[0..m), unordered, the m highest-ranked candidates of c[0..n) for about the smallest m whose
+ * probability reaches target (summed in no particular order); returns m (n when even all fall short). Quickselect
+ * on mass, the middle element as pivot: expected O(n). */
+static int select_mass(candidate *c, int n, double target) {
+    int lo = 0, hi = n; /* c[0..lo) is in, c[hi..n) is out, c[lo..hi) undecided; mass(c[0..hi)) >= target */
+    double have = 0;    /* mass of c[0..lo) */
+    while (lo < hi) {
+        candidate pivot = c[lo + (hi - lo) / 2];
+        int i = lo;
+        double mass = 0;
+        for (int j = lo; j < hi; j++)
+            if (ranks_before(&c[j], &pivot)) { swap_candidates(&c[i], &c[j]); mass += c[i].p; i++; }
+        if (have + mass >= target) { hi = i; continue; }
+        have += mass;
+        lo = i;
+        for (int j = lo; j < hi; j++) /* the pivot goes in next */
+            if (c[j].id == pivot.id) { swap_candidates(&c[lo], &c[j]); break; }
+        have += c[lo++].p;
+        if (have >= target) return lo;
+    }
+    return lo;
+}
+
+/* The candidates top-k and top-p keep, ranked in cand[0..n); returns n. total: Σ p over all V. */
+static int truncate_candidates(candidate *cand, int V, const cllm_sample_params *sp, double total) {
+    if (sp->top_k > 0 && sp->top_k < V) {
+        int n = sp->top_k;
+        select_top(cand, V, n);
+        if (sp->top_p >= 1.0f) return n;
+        double kept = 0;
+        for (int i = 0; i < n; i++) kept += cand[i].p;
+        int m = nucleus_size(cand, n, sp->top_p, kept);
+        return m > 0 ? m : n;
+    }
+    /* top-p alone: find the nucleus by mass (with a little to spare against rounding), then rank only it; the cut
+     * is made on the ranked running sum, as a full sort would make it */
+    int m = select_mass(cand, V, sp->top_p * total * (1 + 1e-6));
+    qsort(cand, (size_t)m, sizeof *cand, by_rank);
+    int n = nucleus_size(cand, m, sp->top_p, total);
+    if (n > 0) return n;
+    qsort(cand, (size_t)V, sizeof *cand, by_rank); /* fell short by rounding: rank everything */
+    n = nucleus_size(cand, V, sp->top_p, total);
+    return n > 0 ? n : V;
 }
 
 int cllm_sample(cllm_generator *g, const float *logits, const cllm_sample_params *sp, cllm_rng *rng) {
@@ -162,17 +294,7 @@ int cllm_sample(cllm_generator *g, const float *logits, const cllm_sample_params
     }
     int n = V;
     if ((sp->top_k > 0 && sp->top_k < V) || sp->top_p < 1.0f) {
-        qsort(g->cand, V, sizeof *g->cand, by_prob_desc);
-        if (sp->top_k > 0 && sp->top_k < n) n = sp->top_k;
-        double kept = 0;
-        for (int i = 0; i < n; i++) kept += g->cand[i].p;
-        if (sp->top_p < 1.0f) {
-            double acc = 0;
-            for (int i = 0; i < n; i++) {
-                acc += g->cand[i].p;
-                if (acc >= sp->top_p * kept) { n = i + 1; break; }
-            }
-        }
+        n = truncate_candidates(g->cand, V, sp, sum);
         sum = 0;
         for (int i = 0; i < n; i++) sum += g->cand[i].p;
     }

@@ -171,8 +171,7 @@ static double generate_once(cllm_generator *g, const int32_t *prompt, int n_prom
     cllm_rng_seed(&rng, 1);
     cllm_generator_reset(g);
     double t0 = cli_now();
-    const float *logits = NULL;
-    for (int i = 0; i < n_prompt; i++) logits = cllm_generator_push(g, prompt[i]);
+    const float *logits = cllm_generator_feed(g, prompt, n_prompt);
     int tok = cllm_sample(g, logits, &greedy, &rng);
     double t1 = cli_now();
     for (int i = 1; i < n_gen; i++) tok = cllm_sample(g, cllm_generator_push(g, tok), &greedy, &rng);
