@@ -6,6 +6,7 @@
 #include "cllm_generate.h"
 #include "cllm_simd.h"
 #include "internal.h"
+#include "ops.h"
 
 typedef struct candidate { float p; int id; } candidate;
 
@@ -142,10 +143,7 @@ static void forward_rows(cllm_generator *g, const int *tokens, int n, int want_l
         for (int i = 0; i < n; i++)
             layernorm(g->ln + i * C, g->x + i * C, p[CLLM_P_LN2W] + l * C, p[CLLM_P_LN2B] + l * C, C);
         linear(g->fch, g->ln, p[CLLM_P_FCW] + (size_t)l * C * 4 * C, p[CLLM_P_FCB] + l * 4 * C, n, C, 4 * C);
-        for (int i = 0; i < n * 4 * C; i++) {
-            float x = g->fch[i];
-            g->fch[i] = 0.5f * x * (1.0f + tanhf(0.7978845608028654f * (x + 0.044715f * x * x * x)));
-        }
+        gelu_forward_serial_f32(g->fch, g->fch, (size_t)n * 4 * C); /* the training forward's GELU, in place */
         linear(g->tmp, g->fch, p[CLLM_P_FCPROJW] + (size_t)l * 4 * C * C, p[CLLM_P_FCPROJB] + l * C, n, 4 * C, C);
         for (int c = 0; c < n * C; c++) g->x[c] += g->tmp[c];
     }

@@ -21,6 +21,7 @@
                                const REAL *dout, const REAL *inp, const REAL *lse, const REAL *prime_bias,       \
                                const uint8_t *is_prime, int B, int T, int C, int NH);                            \
     void gelu_forward##S(REAL *out, const REAL *inp, size_t N);                                                  \
+    void gelu_forward_serial##S(REAL *out, const REAL *inp, size_t N);                                           \
     void gelu_backward##S(REAL *dinp, const REAL *inp, const REAL *dout, size_t N);                              \
     void residual_forward##S(REAL *out, const REAL *a, const REAL *b, size_t N);                                 \
     void residual_backward##S(REAL *da, REAL *db, const REAL *dout, size_t N);                                   \

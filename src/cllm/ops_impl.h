@@ -257,12 +257,21 @@ OPS_WIDE void F(attention_backward)(REAL *dinp, REAL *dprime_bias, REAL *dprime_
 
 /* GPT-2's GELU, tanh approximation: 0.5·x·(1 + tanh(u)), u = √(2/π)(x + 0.044715x³), computed as x·σ(2u) (the
  * same function: 0.5(1 + tanh u) = σ(2u)) so that it needs one exp and no libm tanh call. */
+static inline __attribute__((always_inline)) REAL F(gelu)(REAL x) {
+    REAL u = GELU_SCALE * (x + (REAL)0.044715 * x * x * x);
+    return x / (1 + F(exp_fast)(-2 * u));
+}
+
 OPS_WIDE void F(gelu_forward)(REAL *out, const REAL *inp, size_t N) {
 #pragma omp parallel for simd schedule(static)
-    for (size_t i = 0; i < N; i++) {
-        REAL x = inp[i], u = GELU_SCALE * (x + (REAL)0.044715 * x * x * x);
-        out[i] = x / (1 + F(exp_fast)(-2 * u));
-    }
+    for (size_t i = 0; i < N; i++) out[i] = F(gelu)(inp[i]);
+}
+
+/* The same on the calling thread only (generation: one token's 4C values are not worth a fork; and an `if`
+ * clause on the parallel loop would still have libgomp allocate a team per call). */
+OPS_WIDE void F(gelu_forward_serial)(REAL *out, const REAL *inp, size_t N) {
+#pragma omp simd
+    for (size_t i = 0; i < N; i++) out[i] = F(gelu)(inp[i]);
 }
 
 /* dinp = gelu′(inp)·dout (assigned); d/dx x·σ(2u) = σ + 2x·σ(1−σ)·u′, u′ = √(2/π)(1 + 3·0.044715x²) */

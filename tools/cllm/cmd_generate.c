@@ -57,8 +57,7 @@ static const float *feed(cllm_generator *g, const cllm_tokenizer *tok, const cha
     size_t count = 0;
     int32_t *ids = cllm_tokenizer_encode(tok, text, n, &count, &err);
     if (!ids) cli_die(2, "%s", err.msg);
-    const float *logits = NULL;
-    for (size_t i = 0; i < count; i++) logits = cllm_generator_push(g, ids[i]);
+    const float *logits = count ? cllm_generator_feed(g, ids, (int)count) : NULL;
     free(ids);
     return logits;
 }
