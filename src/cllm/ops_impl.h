@@ -182,8 +182,10 @@ void F(matmul_backward)(REAL *dinp, REAL *dw, REAL *dbias, const REAL *dout, con
  * beyond. With lse == NULL the row statistics are computed and stored into lse_out; otherwise rows use the saved
  * lse. S and lse are indexed by t from the (b, h) task's origin. Inlined, so that it is compiled as wide as its
  * OPS_WIDE callers (a separate function would stay baseline: the softmax loops at 4 floats a vector). */
-static inline __attribute__((always_inline)) void F(attention_probs)(REAL *S, const REAL *inp, const REAL *prime_bias, const uint8_t *is_prime,
-                               const REAL *lse, REAL *lse_out, int b, int h, int r0, int r1, int T, int C, int NH) {
+static inline __attribute__((always_inline)) void F(attention_probs)(REAL *S, const REAL *inp, const REAL *prime_bias,
+                                                                     const uint8_t *is_prime, const REAL *lse,
+                                                                     REAL *lse_out, int b, int h, int r0, int r1,
+                                                                     int T, int C, int NH) {
     int C3 = 3 * C, hs = C / NH;
     REAL scale = (REAL)1 / SQRT((REAL)hs);
     const REAL *q = inp + (size_t)b * T * C3 + h * hs;

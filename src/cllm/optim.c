@@ -6,6 +6,12 @@
 #include "cllm.h"
 #include "cllm_simd.h"
 
+/* No a·b + c fused into one rounding anywhere here: AdamW must give the same bits at every vector width (gcc does
+ * not contract under -std=c11; clang would, also inside its intrinsics, which are plain vector + and *). */
+#ifdef __clang__
+#pragma STDC FP_CONTRACT OFF
+#endif
+
 int cllm_adamw_init(cllm_adamw *opt, const cllm_model *m, cllm_error *err) {
     memset(opt, 0, sizeof *opt);
     opt->beta1 = 0.9f;
