@@ -166,22 +166,33 @@ void F(matmul_backward)(REAL *dinp, REAL *dw, REAL *dbias, const REAL *dout, con
 
 /* Causal self-attention. inp = qkv [B,T,3C] laid out [q | k | v], head h at channels h*hs..; out [B,T,C].
  * Only each score row's log-sum-exp is kept for backward (lse [B,NH,T], per layer); backward recomputes the
- * scores. The products are GEMMs per (b, h) over the whole T×T square (the masked half is wasted work, but a GEMM
- * runs several times faster than T²/2 dot products of length hs), in scratch [B·NH, 2·T·T] shared by all layers:
- * stored activations grow with B·NH·T per layer, and T² appears once, not per layer. The (b, h) tasks run in
- * parallel; a GEMM called inside them runs on the calling thread.
+ * scores. The products are GEMMs per (b, h) (several times faster than T²/2 dot products of length hs), in scratch
+ * [B·NH, 2·T·T] shared by all layers: stored activations grow with B·NH·T per layer, and T² appears once, not per
+ * layer. The GEMMs go by blocks of ATTN_ROWS rows (or columns): block [r0, r1) of the scores needs only the
+ * columns t2 < r1, so the masked blocks above the diagonal are never computed, about half the square at large T;
+ * within a diagonal block the masked entries are computed and then set to zero. The (b, h) tasks run in parallel,
+ * each in a fixed block order, and a GEMM called inside them runs on the calling thread: the same bits for any
+ * thread count.
  * prime_bias [NH] (NULL: off) adds prime_bias[h] to the score of every pair whose distance t − t2 is prime
  * (is_prime[d] for d < T): the crystalline "prime-distance" option, see docs/crystalline.md. */
+#ifndef ATTN_ROWS /* rows per block; -DATTN_ROWS=n to measure another. Larger blocks compute more of the masked
+                   * half, smaller ones make smaller GEMMs; at T 256 (tiny), 64 and 128 beat 32 and 256 by 5-20 %. */
+#define ATTN_ROWS 64
+#endif
 
-/* Task (b, h): S[T,T] = softmax rows of scale·Q·Kᵀ (+ the prime bias), masked to t2 ≤ t, zero beyond. With
- * lse == NULL the row statistics are computed and stored into lse_out; otherwise rows use the saved lse. */
-static void F(attention_probs)(REAL *S, const REAL *inp, const REAL *prime_bias, const uint8_t *is_prime,
-                               const REAL *lse, REAL *lse_out, int b, int h, int T, int C, int NH) {
+/* Task (b, h), rows [r0, r1): S[t, 0..r1) = softmax of scale·q_t·Kᵀ (+ the prime bias), masked to t2 ≤ t, zero
+ * beyond. With lse == NULL the row statistics are computed and stored into lse_out; otherwise rows use the saved
+ * lse. S and lse are indexed by t from the (b, h) task's origin. Inlined, so that it is compiled as wide as its
+ * OPS_WIDE callers (a separate function would stay baseline: the softmax loops at 4 floats a vector). */
+static inline __attribute__((always_inline)) void F(attention_probs)(REAL *S, const REAL *inp, const REAL *prime_bias,
+                                                                     const uint8_t *is_prime, const REAL *lse,
+                                                                     REAL *lse_out, int b, int h, int r0, int r1,
+                                                                     int T, int C, int NH) {
     int C3 = 3 * C, hs = C / NH;
     REAL scale = (REAL)1 / SQRT((REAL)hs);
     const REAL *q = inp + (size_t)b * T * C3 + h * hs;
-    GEMM(0, 1, T, T, hs, scale, q, C3, q + C, C3, 0, S, T); /* q·kᵀ */
-    for (int t = 0; t < T; t++) {
+    GEMM(0, 1, r1 - r0, r1, hs, scale, q + (size_t)r0 * C3, C3, q + C, C3, 0, S + (size_t)r0 * T, T); /* q·kᵀ */
+    for (int t = r0; t < r1; t++) {
         REAL *row = S + (size_t)t * T;
         if (prime_bias)
             for (int t2 = 0; t2 <= t; t2++) row[t2] += is_prime[t - t2] ? prime_bias[h] : 0;
@@ -190,6 +201,7 @@ static void F(attention_probs)(REAL *S, const REAL *inp, const REAL *prime_bias,
             shift = lse[t];
         } else {
             REAL maxv = row[0], sum = 0;
+#pragma omp simd reduction(max : maxv)
             for (int t2 = 1; t2 <= t; t2++) maxv = row[t2] > maxv ? row[t2] : maxv;
 #pragma omp simd reduction(+ : sum)
             for (int t2 = 0; t2 <= t; t2++) sum += F(exp_fast)(row[t2] - maxv);
@@ -198,7 +210,7 @@ static void F(attention_probs)(REAL *S, const REAL *inp, const REAL *prime_bias,
         }
 #pragma omp simd
         for (int t2 = 0; t2 <= t; t2++) row[t2] = F(exp_fast)(row[t2] - shift);
-        for (int t2 = t + 1; t2 < T; t2++) row[t2] = 0;
+        for (int t2 = t + 1; t2 < r1; t2++) row[t2] = 0;
     }
 }
 
@@ -209,15 +221,21 @@ OPS_WIDE void F(attention_forward)(REAL *out, REAL *lse, REAL *scratch, const RE
 #pragma omp parallel for collapse(2) schedule(static)
     for (int b = 0; b < B; b++)
         for (int h = 0; h < NH; h++) {
-            REAL *S = scratch + ((size_t)b * NH + h) * 2 * TT;
-            F(attention_probs)(S, inp, prime_bias, is_prime, NULL, lse + ((size_t)b * NH + h) * T, b, h, T, C, NH);
+            REAL *S = scratch + ((size_t)b * NH + h) * 2 * TT, *o = out + (size_t)b * T * C + h * hs;
             const REAL *v = inp + (size_t)b * T * C3 + 2 * C + h * hs;
-            GEMM(0, 0, T, hs, T, 1, S, T, v, C3, 0, out + (size_t)b * T * C + h * hs, C); /* att·v */
+            for (int r0 = 0; r0 < T; r0 += ATTN_ROWS) {
+                int r1 = r0 + ATTN_ROWS < T ? r0 + ATTN_ROWS : T;
+                F(attention_probs)(S, inp, prime_bias, is_prime, NULL, lse + ((size_t)b * NH + h) * T, b, h, r0, r1,
+                                   T, C, NH);
+                GEMM(0, 0, r1 - r0, hs, r1, 1, S + (size_t)r0 * T, T, v, C3, 0, o + (size_t)r0 * C, C); /* att·v */
+            }
         }
 }
 
 /* dinp (the qkv gradient) += ...; with the prime-distance option, dprime_bias [NH] += Σ ∂/∂score over prime
- * distances, summed through dprime_part [B·NH] in a fixed order so the result does not depend on threads. */
+ * distances, summed through dprime_part [B·NH] in a fixed order so the result does not depend on threads.
+ * By row blocks: the probabilities A, datt and dscore (in D), and dq; then by column blocks [c0, c1), whose
+ * entries are zero in rows t < c0: dk and dv, each block of them written by one GEMM. */
 OPS_WIDE void F(attention_backward)(REAL *dinp, REAL *dprime_bias, REAL *dprime_part, REAL *scratch,
                                     const REAL *dout, const REAL *inp, const REAL *lse, const REAL *prime_bias,
                                     const uint8_t *is_prime, int B, int T, int C, int NH) {
@@ -228,24 +246,35 @@ OPS_WIDE void F(attention_backward)(REAL *dinp, REAL *dprime_bias, REAL *dprime_
     for (int b = 0; b < B; b++)
         for (int h = 0; h < NH; h++) {
             REAL *A = scratch + ((size_t)b * NH + h) * 2 * TT, *D = A + TT, prime_sum = 0;
-            const REAL *q = inp + (size_t)b * T * C3 + h * hs, *v = q + 2 * C, *d = dout + (size_t)b * T * C + h * hs;
-            REAL *dq = dinp + (size_t)b * T * C3 + h * hs;
-            F(attention_probs)(A, inp, prime_bias, is_prime, lse + ((size_t)b * NH + h) * T, NULL, b, h, T, C, NH);
-            /* out = att·v: datt = dout·vᵀ, dv += attᵀ·dout */
-            GEMM(0, 1, T, T, hs, 1, d, C, v, C3, 0, D, T);
-            GEMM(1, 0, T, hs, T, 1, A, T, d, C, 1, dq + 2 * C, C3);
-            /* softmax: dscore = a ⊙ (da − Σ a·da), into D; a is 0 beyond t, and so is dscore */
-            for (int t = 0; t < T; t++) {
-                const REAL *a = A + (size_t)t * T;
-                REAL *da = D + (size_t)t * T, dot = DOT(a, da, t + 1);
-                for (int t2 = 0; t2 <= t; t2++) da[t2] = a[t2] * (da[t2] - dot);
-                for (int t2 = t + 1; t2 < T; t2++) da[t2] = 0;
-                if (dprime_bias)
-                    for (int t2 = 0; t2 <= t; t2++) prime_sum += is_prime[t - t2] ? da[t2] : 0;
+            const REAL *q = inp + (size_t)b * T * C3 + h * hs, *k = q + C, *v = q + 2 * C;
+            const REAL *d = dout + (size_t)b * T * C + h * hs;
+            REAL *dq = dinp + (size_t)b * T * C3 + h * hs, *dk = dq + C, *dv = dq + 2 * C;
+            for (int r0 = 0; r0 < T; r0 += ATTN_ROWS) {
+                int r1 = r0 + ATTN_ROWS < T ? r0 + ATTN_ROWS : T;
+                F(attention_probs)(A, inp, prime_bias, is_prime, lse + ((size_t)b * NH + h) * T, NULL, b, h, r0, r1,
+                                   T, C, NH);
+                /* out = att·v: datt = dout·vᵀ */
+                GEMM(0, 1, r1 - r0, r1, hs, 1, d + (size_t)r0 * C, C, v, C3, 0, D + (size_t)r0 * T, T);
+                /* softmax: dscore = a ⊙ (da − Σ a·da), into D; a is 0 beyond t, and so is dscore */
+                for (int t = r0; t < r1; t++) {
+                    const REAL *a = A + (size_t)t * T;
+                    REAL *da = D + (size_t)t * T, dot = DOT(a, da, t + 1);
+                    for (int t2 = 0; t2 <= t; t2++) da[t2] = a[t2] * (da[t2] - dot);
+                    for (int t2 = t + 1; t2 < r1; t2++) da[t2] = 0;
+                    if (dprime_bias)
+                        for (int t2 = 0; t2 <= t; t2++) prime_sum += is_prime[t - t2] ? da[t2] : 0;
+                }
+                /* score = scale · q·kᵀ: dq += scale·dscore·k */
+                GEMM(0, 0, r1 - r0, hs, r1, scale, D + (size_t)r0 * T, T, k, C3, 1, dq + (size_t)r0 * C3, C3);
             }
-            /* score = scale · q·kᵀ: dq += scale·D·k, dk += scale·Dᵀ·q */
-            GEMM(0, 0, T, hs, T, scale, D, T, q + C, C3, 1, dq, C3);
-            GEMM(1, 0, T, hs, T, scale, D, T, q, C3, 1, dq + C, C3);
+            for (int c0 = 0; c0 < T; c0 += ATTN_ROWS) {
+                int c1 = c0 + ATTN_ROWS < T ? c0 + ATTN_ROWS : T;
+                size_t at = (size_t)c0 * T + c0;
+                /* dv += attᵀ·dout, dk += scale·dscoreᵀ·q, over rows t ≥ c0 */
+                GEMM(1, 0, c1 - c0, hs, T - c0, 1, A + at, T, d + (size_t)c0 * C, C, 1, dv + (size_t)c0 * C3, C3);
+                GEMM(1, 0, c1 - c0, hs, T - c0, scale, D + at, T, q + (size_t)c0 * C3, C3, 1, dk + (size_t)c0 * C3,
+                     C3);
+            }
             if (dprime_bias) dprime_part[b * NH + h] = prime_sum;
         }
     if (dprime_bias)

@@ -4,6 +4,13 @@
 #include <string.h>
 
 #include "cllm.h"
+#include "cllm_simd.h"
+
+/* No a·b + c fused into one rounding anywhere here: AdamW must give the same bits at every vector width (gcc does
+ * not contract under -std=c11; clang would, also inside its intrinsics, which are plain vector + and *). */
+#ifdef __clang__
+#pragma STDC FP_CONTRACT OFF
+#endif
 
 int cllm_adamw_init(cllm_adamw *opt, const cllm_model *m, cllm_error *err) {
     memset(opt, 0, sizeof *opt);
@@ -27,23 +34,84 @@ void cllm_adamw_free(cllm_adamw *opt) {
     opt->m = opt->v = NULL;
 }
 
+/* The update of one tensor's slice, with the constants it needs. The vector versions below compute exactly these
+ * operations in this order (IEEE division and square root are correctly rounded at any width, and nothing is
+ * contracted into an FMA), so every level gives the same bits: a resumed run stays bit-exact on any CPU. */
+typedef struct adamw_consts {
+    float b1, one_minus_b1, b2, one_minus_b2, c1, c2, lr, eps, wd;
+} adamw_consts;
+
+static void adamw_scalar(float *p, const float *g, float *m, float *v, size_t n, const adamw_consts *k) {
+    for (size_t j = 0; j < n; j++) {
+        float gj = g[j];
+        m[j] = k->b1 * m[j] + k->one_minus_b1 * gj;
+        v[j] = k->b2 * v[j] + k->one_minus_b2 * gj * gj;
+        float mhat = m[j] / k->c1, vhat = v[j] / k->c2;
+        p[j] -= k->lr * (mhat / (sqrtf(vhat) + k->eps) + k->wd * p[j]);
+    }
+}
+
+/* The compiler will not vectorise adamw_scalar itself: sqrtf may set errno, a branch to a call per element. So the
+ * wide versions are written with intrinsics, for the level the kernels' dispatch chose (CLLM_SIMD included). */
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <immintrin.h>
+#define ADAMW_X86 1
+
+/* adamw_scalar's loop, W floats at a time (V the vector type, P the intrinsics' prefix), the tail by adamw_scalar. */
+#define ADAMW_VECTOR(name, isa, V, P, W)                                                                           \
+    __attribute__((target(isa))) static void name(float *p, const float *g, float *m, float *v, size_t n,         \
+                                                  const adamw_consts *k) {                                        \
+        V b1 = P##_set1_ps(k->b1), ob1 = P##_set1_ps(k->one_minus_b1), b2 = P##_set1_ps(k->b2);                    \
+        V ob2 = P##_set1_ps(k->one_minus_b2), c1 = P##_set1_ps(k->c1), c2 = P##_set1_ps(k->c2);                    \
+        V lr = P##_set1_ps(k->lr), eps = P##_set1_ps(k->eps), wd = P##_set1_ps(k->wd);                             \
+        size_t j = 0;                                                                                              \
+        for (; j + W <= n; j += W) {                                                                               \
+            V gj = P##_loadu_ps(g + j), pj = P##_loadu_ps(p + j);                                                  \
+            V mj = P##_add_ps(P##_mul_ps(b1, P##_loadu_ps(m + j)), P##_mul_ps(ob1, gj));                           \
+            V vj = P##_add_ps(P##_mul_ps(b2, P##_loadu_ps(v + j)), P##_mul_ps(P##_mul_ps(ob2, gj), gj));           \
+            P##_storeu_ps(m + j, mj);                                                                              \
+            P##_storeu_ps(v + j, vj);                                                                              \
+            V mhat = P##_div_ps(mj, c1), vhat = P##_div_ps(vj, c2);                                                \
+            V step = P##_add_ps(P##_div_ps(mhat, P##_add_ps(P##_sqrt_ps(vhat), eps)), P##_mul_ps(wd, pj));         \
+            P##_storeu_ps(p + j, P##_sub_ps(pj, P##_mul_ps(lr, step)));                                            \
+        }                                                                                                          \
+        adamw_scalar(p + j, g + j, m + j, v + j, n - j, k);                                                        \
+    }
+ADAMW_VECTOR(adamw_avx2, "avx2", __m256, _mm256, 8)
+ADAMW_VECTOR(adamw_avx512, "avx512f", __m512, _mm512, 16)
+#endif
+
+typedef void (*adamw_fn)(float *p, const float *g, float *m, float *v, size_t n, const adamw_consts *k);
+
+static adamw_fn adamw_pick(void) {
+#ifdef ADAMW_X86
+    switch (cllm_simd_level_get()) {
+    case CLLM_SIMD_AVX512: return adamw_avx512;
+    case CLLM_SIMD_AVX2: return adamw_avx2;
+    default: break;
+    }
+#endif
+    return adamw_scalar;
+}
+
 void cllm_adamw_step(cllm_adamw *opt, cllm_model *model, float lr) {
+    enum { CHUNK = 1 << 14 }; /* elements per task: each tensor is cut the same way for any thread count */
     opt->step++;
     float b1 = opt->beta1, b2 = opt->beta2;
     float c1 = 1.0f - powf(b1, (float)opt->step), c2 = 1.0f - powf(b2, (float)opt->step);
+    adamw_fn update = adamw_pick();
     int nt = cllm_model_tensor_count(model);
+    /* one parallel region; the tensors' loops do not wait for each other (each element is updated once) */
+#pragma omp parallel
     for (int i = 0; i < nt; i++) {
         const cllm_tensor *t = cllm_model_tensor(model, i);
         if (!t->trainable) continue;
-        float wd = t->decay ? opt->weight_decay : 0.0f;
-        float *p = t->data, *g = t->grad, *m = opt->m + t->offset, *v = opt->v + t->offset;
-#pragma omp parallel for schedule(static)
-        for (size_t j = 0; j < t->numel; j++) {
-            float gj = g[j];
-            m[j] = b1 * m[j] + (1.0f - b1) * gj;
-            v[j] = b2 * v[j] + (1.0f - b2) * gj * gj;
-            float mhat = m[j] / c1, vhat = v[j] / c2;
-            p[j] -= lr * (mhat / (sqrtf(vhat) + opt->eps) + wd * p[j]);
+        adamw_consts k = {b1, 1.0f - b1, b2, 1.0f - b2, c1, c2, lr, opt->eps, t->decay ? opt->weight_decay : 0.0f};
+        size_t o = t->offset, chunks = (t->numel + CHUNK - 1) / CHUNK;
+#pragma omp for schedule(static) nowait
+        for (size_t c = 0; c < chunks; c++) {
+            size_t lo = c * CHUNK, n = t->numel - lo < CHUNK ? t->numel - lo : CHUNK;
+            update(t->data + lo, t->grad + lo, opt->m + o + lo, opt->v + o + lo, n, &k);
         }
     }
 }

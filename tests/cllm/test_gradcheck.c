@@ -168,6 +168,110 @@ static void test_attention(void **state) {
     assert_true(memcmp(out0 + (T - 1) * C, c.out + (T - 1) * C, C * sizeof(double)) != 0);
 }
 
+/* ---- attention over several of its row blocks (64 rows; the last one partial), where the masked blocks are
+ * skipped: the forward against a direct evaluation, the gradients along random directions (all of qkv and the
+ * prime bias at once: a few evaluations instead of one per entry), and the fp32 path against the double one. ---- */
+enum { BT = 150, BB = 2, BNH = 2 };
+
+typedef struct {
+    double *inp, *bias, *out, *w_out, *lse, *scratch;
+    const uint8_t *is_prime;
+} blocks_ctx;
+
+static double blocks_loss(void *vctx) {
+    blocks_ctx *c = vctx;
+    attention_forward_f64(c->out, c->lse, c->scratch, c->inp, c->bias, c->is_prime, BB, BT, C, BNH);
+    return dot(c->out, c->w_out, (size_t)BB * BT * C);
+}
+
+/* out[b,t] = Σ_{t2 ≤ t} softmax(scale·q_t·k_t2 + bias)·v_t2, straight from the definition. */
+static void attention_direct(double *out, const double *inp, const double *bias, const uint8_t *is_prime) {
+    int hs = C / BNH;
+    double p[BT];
+    for (int b = 0; b < BB; b++)
+        for (int h = 0; h < BNH; h++)
+            for (int t = 0; t < BT; t++) {
+                const double *q = inp + ((size_t)b * BT + t) * 3 * C + h * hs;
+                double maxv = -INFINITY, sum = 0;
+                for (int t2 = 0; t2 <= t; t2++) {
+                    p[t2] = dot(q, inp + ((size_t)b * BT + t2) * 3 * C + C + h * hs, hs) / sqrt(hs);
+                    if (bias && is_prime[t - t2]) p[t2] += bias[h];
+                    maxv = fmax(maxv, p[t2]);
+                }
+                for (int t2 = 0; t2 <= t; t2++) sum += p[t2] = exp(p[t2] - maxv);
+                double *o = out + ((size_t)b * BT + t) * C + h * hs;
+                for (int i = 0; i < hs; i++) {
+                    o[i] = 0;
+                    for (int t2 = 0; t2 <= t; t2++)
+                        o[i] += p[t2] / sum * inp[((size_t)b * BT + t2) * 3 * C + 2 * C + h * hs + i];
+                }
+            }
+}
+
+static void test_attention_blocks(void **state) {
+    (void)state;
+    size_t n_inp = (size_t)BB * BT * 3 * C, n_out = (size_t)BB * BT * C;
+    uint8_t is_prime[BT];
+    cllm_prime_table(is_prime, BT);
+    double *prime_bias = rand_vec(BNH, 1);
+    blocks_ctx c = {.inp = rand_vec(n_inp, 1.5), .out = zeros(n_out),
+                    .w_out = rand_vec(n_out, 1), .lse = zeros((size_t)BB * BNH * BT),
+                    .scratch = zeros((size_t)BB * BNH * 2 * BT * BT), .is_prime = is_prime};
+    double *want = zeros(n_out), *dinp = zeros(n_inp), *dbias = zeros(BNH), *part = zeros(BB * BNH);
+    for (int with_bias = 0; with_bias <= 1; with_bias++) {
+        double *bias = c.bias = with_bias ? prime_bias : NULL;
+        blocks_loss(&c);
+        attention_direct(want, c.inp, bias, is_prime);
+        for (size_t i = 0; i < n_out; i++) assert_true(fabs(c.out[i] - want[i]) < 1e-12);
+        memset(dinp, 0, n_inp * sizeof *dinp);
+        memset(dbias, 0, BNH * sizeof *dbias);
+        attention_backward_f64(dinp, bias ? dbias : NULL, part, c.scratch, c.w_out, c.inp, c.lse, bias, is_prime, BB,
+                               BT, C, BNH);
+        for (int dir = 0; dir < 3; dir++) {
+            const double h = 1e-5;
+            double *u = rand_vec(n_inp, 1), ub[BNH] = {0}, saved_b[BNH] = {0};
+            double *x = track(malloc(n_inp * sizeof *x));
+            memcpy(x, c.inp, n_inp * sizeof *x);
+            double slope = dot(dinp, u, n_inp), loss[2];
+            if (bias) {
+                for (int i = 0; i < BNH; i++) ub[i] = test_rand_uniform(&seed), saved_b[i] = bias[i];
+                slope += dot(dbias, ub, BNH);
+            }
+            for (int side = 0; side < 2; side++) {
+                double step = side ? -h : h;
+                for (size_t i = 0; i < n_inp; i++) c.inp[i] = x[i] + step * u[i];
+                for (int i = 0; bias && i < BNH; i++) bias[i] = saved_b[i] + step * ub[i];
+                loss[side] = blocks_loss(&c);
+            }
+            memcpy(c.inp, x, n_inp * sizeof *x);
+            for (int i = 0; bias && i < BNH; i++) bias[i] = saved_b[i];
+            double numeric = (loss[0] - loss[1]) / (2 * h);
+            if (fabs(numeric - slope) > 1e-6 * fabs(numeric)) {
+                fprintf(stderr, "attention blocks (bias %d): directional derivative %.10g, analytic %.10g\n",
+                        with_bias, numeric, slope);
+                fail();
+            }
+        }
+    }
+    /* fp32 (cllm_sgemm on the same blocks) against double, with the bias */
+    float *in32 = track(malloc(n_inp * sizeof(float))), *out32 = track(malloc(n_out * sizeof(float)));
+    float *d32 = track(calloc(n_inp, sizeof(float))), *w32 = track(malloc(n_out * sizeof(float)));
+    float *lse32 = track(malloc((size_t)BB * BNH * BT * sizeof(float)));
+    float bias32[BNH], dbias32[BNH] = {0}, part32[BB * BNH];
+    float *scratch32 = track(malloc((size_t)BB * BNH * 2 * BT * BT * sizeof(float)));
+    for (size_t i = 0; i < n_inp; i++) in32[i] = (float)c.inp[i];
+    for (size_t i = 0; i < n_out; i++) w32[i] = (float)c.w_out[i];
+    for (int i = 0; i < BNH; i++) bias32[i] = (float)prime_bias[i];
+    attention_forward_f32(out32, lse32, scratch32, in32, bias32, is_prime, BB, BT, C, BNH);
+    attention_backward_f32(d32, dbias32, part32, scratch32, w32, in32, lse32, bias32, is_prime, BB, BT, C, BNH);
+    blocks_loss(&c); /* c.out at the unperturbed inputs, with the bias */
+    for (size_t i = 0; i < n_out; i++) assert_true(fabs(out32[i] - c.out[i]) < 1e-5);
+    double max_d = 0;
+    for (size_t i = 0; i < n_inp; i++) max_d = fmax(max_d, fabs(dinp[i]));
+    for (size_t i = 0; i < n_inp; i++) assert_true(fabs(d32[i] - dinp[i]) < 1e-5 * max_d);
+    for (int i = 0; i < BNH; i++) assert_true(fabs(dbias32[i] - dbias[i]) < 1e-5 * fabs(dbias[i]) + 1e-5);
+}
+
 static void test_gelu(void **state) {
     (void)state;
     op_ctx c = {.op = OP_GELU, .inp = rand_vec(N * C, 3), .out = zeros(N * C), .w_out = rand_vec(N * C, 1)};
@@ -361,7 +465,7 @@ static void test_float_model_matches_double(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_layernorm),     cmocka_unit_test(test_matmul),
-        cmocka_unit_test(test_attention),     cmocka_unit_test(test_gelu),
+        cmocka_unit_test(test_attention),     cmocka_unit_test(test_attention_blocks), cmocka_unit_test(test_gelu),
         cmocka_unit_test(test_encoder),       cmocka_unit_test(test_crossentropy),
         cmocka_unit_test(test_lmhead),
         cmocka_unit_test(test_residual),      cmocka_unit_test(test_whole_model_every_parameter),
