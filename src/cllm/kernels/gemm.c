@@ -149,20 +149,20 @@ static void edge_tile(const cllm_kernels *kr, int kc, const float *ap, size_t rs
     }
 }
 
-/* Whether the micro-kernel reads op(A) in place instead of from packed panels. Packing A costs a pass over the
- * mc×kc block per (jc, pc) block, paid back by the jr panels that reuse it: with few columns (N up to a few
- * hundred) the pass is a large share. In place, each k step reads one value from each of 12 rows of A (12
- * streams, each a cache line per 16 steps) or 12 consecutive values of a transposed A (one stream). */
-static int a_in_place(const cllm_kernels *kr, const gemm_problem *g) {
-    /* lda a multiple of 4 KiB: the 12 rows (or the k steps) all fall in one L1 set, more than its ways */
-    return kr->gemm_micro_strided != NULL && g->lda % 1024 != 0;
-}
+/* Whether the micro-kernel reads op(A) in place instead of from packed panels: at every level that has the
+ * strided kernel. Packing A costs a pass over the mc×kc block per (jc, pc) block, paid back only by the jr panels
+ * that reuse it: with few columns (N up to a few hundred, and attention's per-head products) that pass was a large
+ * share. In place, each k step reads one value from each of 12 rows of A (12 streams, each a cache line per 16
+ * steps) or 12 consecutive values of a transposed A. Measured (bench/gemm_bench.c, 1 thread, Zen 4): never
+ * slower, also where lda is a multiple of 4 KiB and the rows share an L1 set (fcproj, fc dinp: equal; the LM
+ * head's dwte, a transposed A with lda 4096: 1.13-1.2x). The short last row panel of a block is still packed. */
+static int a_in_place(const cllm_kernels *kr) { return kr->gemm_micro_strided != NULL; }
 
 /* Rows [m0, m1) × the `panels` packed B panels from column jc, for one kc block. */
 static void gemm_block_rows(const cllm_kernels *kr, const gemm_problem *g, int m0, int m1, int jc, int panels,
                             int pc, int kc, float beta, const float *bbuf, float *abuf) {
     const int MR = kr->mr, NR = kr->nr;
-    int direct = a_in_place(kr, g);
+    int direct = a_in_place(kr);
     size_t rs = direct ? (g->trans_a ? 1 : g->lda) : 1, cs = direct ? (g->trans_a ? g->lda : 1) : 0;
     for (int ic = m0; ic < m1; ic += kr->mc) {
         int mc = min_int(kr->mc, m1 - ic), full = mc / MR * MR;
