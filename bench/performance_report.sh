@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # performance_report.sh — reruns the measurements behind docs/performance.md's summary, one after the other, and
-# prints each command with its output (about 20 minutes on a 2-core machine; run it when the machine is quiet).
+# prints each command with its output (about 10 minutes on a 2-core machine; run it when the machine is quiet).
 #
 #     make && bash bench/performance_report.sh [ROUNDS]        (ROUNDS for each comparison, default 3)
 #
