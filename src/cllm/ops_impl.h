@@ -151,8 +151,8 @@ void F(matmul_forward)(REAL *out, const REAL *inp, const REAL *w, const REAL *bi
 }
 
 /* dinp = dout · wᵀ (assigned); dw += inpᵀ · dout; dbias += Σ_rows dout (dbias may be NULL) */
-void F(matmul_backward)(REAL *dinp, REAL *dw, REAL *dbias, const REAL *dout, const REAL *inp, const REAL *w,
-                        int N, int C, int OC) {
+OPS_WIDE void F(matmul_backward)(REAL *dinp, REAL *dw, REAL *dbias, const REAL *dout, const REAL *inp,
+                                 const REAL *w, int N, int C, int OC) {
     GEMM(0, 1, N, C, OC, 1, dout, OC, w, OC, 0, dinp, C);
     GEMM(1, 0, C, OC, N, 1, inp, C, dout, OC, 1, dw, OC);
     if (!dbias) return;
@@ -160,7 +160,12 @@ void F(matmul_backward)(REAL *dinp, REAL *dw, REAL *dbias, const REAL *dout, con
 #pragma omp parallel for schedule(static)
     for (int o0 = 0; o0 < OC; o0 += 64) {
         int o1 = o0 + 64 < OC ? o0 + 64 : OC;
-        for (int i = 0; i < N; i++) AXPY(1, dout + (size_t)i * OC + o0, dbias + o0, o1 - o0);
+        REAL *db = dbias + o0;
+        for (int i = 0; i < N; i++) { /* inline, not a SIMD-kernel call per 64 values: the same sums */
+            const REAL *d = dout + (size_t)i * OC + o0;
+#pragma omp simd
+            for (int o = 0; o < o1 - o0; o++) db[o] += d[o];
+        }
     }
 }
 
