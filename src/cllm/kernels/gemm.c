@@ -229,23 +229,6 @@ static int threads_for(const gemm_problem *g, const cllm_kernels *kr, int thread
 
 static size_t round16(size_t n) { return (n + 15) / 16 * 16; }
 
-/* M == 1 with A a contiguous row (one token at generation): packing would cost more than the product, which is
- * bound by reading B anyway; stream B through the vector kernels instead. */
-static void gemv_row(const cllm_kernels *kr, const gemm_problem *g) {
-    const float *a = g->A;
-    float *c = g->C;
-    if (g->trans_b) { /* c[j] = alpha·(a · row j of B) + beta·c[j] */
-        for (int j = 0; j < g->N; j++) {
-            float d = g->alpha * kr->dot(a, g->B + (size_t)j * g->ldb, (size_t)g->K);
-            c[j] = g->beta == 0.0f ? d : d + g->beta * c[j];
-        }
-        return;
-    }
-    if (g->beta == 0.0f) memset(c, 0, sizeof(float) * (size_t)g->N);
-    else if (g->beta != 1.0f) kr->vscale(g->beta, c, (size_t)g->N);
-    for (int k = 0; k < g->K; k++) kr->axpy(g->alpha * a[k], g->B + (size_t)k * g->ldb, c, (size_t)g->N);
-}
-
 /* The packing workspace of the calling thread: grown when a product needs more, never shrunk, so a training step
  * (the same shapes every time) allocates only on its first call of each size. Thread-local, so products called
  * from different threads (two models, or the attention's per-head tasks) never share one. */
@@ -267,7 +250,10 @@ int cllm_gemm_blocked(const cllm_kernels *kr, int threads, int trans_a, int tran
     gemm_problem g = {trans_a, trans_b, M, N, K, alpha, beta, A, B, C, (size_t)lda, (size_t)ldb, (size_t)ldc};
     if (M <= 0 || N <= 0) return 0;
     if (K <= 0 || alpha == 0.0f) { scale_c(&g); return 0; }
-    if (M == 1 && !trans_a) { gemv_row(kr, &g); return 0; }
+    if (M == 1 && !trans_a) { /* one token at generation: packing would cost more than the product */
+        cllm_gemv_run(kr, threads, trans_b, K, N, alpha, A, B, (size_t)ldb, beta, NULL, C);
+        return 0;
+    }
     int nt = threads_for(&g, kr, threads < 1 ? 1 : threads), kc = min_int(kr->kc, K);
     size_t bfloats = round16((size_t)kc * kr->nr * ceil_div(min_int(N, kr->nc), kr->nr));
     size_t afloats = round16((size_t)kc * kr->mr * ceil_div(min_int(M, kr->mc), kr->mr));

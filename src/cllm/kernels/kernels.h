@@ -52,6 +52,13 @@ const cllm_kernels *cllm_kernels_of(cllm_simd_level level);
 int cllm_gemm_blocked(const cllm_kernels *k, int threads, int trans_a, int trans_b, int M, int N, int K,
                       float alpha, const float *A, int lda, const float *B, int ldb, float beta, float *C, int ldc);
 
+/* y[N] = alpha·op(W)·x + beta·y (+ bias[N] unless NULL) on a given table: trans 0, x[K]·W[K,N] (rows of W through
+ * axpy); trans 1, W[N,K]·x[K] (a dot per row). beta == 0 never reads y. Up to `threads` threads (< 1: OpenMP's),
+ * only from 4M multiply-adds, split at fixed columns: the same bits for any thread count. Behind cllm_sgemv/_t and
+ * cllm_sgemm's M = 1 path. */
+void cllm_gemv_run(const cllm_kernels *kr, int threads, int trans, int K, int N, float alpha, const float *x,
+                   const float *W, size_t ldw, float beta, const float *bias, float *y);
+
 /* exp(x) = 2^n · p(r), x = n·ln2 + r, |r| <= ln2/2: Cephes' expf constants, shared by every level so they
  * differ only in rounding. Arguments are clamped to [CLLM_EXP_LO, CLLM_EXP_HI]; at the low end 2^n underflows
  * to exactly 0. */
