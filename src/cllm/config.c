@@ -85,7 +85,7 @@ void cllm_act_sizes(const cllm_config *cfg, int B, int T, size_t s[CLLM_NUM_ACT_
     s[CLLM_A_FCPROJ] = s[CLLM_A_RESIDUAL3] = L * N * C;
     s[CLLM_A_LNF] = N * C;
     s[CLLM_A_LNF_MEAN] = s[CLLM_A_LNF_RSTD] = N;
-    size_t head_rows = (size_t)cllm_head_rows(cfg, (int)N);
+    size_t head_rows = (size_t)cllm_head_rows(cfg, (int)N, 0);
     s[CLLM_A_LOGITS] = (head_rows > (size_t)B ? head_rows : (size_t)B) * V;
     s[CLLM_A_LOSSES] = N;
     s[CLLM_A_HEAD_DWTE] = 0; /* a gradient only */
@@ -103,10 +103,11 @@ void cllm_grad_act_sizes(const cllm_config *cfg, int B, int T, size_t s[CLLM_NUM
     s[CLLM_A_PRIMEPART] = cfg->attn_prime_bias ? (size_t)B * cfg->n_head : 0;
 }
 
-int cllm_head_rows(const cllm_config *cfg, int N) {
+int cllm_head_rows(const cllm_config *cfg, int N, int cap) {
     int rows = (1 << 21) / cfg->vocab_size;
     rows = rows < 64 ? 64 : rows;
-    return rows < N ? rows : N;
+    rows = rows < N ? rows : N;
+    return cap > 0 && cap < rows ? cap : rows;
 }
 
 int cllm_tensor_count(const cllm_config *cfg) {

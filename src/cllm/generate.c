@@ -82,13 +82,11 @@ static void layernorm(float *out, const float *x, const float *w, const float *b
     for (int c = 0; c < C; c++) out[c] = (x[c] - m) * s * w[c] + b[c];
 }
 
-/* out[n, OC] = x[n, C] · w[C, OC] + bias. One row takes the matrix-vector path (the rounding of the M = 1 sgemm
- * that generation used before), more rows the blocked GEMM (the full forward's rounding). */
+/* out[n, OC] = x[n, C] · w[C, OC] + bias. One row takes the matrix-vector path, more rows the training forward's
+ * matmul (the full forward's rounding). */
 static void linear(float *out, const float *x, const float *w, const float *bias, int n, int C, int OC) {
-    if (n == 1) { cllm_sgemv(C, OC, x, w, OC, bias, out); return; }
-    cllm_sgemm(0, 0, n, OC, C, 1.0f, x, C, w, OC, 0.0f, out, OC);
-    for (int i = 0; i < n; i++)
-        for (int o = 0; o < OC; o++) out[(size_t)i * OC + o] += bias[o];
+    if (n == 1) cllm_sgemv(C, OC, x, w, OC, bias, out);
+    else matmul_forward_f32(out, x, w, bias, n, C, OC);
 }
 
 /* Causal attention of the token at pos (q: its row of qkv) over layer l's cache, all heads → out [C]. The loops

@@ -31,8 +31,9 @@ void cllm_grad_act_sizes(const cllm_config *cfg, int B, int T, size_t sizes[CLLM
 /* LM-head chunk rows for the float model's next forwards (white-box tests): 0 restores the default; larger than
  * the default is ignored. */
 void cllm_model_set_head_rows(cllm_model *m, int rows);
-/* Rows of lnf per LM-head chunk for N rows: about 2M logits (8 MB) per chunk, at least 64 rows, at most N. */
-int cllm_head_rows(const cllm_config *cfg, int N);
+/* Rows of lnf per LM-head chunk for N rows: about 2M logits (8 MB) per chunk, at least 64 rows, at most N; and at
+ * most cap when cap > 0 (tests force small chunks). */
+int cllm_head_rows(const cllm_config *cfg, int N, int cap);
 /* Points ptrs[i] at consecutive regions of base sized sizes[i] elements of elem bytes; returns the total. */
 size_t cllm_carve(void *base, size_t elem, const size_t *sizes, int n, void **ptrs);
 

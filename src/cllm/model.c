@@ -172,8 +172,7 @@ static float forward(cllm_model *m, const int32_t *inputs, const int32_t *target
         abort();
     carve_acts(m, B, T);
     memcpy(m->inputs, inputs, (size_t)B * T * sizeof(int32_t));
-    int N = B * T, rows = cllm_head_rows(&m->cfg, N);
-    if (m->head_rows > 0 && m->head_rows < rows) rows = m->head_rows;
+    int N = B * T, rows = cllm_head_rows(&m->cfg, N, m->head_rows);
     model_forward_f32(m->p, m->a, grad ? m->ga : NULL, m->inputs, targets, m->is_prime, &m->cfg, B, T, rows);
     m->grad_ready = grad;
     if (!targets) return 0.0f;

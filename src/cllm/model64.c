@@ -38,13 +38,9 @@ void cllm_model64_free(cllm_model64 *d) {
     memset(d, 0, sizeof *d);
 }
 
-static int head_rows(const cllm_model64 *d) {
-    int rows = cllm_head_rows(&d->cfg, d->B * d->T);
-    return d->head_rows > 0 && d->head_rows < rows ? d->head_rows : rows;
-}
-
 double cllm_model64_forward(cllm_model64 *d, const int32_t *inputs, const int32_t *targets) {
-    model_forward_f64(d->p, d->a, NULL, inputs, targets, d->is_prime, &d->cfg, d->B, d->T, head_rows(d));
+    int rows = cllm_head_rows(&d->cfg, d->B * d->T, d->head_rows);
+    model_forward_f64(d->p, d->a, NULL, inputs, targets, d->is_prime, &d->cfg, d->B, d->T, rows);
     const double *losses = d->a[CLLM_A_LOSSES];
     double sum = 0;
     for (int i = 0; i < d->B * d->T; i++) sum += losses[i];
@@ -53,6 +49,7 @@ double cllm_model64_forward(cllm_model64 *d, const int32_t *inputs, const int32_
 
 void cllm_model64_backward(cllm_model64 *d, const int32_t *inputs, const int32_t *targets) {
     memset(d->grads, 0, d->num_params * sizeof(double));
-    model_forward_f64(d->p, d->a, d->ga, inputs, targets, d->is_prime, &d->cfg, d->B, d->T, head_rows(d));
+    int rows = cllm_head_rows(&d->cfg, d->B * d->T, d->head_rows);
+    model_forward_f64(d->p, d->a, d->ga, inputs, targets, d->is_prime, &d->cfg, d->B, d->T, rows);
     model_backward_f64(d->p, d->g, d->a, d->ga, inputs, d->is_prime, 1.0, &d->cfg, d->B, d->T);
 }
