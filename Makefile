@@ -12,7 +12,7 @@ BUILD    ?= build
 SANITIZE ?= 0
 BLAS     ?= none
 
-CPPFLAGS += -Iinclude -Itests/support -D_GNU_SOURCE
+CPPFLAGS += -Iinclude -Isrc/cllm -Itests/support -D_GNU_SOURCE
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=c11 -Wall -Wextra -fPIC -fopenmp -MMD -MP
 LDFLAGS  += -fopenmp
@@ -34,13 +34,19 @@ ifeq ($(shell uname -m),x86_64)
   AVX512_FLAGS := -mavx512f -mavx512bw -mavx512dq -mavx512vl -mavx2 -mfma -mf16c
 endif
 
-LIB_SRC  := $(sort $(wildcard src/*/*.c src/*/*/*.c))
-LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
+# Two libraries: libprimemath (src/primemath: primes, spirals, lattices, and src/base: errors, PRNG, which every
+# part uses) and libcllm (src/cllm/<area>/: the model, tokenizer, data, files, kernels, training), which uses
+# libprimemath for the crystalline options.
+PM_SRC   := $(sort $(wildcard src/base/*.c src/primemath/*.c))
+PM_OBJ   := $(PM_SRC:%.c=$(BUILD)/%.o)
+CLLM_SRC := $(sort $(wildcard src/cllm/*/*.c))
+CLLM_OBJ := $(CLLM_SRC:%.c=$(BUILD)/%.o)
+LIBS_A   := $(BUILD)/libcllm.a $(BUILD)/libprimemath.a
 CLI_NAMES:= $(notdir $(patsubst %/,%,$(sort $(dir $(wildcard tools/*/*.c)))))
 CLI_BINS := $(CLI_NAMES:%=$(BUILD)/%)
 SUP_SRC  := $(wildcard tests/support/*.c)
 SUP_OBJ  := $(SUP_SRC:%.c=$(BUILD)/%.o)
-TEST_SRC := $(sort $(wildcard tests/*/test_*.c))
+TEST_SRC := $(sort $(wildcard tests/*/test_*.c tests/*/*/test_*.c))
 TEST_BINS:= $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRC))
 
 # Extra libraries a CLI needs beyond the library's own (cairo draws the spiral PNGs).
@@ -48,7 +54,7 @@ primemath_LIBS := -lcairo
 
 .PHONY: all lib test demo clean
 all: lib $(CLI_BINS)
-lib: $(BUILD)/libprimemath.a $(BUILD)/libprimemath.so
+lib: $(LIBS_A) $(BUILD)/libprimemath.so $(BUILD)/libcllm.so
 
 $(BUILD)/%_avx2.o: %_avx2.c
 	@mkdir -p $(@D)
@@ -60,20 +66,25 @@ $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
 
-$(BUILD)/libprimemath.a: $(LIB_OBJ)
+$(BUILD)/libprimemath.a: $(PM_OBJ)
 	@rm -f $@
 	$(AR) rcs $@ $^
-$(BUILD)/libprimemath.so: $(LIB_OBJ)
+$(BUILD)/libcllm.a: $(CLLM_OBJ)
+	@rm -f $@
+	$(AR) rcs $@ $^
+$(BUILD)/libprimemath.so: $(PM_OBJ)
+	$(CC) -shared $(LDFLAGS) -o $@ $^ $(LDLIBS)
+$(BUILD)/libcllm.so: $(CLLM_OBJ)
 	$(CC) -shared $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 define CLI_RULE
-$(BUILD)/$(1): $(patsubst %.c,$(BUILD)/%.o,$(wildcard tools/$(1)/*.c)) $(BUILD)/libprimemath.a
-	$$(CC) $$(LDFLAGS) -o $$@ $$(filter %.o,$$^) $(BUILD)/libprimemath.a $$(LDLIBS) $$($(1)_LIBS)
+$(BUILD)/$(1): $(patsubst %.c,$(BUILD)/%.o,$(wildcard tools/$(1)/*.c)) $(LIBS_A)
+	$$(CC) $$(LDFLAGS) -o $$@ $$(filter %.o,$$^) $(LIBS_A) $$(LDLIBS) $$($(1)_LIBS)
 endef
 $(foreach c,$(CLI_NAMES),$(eval $(call CLI_RULE,$(c))))
 
-$(TEST_BINS): $(BUILD)/tests/%: $(BUILD)/tests/%.o $(SUP_OBJ) $(BUILD)/libprimemath.a
-	$(CC) $(LDFLAGS) -o $@ $< $(SUP_OBJ) $(BUILD)/libprimemath.a $(LDLIBS) -lcmocka
+$(TEST_BINS): $(BUILD)/tests/%: $(BUILD)/tests/%.o $(SUP_OBJ) $(LIBS_A)
+	$(CC) $(LDFLAGS) -o $@ $< $(SUP_OBJ) $(LIBS_A) $(LDLIBS) -lcmocka
 
 test: all $(TEST_BINS)
 	@BUILD=$(BUILD) bash scripts/run-tests.sh $(TEST_BINS)
@@ -84,4 +95,4 @@ demo:
 clean:
 	rm -rf build build-san build-clang
 
--include $(wildcard $(BUILD)/*/*.d $(BUILD)/*/*/*.d $(BUILD)/*/*/*/*.d)
+-include $(wildcard $(BUILD)/*/*.d $(BUILD)/*/*/*.d $(BUILD)/*/*/*/*.d $(BUILD)/*/*/*/*/*.d)

@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
 make -s -j2 BUILD="$BUILD" lib
 mkdir -p "$BUILD/bench"
-cc -O2 -std=c11 -D_GNU_SOURCE -fopenmp -Iinclude bench/gemm_bench.c "$BUILD/libprimemath.a" -lopenblas -lm \
+cc -O2 -std=c11 -D_GNU_SOURCE -fopenmp -Iinclude bench/gemm_bench.c "$BUILD/libcllm.a" "$BUILD/libprimemath.a" -lopenblas -lm \
    -o "$BUILD/bench/gemm_bench"
 echo "machine: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) CPUs;" \
      "flags: $(grep -o -w -E 'avx2|fma|avx512f|avx512bw|avx512dq|avx512vl' /proc/cpuinfo | sort -u | tr '\n' ' ')"

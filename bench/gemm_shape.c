@@ -1,6 +1,6 @@
 /* gemm_shape.c — one shape, one variant, timed by the calling thread's CPU time (less disturbed than wall time
  * on a shared machine; meaningful for one thread only). For quick A/B checks while tuning.
- *     cc -O2 -fopenmp -Iinclude bench/gemm_shape.c build/libprimemath.a -lopenblas -lm -o gemm_shape
+ *     cc -O2 -fopenmp -Iinclude bench/gemm_shape.c build/libcllm.a build/libprimemath.a -lopenblas -lm -o gemm_shape
  *     OMP_NUM_THREADS=1 ./gemm_shape TA TB M N K          our kernels (CLLM_SIMD picks the level)
  *     OPENBLAS_NUM_THREADS=1 USE_OPENBLAS=1 ./gemm_shape TA TB M N K
  * Prints the median and 90th percentile of 41 timings of ~30 MFLOP each. */

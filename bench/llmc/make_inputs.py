@@ -11,7 +11,7 @@ writes DIR/model_<config>.bin and DIR/tokens_<config>_b<B>.bin for llm.c's train
   0, LayerNorm weights 1 — the same distribution `cllm bench` starts from (the values do not change the timing).
 - tokens (dataloader.h): 256 int32 header [20240520, 1, ntok, 0...], then ntok uint16 tokens uniform in [0, V),
   enough for every step to read a fresh batch (B*T + 1 tokens each).
-Configs are cllm's presets (src/cllm/config.c), vocabulary 4096 as in `cllm bench`.
+Configs are cllm's presets (src/cllm/model/config.c), vocabulary 4096 as in `cllm bench`.
 """
 import argparse
 import os

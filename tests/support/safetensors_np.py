@@ -1,6 +1,6 @@
 """safetensors_np - read and write safetensors files with numpy alone (no `safetensors` package needed).
 
-Written from the format's description, independently of the C code in src/cllm/safetensors*.c, so the tests can
+Written from the format's description, independently of the C code in src/cllm/io/safetensors*.c, so the tests can
 check one against the other. Format: an 8-byte little-endian unsigned header length N; N bytes of UTF-8 JSON, an
 object mapping each tensor name to {"dtype": "F32", "shape": [...], "data_offsets": [begin, end]} (offsets count
 from the first byte after the header), plus an optional "__metadata__" object of string -> string; then the data.

@@ -1,7 +1,7 @@
 /* data_input.c — walk the inputs of `cllm prepare` and hand out documents as bounded text pieces.
  * See data_input.h for the rules; memory held here is one piece-sized carry buffer, one JSONL line and the
  * directory listings along the current path, whatever the size of the corpus. */
-#include "data_input.h"
+#include "input.h"
 
 #include <dirent.h>
 #include <errno.h>

@@ -5,8 +5,8 @@
 
 #include "cllm_generate.h"
 #include "cllm_simd.h"
-#include "internal.h"
-#include "ops.h"
+#include "model/internal.h"
+#include "model/ops.h"
 
 typedef struct candidate { float p; int id; } candidate;
 

@@ -4,7 +4,7 @@
  * whatever the corpus size; shards stream to disk. Output depends only on the inputs, the tokenizer and the
  * seed: pieces are appended in input order whatever the thread count. */
 #include "cllm_data.h"
-#include "data_input.h"
+#include "input.h"
 
 #include <dirent.h>
 #include <errno.h>

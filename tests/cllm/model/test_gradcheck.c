@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../src/cllm/internal.h"
-#include "../../src/cllm/ops.h"
+#include "model/internal.h"
+#include "model/ops.h"
 #include "support.h"
 
 static uint64_t seed = 42;
