@@ -12,7 +12,7 @@ BUILD    ?= build
 SANITIZE ?= 0
 BLAS     ?= none
 
-CPPFLAGS += -Iinclude -Isrc/cllm -Itests/support -D_GNU_SOURCE
+CPPFLAGS += -Iinclude -Isrc/cllm -Isrc/plot -Itests/support -D_GNU_SOURCE
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=c11 -Wall -Wextra -fPIC -fopenmp -MMD -MP
 LDFLAGS  += -fopenmp
@@ -40,6 +40,9 @@ endif
 PM_SRC   := $(sort $(wildcard src/base/*.c src/primemath/*.c))
 PM_OBJ   := $(PM_SRC:%.c=$(BUILD)/%.o)
 CLLM_SRC := $(sort $(wildcard src/cllm/*/*.c))
+# libcllmplot: cairo charts shared by `cllm plot` and the app, kept out of libcllm so libcllm needs no cairo.
+PLOT_SRC := $(sort $(wildcard src/plot/*.c))
+PLOT_OBJ := $(PLOT_SRC:%.c=$(BUILD)/%.o)
 CLLM_OBJ := $(CLLM_SRC:%.c=$(BUILD)/%.o)
 LIBS_A   := $(BUILD)/libcllm.a $(BUILD)/libprimemath.a
 CLI_NAMES:= $(notdir $(patsubst %/,%,$(sort $(dir $(wildcard tools/*/*.c)))))
@@ -49,8 +52,9 @@ SUP_OBJ  := $(SUP_SRC:%.c=$(BUILD)/%.o)
 TEST_SRC := $(sort $(wildcard tests/*/test_*.c tests/*/*/test_*.c))
 TEST_BINS:= $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRC))
 
-# Extra libraries a CLI needs beyond the library's own (cairo draws the spiral PNGs).
+# Extra libraries a CLI needs beyond the library's own (cairo draws the spiral PNGs and the loss curves).
 primemath_LIBS := -lcairo
+cllm_LIBS      := $(BUILD)/libcllmplot.a -lcairo
 
 .PHONY: all lib test demo clean
 all: lib $(CLI_BINS)
@@ -72,6 +76,10 @@ $(BUILD)/libprimemath.a: $(PM_OBJ)
 $(BUILD)/libcllm.a: $(CLLM_OBJ)
 	@rm -f $@
 	$(AR) rcs $@ $^
+$(BUILD)/libcllmplot.a: $(PLOT_OBJ)
+	@rm -f $@
+	$(AR) rcs $@ $^
+$(BUILD)/cllm: $(BUILD)/libcllmplot.a
 $(BUILD)/libprimemath.so: $(PM_OBJ)
 	$(CC) -shared $(LDFLAGS) -o $@ $^ $(LDLIBS)
 $(BUILD)/libcllm.so: $(CLLM_OBJ)
