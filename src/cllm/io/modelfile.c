@@ -103,6 +103,12 @@ int cllm_checkpoint_save(const char *path, const cllm_model *m, const cllm_token
     meta_add(&ml, "cllm.adamw", adam);
     meta_add(&ml, "cllm.data_state", data_hex);
     meta_add(&ml, "cllm.args", st->args_json);
+    char muon[160];
+    if (opt->muon) { /* its momentum is in opt.m.*; only the settings go here */
+        snprintf(muon, sizeof muon, "{\"lr_scale\":%.9g,\"momentum\":%.9g,\"ns_steps\":%d}", opt->muon_lr_scale,
+                 opt->muon_momentum, opt->muon_ns_steps);
+        meta_add(&ml, "cllm.muon", muon);
+    }
     return save_file(path, m, tok, opt, &ml, err);
 }
 
@@ -247,6 +253,17 @@ static cllm_model *load_file(const char *path, cllm_tokenizer **tok_out, cllm_ad
     cllm_model_fill_positions(m);
     if (opt) {
         if (cllm_adamw_init(opt, m, err)) goto fail;
+        const char *muon = cllm_safetensors_meta(st, "cllm.muon");
+        if (muon) {
+            float lr_scale, momentum;
+            int ns_steps;
+            cllm_error merr = {0};
+            if (sscanf(muon, "{\"lr_scale\":%g,\"momentum\":%g,\"ns_steps\":%d}", &lr_scale, &momentum,
+                       &ns_steps) != 3 || cllm_adamw_set_muon(opt, m, lr_scale, momentum, ns_steps, &merr)) {
+                cllm_error_set(err, CLLM_ERR_FORMAT, "%s: malformed cllm.muon settings %s", path, merr.msg);
+                goto fail;
+            }
+        }
         for (int i = 0; i < cllm_model_tensor_count(m); i++) {
             const cllm_tensor *t = cllm_model_tensor(m, i);
             char name[80];
