@@ -58,8 +58,9 @@ typedef struct cllm_train_settings {
 typedef struct cllm_comm {
     void *ctx;
     int rank, size; /* this process, and how many take part */
-    /* In place: data[i] = mean over ranks of data[i] (the gradient arena, or a piece of it). */
-    int (*allreduce_mean)(void *ctx, float *data, size_t n, cllm_error *err);
+    /* In place: data[i] = sum over ranks of data[i], the same bits on every rank (the gradient arena, already
+     * scaled by 1/size so that the sum is the mean; and the step's loss). */
+    int (*allreduce_sum)(void *ctx, float *data, size_t n, cllm_error *err);
     /* In place: bytes at data on every rank become root's. */
     int (*broadcast)(void *ctx, void *data, size_t bytes, int root, cllm_error *err);
     int (*barrier)(void *ctx, cllm_error *err);

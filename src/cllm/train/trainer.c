@@ -236,13 +236,14 @@ int cllm_trainer_step(cllm_trainer *t, cllm_error *err) {
     for (int64_t a = 0; a < t->accum; a++) {
         cllm_loader_next(t->loader, t->x, t->y);
         loss += cllm_model_forward(t->model, t->x, t->y, s->B, s->T);
-        cllm_model_backward(t->model, 1.0f / (float)t->accum);
+        /* each rank's share of the mean over accum micro-batches × size ranks */
+        cllm_model_backward(t->model, 1.0f / (float)(t->accum * t->comm.size));
     }
-    loss /= (double)t->accum;
+    loss /= (double)(t->accum * t->comm.size);
     if (t->comm.size > 1) {
         float l = (float)loss;
-        if (t->comm.allreduce_mean(t->comm.ctx, cllm_model_grads(t->model), cllm_model_num_params(t->model), err) ||
-            t->comm.allreduce_mean(t->comm.ctx, &l, 1, err)) {
+        if (t->comm.allreduce_sum(t->comm.ctx, cllm_model_grads(t->model), cllm_model_num_params(t->model), err) ||
+            t->comm.allreduce_sum(t->comm.ctx, &l, 1, err)) {
             t->failed = 1;
             return err ? err->code : 1;
         }
