@@ -112,8 +112,8 @@ MPI_CLI_OBJ = $(patsubst %.c,$(MPI_BUILD)/%.o,$(wildcard tools/cllm/*.c tools/cl
 $(MPI_BUILD)/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(MPI_FLAGS) $(CFLAGS) -c $< -o $@
-$(MPI_BUILD)/cllm: $(MPI_CLI_OBJ) $(LIBS_A)
-	$(CC) $(LDFLAGS) -o $@ $(MPI_CLI_OBJ) $(LIBS_A) $(LDLIBS) $(MPI_LIBS)
+$(MPI_BUILD)/cllm: $(MPI_CLI_OBJ) $(LIBS_A) $(BUILD)/libcllmplot.a
+	$(CC) $(LDFLAGS) -o $@ $(MPI_CLI_OBJ) $(LIBS_A) $(LDLIBS) $(cllm_LIBS) $(MPI_LIBS)
 $(MPI_BUILD)/allreduce_bench: $(MPI_BUILD)/bench/mpi/allreduce_bench.o $(MPI_BUILD)/tools/cllm/mpi/comm_mpi.o $(LIBS_A)
 	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(LIBS_A) $(LDLIBS) $(MPI_LIBS)
 mpi: $(MPI_BUILD)/cllm $(MPI_BUILD)/allreduce_bench
@@ -135,3 +135,4 @@ clean:
 
 -include $(wildcard $(BUILD)/*/*.d $(BUILD)/*/*/*.d $(BUILD)/*/*/*/*.d $(BUILD)/*/*/*/*/*.d)
 -include $(wildcard $(MPI_BUILD)/*/*/*.d $(MPI_BUILD)/*/*/*/*.d)
+
