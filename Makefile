@@ -136,3 +136,20 @@ clean:
 -include $(wildcard $(BUILD)/*/*.d $(BUILD)/*/*/*.d $(BUILD)/*/*/*/*.d $(BUILD)/*/*/*/*/*.d)
 -include $(wildcard $(MPI_BUILD)/*/*/*.d $(MPI_BUILD)/*/*/*/*.d)
 
+# ---- hyper_prime_spiral, the GTK 4 app (make app; make test builds and tests it under xvfb-run) ----
+# pkg-config runs only when the app is built, so plain `make` (libraries and CLIs) needs no GTK.
+APP_SRC  := $(sort $(wildcard app/*.c))
+APP_OBJ  := $(APP_SRC:%.c=$(BUILD)/%.o)
+APP_BIN  := $(if $(filter build,$(BUILD)),app/hyper_prime_spiral,$(BUILD)/hyper_prime_spiral)
+GTK_CFLAGS = $(shell pkg-config --cflags gtk4)
+GTK_LIBS   = $(shell pkg-config --libs gtk4)
+$(APP_OBJ): CPPFLAGS += $(GTK_CFLAGS)
+.PHONY: app
+app: $(APP_BIN)
+$(APP_BIN): $(APP_OBJ) $(BUILD)/libcllmplot.a $(LIBS_A)
+	$(CC) $(LDFLAGS) -o $@ $(APP_OBJ) $(BUILD)/libcllmplot.a $(LIBS_A) $(LDLIBS) $(GTK_LIBS)
+# tests/app/pngstat: counts a PNG's non-background pixels (the screenshot tests' "not blank" check)
+$(BUILD)/tests/app/pngstat: tests/app/pngstat.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< -lcairo
+test: $(APP_BIN) $(BUILD)/tests/app/pngstat

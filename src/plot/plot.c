@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <cairo/cairo-svg.h>
+
 #include "plot.h"
 
 /* A tick spacing of 1, 2 or 5 × 10^k giving about `want` ticks over span. */
@@ -155,6 +157,7 @@ int cllm_plot_losses(cairo_t *cr, double w, double h, const cllm_runlog *log, cl
     return 0;
 }
 
+/* cairo writes PNG and SVG through this into a cllm_atomic_file. */
 typedef struct png_sink {
     cllm_atomic_file *f;
     int failed; /* a write failed: cllm_atomic_write has already removed the temp file and freed f */
@@ -173,6 +176,24 @@ int cllm_plot_write_png(cairo_surface_t *surface, const char *path, cllm_error *
     if (cairo_surface_write_to_png_stream(surface, write_chunk, &sink) != CAIRO_STATUS_SUCCESS) {
         if (!sink.failed) cllm_atomic_abort(sink.f);
         return cllm_error_set(err, CLLM_ERR_IO, "%s: could not write the PNG", path);
+    }
+    return cllm_atomic_commit(sink.f, err);
+}
+
+int cllm_plot_write_svg(void (*draw)(cairo_t *cr, void *ctx), void *ctx, double w, double h, const char *path,
+                        cllm_error *err) {
+    png_sink sink = {cllm_atomic_open(path, err), 0};
+    if (!sink.f) return err ? err->code : CLLM_ERR_IO;
+    cairo_surface_t *s = cairo_svg_surface_create_for_stream(write_chunk, &sink, w, h);
+    cairo_t *cr = cairo_create(s);
+    draw(cr, ctx);
+    cairo_destroy(cr);
+    cairo_surface_finish(s); /* the SVG is written here */
+    int bad = cairo_surface_status(s) != CAIRO_STATUS_SUCCESS || sink.failed;
+    cairo_surface_destroy(s);
+    if (bad) {
+        if (!sink.failed) cllm_atomic_abort(sink.f);
+        return cllm_error_set(err, CLLM_ERR_IO, "%s: could not write the SVG", path);
     }
     return cllm_atomic_commit(sink.f, err);
 }

@@ -46,6 +46,10 @@ int cllm_plot_losses(cairo_t *cr, double w, double h, const cllm_runlog *log, cl
 int cllm_plot_png(const cllm_runlog *log, const char *path, int width, int height, const char *title,
                   cllm_error *err);
 
+/* Writes an SVG of w × h points drawn by draw(cr, ctx) to path, atomically. */
+int cllm_plot_write_svg(void (*draw)(cairo_t *cr, void *ctx), void *ctx, double w, double h, const char *path,
+                        cllm_error *err);
+
 /* Writes a cairo image surface to path as PNG, atomically. */
 int cllm_plot_write_png(cairo_surface_t *surface, const char *path, cllm_error *err);
 

@@ -12,6 +12,7 @@ static const char two_runs[] =
     "{\"step\":0,\"val_loss\":5.5,\"val_bpb\":8,\"elapsed_s\":0}\n"
     "{\"step\":1,\"loss\":5.4,\"lr\":1e-3,\"grad_norm\":1,\"ms\":10,\"tokens_per_s\":100,\"elapsed_s\":30}\n"
     "{\"step\":2,\"loss\":5.0,\"lr\":1e-3,\"grad_norm\":1,\"ms\":10,\"tokens_per_s\":120,\"elapsed_s\":60}\n"
+    "{\"step\":3,\"skipped\":1,\"elapsed_s\":80}\n" /* a non-finite step the trainer skipped: no point */
     "{\"step\":3,\"loss\":4.0,\"lr\":1e-3,\"grad_norm\":1,\"ms\":10,\"tokens_per_s\":120,\"elapsed_s\":90}\n"
     /* a resume from the checkpoint at step 2: step 3 is taken again, elapsed restarts */
     "\n"
