@@ -118,12 +118,20 @@ void cllm_model_zero_grad(cllm_model *m);
 void cllm_model_backward(cllm_model *m, float scale);
 
 /* ---------------------------------------------------------------------------------------------------------- */
-/* AdamW (decoupled weight decay) over the model's trainable tensors; decay only where cllm_tensor.decay. */
+/* AdamW (decoupled weight decay) over the model's trainable tensors; decay only where cllm_tensor.decay.
+ * With Muon switched on (cllm_adamw_set_muon), the hidden matrices (h.*.attn.c_attn — Q, K and V apart —,
+ * attn.c_proj, mlp.c_fc, mlp.c_proj) take Muon's update instead and keep its momentum in m (v stays 0 there):
+ * the checkpoint format is the same for both. Embeddings, the head, gains and biases stay on AdamW. */
 typedef struct cllm_adamw {
     float beta1, beta2, eps, weight_decay;
     float *m, *v;  /* first and second moments, one arena each (same layout as params), owned */
     size_t n;      /* elements */
     int64_t step;  /* updates done */
+    int muon;            /* 1: Muon on the hidden matrices */
+    float muon_lr_scale; /* Muon's learning rate = the step's lr × this (the schedule's lr is AdamW's) */
+    float muon_momentum; /* Nesterov momentum (0.95) */
+    int muon_ns_steps;   /* Newton–Schulz iterations per update (5) */
+    float *muon_work;    /* scratch for the orthogonalisation, owned */
 } cllm_adamw;
 
 /* Allocates zeroed moments for m; defaults beta1 0.9, beta2 0.95, eps 1e-8, weight_decay 0.1. */
@@ -131,6 +139,16 @@ int cllm_adamw_init(cllm_adamw *opt, const cllm_model *m, cllm_error *err);
 void cllm_adamw_free(cllm_adamw *opt);
 /* One update at learning rate lr from the model's gradients. */
 void cllm_adamw_step(cllm_adamw *opt, cllm_model *m, float lr);
+/* Switches the hidden matrices to Muon: momentum SGD (Nesterov) whose update is orthogonalised by ns_steps
+ * Newton–Schulz iterations and scaled by √max(1, out/in), at lr × lr_scale. Leaves the moments as they are. */
+int cllm_adamw_set_muon(cllm_adamw *opt, const cllm_model *m, float lr_scale, float momentum, int ns_steps,
+                        cllm_error *err);
+/* Column blocks Muon orthogonalises t in, each on its own (3 for c_attn: Q, K, V); 0 when AdamW updates t. */
+int cllm_muon_blocks(const cllm_tensor *t);
+/* The speedrun's quintic Newton–Schulz iteration: out [rows, cols] (contiguous) ≈ the orthogonal factor U·Vᵀ of
+ * G [rows, cols] (row stride ld), after steps iterations from G/‖G‖_F. work: 2·rows·cols + 2·min(rows, cols)²
+ * floats; out may be G when ld == cols. */
+void cllm_newton_schulz(const float *G, int rows, int cols, int ld, int steps, float *out, float *work);
 /* Global L2 norm of the gradients; if max_norm > 0 and the norm exceeds it, scales them to max_norm.
  * Returns the norm before clipping. */
 float cllm_clip_grad_norm(cllm_model *m, float max_norm);

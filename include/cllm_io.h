@@ -5,7 +5,8 @@
  * n_positions, vocab_size, cllm.pos_kind, cllm.embed_init) and the tokenizer (key "tokenizer", its JSON).
  * Files written by other tools with the same names load too: a "transformer." prefix is accepted, the buffers
  * h.{i}.attn.bias / masked_bias and a tied lm_head.weight are ignored, F16/BF16/F64 are converted.
- * A checkpoint is a model file plus the AdamW moments (opt.m.<name>, opt.v.<name>) and the training state.
+ * A checkpoint is a model file plus the AdamW moments (opt.m.<name>, opt.v.<name>) and the training state; with
+ * Muon, opt.m.<name> of a hidden matrix holds Muon's momentum and metadata cllm.muon its settings.
  */
 #ifndef CLLM_IO_H
 #define CLLM_IO_H

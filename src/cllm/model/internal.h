@@ -113,4 +113,7 @@ void cllm_positions_fill(const cllm_config *cfg, float *wpe);
 /* The lattice initialisation of wte [V, C] (embed_init 1). */
 void cllm_embed_init_lattice(const cllm_config *cfg, float *wte);
 
+/* The Muon half of cllm_adamw_step (train/muon.c): updates the tensors cllm_muon_blocks picks, at lr·lr_scale. */
+void cllm_muon_step(cllm_adamw *opt, cllm_model *m, float lr);
+
 #endif

@@ -1,10 +1,11 @@
-/* optim.c — AdamW, global-norm clipping and the warmup + cosine learning-rate schedule. */
+/* optim.c — AdamW (and the switch to Muon for the hidden matrices, muon.c), global-norm clipping and the warmup + cosine learning-rate schedule. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cllm.h"
 #include "cllm_simd.h"
+#include "model/internal.h"
 
 /* No a·b + c fused into one rounding anywhere here: AdamW must give the same bits at every vector width (gcc does
  * not contract under -std=c11; clang would, also inside its intrinsics, which are plain vector + and *). */
@@ -31,7 +32,9 @@ int cllm_adamw_init(cllm_adamw *opt, const cllm_model *m, cllm_error *err) {
 void cllm_adamw_free(cllm_adamw *opt) {
     free(opt->m);
     free(opt->v);
-    opt->m = opt->v = NULL;
+    free(opt->muon_work);
+    opt->m = opt->v = opt->muon_work = NULL;
+    opt->muon = 0;
 }
 
 /* The update of one tensor's slice, with the constants it needs. The vector versions below compute exactly these
@@ -86,6 +89,7 @@ typedef void (*adamw_fn)(float *p, const float *g, float *m, float *v, size_t n,
 static adamw_fn adamw_pick(void) {
 #ifdef ADAMW_X86
     switch (cllm_simd_level_get()) {
+    case CLLM_SIMD_AVX512BF16:
     case CLLM_SIMD_AVX512: return adamw_avx512;
     case CLLM_SIMD_AVX2: return adamw_avx2;
     default: break;
@@ -100,12 +104,13 @@ void cllm_adamw_step(cllm_adamw *opt, cllm_model *model, float lr) {
     float b1 = opt->beta1, b2 = opt->beta2;
     float c1 = 1.0f - powf(b1, (float)opt->step), c2 = 1.0f - powf(b2, (float)opt->step);
     adamw_fn update = adamw_pick();
-    int nt = cllm_model_tensor_count(model);
+    int nt = cllm_model_tensor_count(model), muon = opt->muon;
+    if (muon) cllm_muon_step(opt, model, lr);
     /* one parallel region; the tensors' loops do not wait for each other (each element is updated once) */
 #pragma omp parallel
     for (int i = 0; i < nt; i++) {
         const cllm_tensor *t = cllm_model_tensor(model, i);
-        if (!t->trainable) continue;
+        if (!t->trainable || (muon && cllm_muon_blocks(t))) continue;
         adamw_consts k = {b1, 1.0f - b1, b2, 1.0f - b2, c1, c2, lr, opt->eps, t->decay ? opt->weight_decay : 0.0f};
         size_t o = t->offset, chunks = (t->numel + CHUNK - 1) / CHUNK;
 #pragma omp for schedule(static) nowait
