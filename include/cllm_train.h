@@ -37,7 +37,6 @@ extern "C" {
 #endif
 
 typedef enum cllm_optimizer_kind { CLLM_OPTIMIZER_ADAMW = 0 } cllm_optimizer_kind;
-typedef enum cllm_precision { CLLM_PRECISION_FP32 = 0 } cllm_precision;
 
 /* What defines a run: saved (as JSON) in every checkpoint and restored on resume. Paths are stored relative to
  * the run directory when they lie inside it, else absolute. */

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cllm_io.h"
+#include "cllm_simd.h"
 #include "trainer_internal.h"
 
 static double now_s(void) {
@@ -128,6 +129,9 @@ static int trainer_start(cllm_trainer *t, const cllm_train_opts *o, int resume, 
     cllm_train_settings *s = &t->s;
     t->accum = s->total_batch / ((int64_t)s->B * s->T);
     if (cllm_model_reserve(t->model, s->B, s->T, err)) return err ? err->code : 1;
+    if (cllm_model_set_precision(t->model, s->precision, err)) return err ? err->code : 1;
+    if (s->precision == CLLM_PRECISION_BF16 && !cllm_gemm_bf16_native())
+        trainer_note(t, "precision bf16 is emulated on this CPU (no AVX512_BF16): the same results, slower than fp32");
     size_t bt = (size_t)s->B * (size_t)s->T;
     if (!(t->x = malloc(sizeof(int32_t) * bt)) || !(t->y = malloc(sizeof(int32_t) * bt)))
         return cllm_error_set(err, CLLM_ERR_NOMEM, "out of memory for a %d×%d batch", s->B, s->T);
@@ -148,9 +152,9 @@ static int trainer_start(cllm_trainer *t, const cllm_train_opts *o, int resume, 
     const cllm_config *cfg = cllm_model_config(t->model);
     char msg[512];
     snprintf(msg, sizeof msg, "%zu parameters (L%d C%d H%d T%d V%d), batch %d×%d×%lld = %lld tokens/step, "
-             "steps %lld..%lld", cllm_model_num_params(t->model), cfg->n_layer, cfg->n_embd, cfg->n_head, cfg->n_ctx,
+             "steps %lld..%lld, %s", cllm_model_num_params(t->model), cfg->n_layer, cfg->n_embd, cfg->n_head, cfg->n_ctx,
              cfg->vocab_size, s->B, s->T, (long long)t->accum, (long long)s->total_batch, (long long)t->step,
-             (long long)s->steps);
+             (long long)s->steps, cllm_precision_name(s->precision));
     cllm_train_event ev = {.kind = CLLM_TRAIN_START, .step = t->step, .steps = s->steps, .msg = msg};
     trainer_emit(t, &ev);
     return 0;
