@@ -24,6 +24,7 @@ typedef struct app_options {
     const char *train_data; /* training: text to train on at start (the scripted run) */
     long train_steps;       /* training: steps of the scripted run */
     int bench;              /* bench: run once at start */
+    long spiral_frames;     /* spirals: redraw this many frames while panning, and print the render times */
 } app_options;
 
 typedef struct spirals_tab spirals_tab;

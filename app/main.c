@@ -30,6 +30,7 @@ static const char usage[] =
     "  --prompt TEXT        send one chat message once the model is open\n"
     "  --kind ulam|clock|golden  --points N   the spiral shown (default ulam, 100000)\n"
     "  --export FILE        export the spiral view to FILE (.png or .svg)\n"
+    "  --spiral-frames N    pan the spiral for N frames and print the render times (the docs' measurement)\n"
     "  --calc N             compute everything the calculator knows about N\n"
     "  --train-data PATH --train-steps N   start a tiny training run on PATH (text) into --run DIR\n"
     "  --bench              run the benchmark once (tiny model)\n";
@@ -45,7 +46,8 @@ static int parse_args(app_options *o, int argc, char **argv) {
                          : !strcmp(f, "--prompt") ? &o->prompt : !strcmp(f, "--kind") ? &o->kind
                          : !strcmp(f, "--export") ? &o->export_path : !strcmp(f, "--calc") ? &o->calc
                          : !strcmp(f, "--train-data") ? &o->train_data : NULL;
-        long *num = !strcmp(f, "--points") ? &o->points : !strcmp(f, "--train-steps") ? &o->train_steps : NULL;
+        long *num = !strcmp(f, "--points") ? &o->points : !strcmp(f, "--train-steps") ? &o->train_steps
+                  : !strcmp(f, "--spiral-frames") ? &o->spiral_frames : NULL;
         if (!strcmp(f, "--help") || !strcmp(f, "-h")) { fputs(usage, stdout); exit(0); }
         if (!strcmp(f, "--bench")) { o->bench = 1; continue; }
         if (!str && !num) { fprintf(stderr, "hyper_prime_spiral: error: unknown flag '%s' (see --help)\n", f); return 2; }

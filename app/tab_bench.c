@@ -120,7 +120,7 @@ GtkWidget *bench_tab_new(app *a) {
                                      "library code `cllm bench` runs. GFLOP/s counts 6N + 12·L·C·T per token; MFU is "
                                      "against this machine's matrix-product rate, measured after the steps.");
     gtk_label_set_wrap(GTK_LABEL(intro), TRUE);
-    gtk_label_set_max_width_chars(GTK_LABEL(intro), 100);
+    gtk_label_set_max_width_chars(GTK_LABEL(intro), 90);
     gtk_label_set_xalign(GTK_LABEL(intro), 0);
     gtk_box_append(GTK_BOX(box), intro);
     GtkWidget *grid = gtk_grid_new();
@@ -152,7 +152,7 @@ GtkWidget *bench_tab_new(app *a) {
     t->status = gtk_label_new("");
     gtk_label_set_xalign(GTK_LABEL(t->status), 0);
     gtk_label_set_wrap(GTK_LABEL(t->status), TRUE);
-    gtk_label_set_max_width_chars(GTK_LABEL(t->status), 100);
+    gtk_label_set_max_width_chars(GTK_LABEL(t->status), 90);
     gtk_box_append(GTK_BOX(box), t->status);
     t->results = gtk_label_new("");
     gtk_label_set_xalign(GTK_LABEL(t->results), 0);

@@ -53,7 +53,8 @@ static void line(GString *s, const char *what, const char *fmt, ...) G_GNUC_PRIN
 static void line(GString *s, const char *what, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
-    g_string_append_printf(s, "%-18s ", what);
+    g_string_append(s, what); /* padded by characters, not bytes: "π(n)" is 5 bytes */
+    for (glong pad = 19 - g_utf8_strlen(what, -1); pad > 0; pad--) g_string_append_c(s, ' ');
     g_string_append_vprintf(s, fmt, ap);
     g_string_append_c(s, '\n');
     va_end(ap);
@@ -153,6 +154,7 @@ GtkWidget *calc_tab_new(app *a) {
     GtkWidget *intro = gtk_label_new("Primality, factorisation, neighbouring primes, π(n), the n-th prime and the "
                                      "spiral positions of any 64-bit number (libprimemath: FLINT and primesieve).");
     gtk_label_set_wrap(GTK_LABEL(intro), TRUE);
+    gtk_label_set_max_width_chars(GTK_LABEL(intro), 90);
     gtk_label_set_xalign(GTK_LABEL(intro), 0);
     gtk_box_append(GTK_BOX(box), intro);
     t->entry = gtk_entry_new();

@@ -238,7 +238,9 @@ GtkWidget *chat_tab_new(app *a) {
     gtk_box_append(GTK_BOX(bar), open);
     gtk_box_append(GTK_BOX(bar), t->model);
     gtk_box_append(GTK_BOX(box), bar);
-    GtkWidget *row = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 14);
+    GtkWidget *row = gtk_grid_new(); /* two rows of settings, so the window stays ~800 pixels wide */
+    gtk_grid_set_column_spacing(GTK_GRID(row), 14);
+    gtk_grid_set_row_spacing(GTK_GRID(row), 4);
     const char *names[] = {"temperature", "top-k", "top-p", "seed", "max tokens"};
     GtkWidget **spins[] = {&t->temperature, &t->top_k, &t->top_p, &t->seed, &t->max_tokens};
     /* `cllm chat`'s defaults */
@@ -250,7 +252,7 @@ GtkWidget *chat_tab_new(app *a) {
         gtk_grid_set_column_spacing(GTK_GRID(g), 4);
         *spins[i] = app_spin(g, 0, names[i], lo[i], hi[i], step[i], val[i], digits[i]);
         gtk_editable_set_width_chars(GTK_EDITABLE(*spins[i]), i == 3 ? 6 : 4);
-        gtk_box_append(GTK_BOX(row), g);
+        gtk_grid_attach(GTK_GRID(row), g, i % 3, i / 3, 1, 1);
     }
     gtk_box_append(GTK_BOX(box), row);
     t->view = gtk_text_view_new();

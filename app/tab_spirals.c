@@ -384,6 +384,29 @@ static void on_destroy(GtkWidget *w, gpointer data) {
     t->n = 0;
 }
 
+/* --spiral-frames: one pixel of pan per frame, so every frame renders every point again; prints the render
+ * times (median and 95th percentile) when done. */
+static gboolean pan_tick(GtkWidget *w, GdkFrameClock *clock, gpointer data) {
+    (void)w;
+    (void)clock;
+    spirals_tab *t = data;
+    static long left = -1, first_frame;
+    if (left < 0) { left = t->a->opt.spiral_frames; first_frame = t->n_frames; }
+    if (t->scale > 0) t->cx += 1.0 / t->scale;
+    gtk_widget_queue_draw(t->area);
+    if (--left > 0) return G_SOURCE_CONTINUE;
+    int n = t->n_frames - (int)first_frame < 31 ? t->n_frames - (int)first_frame : 31;
+    double v[31];
+    for (int i = 0; i < n; i++) v[i] = t->frame_ms[(t->n_frames - 1 - i) % 31];
+    qsort(v, (size_t)n, sizeof *v, cmp_double);
+    if (n > 0)
+        printf("spirals: %zu points (%s), render median %.2f ms, p95 %.2f ms over the last %d of %ld frames (%dx%d)\n",
+               t->n, pm_spiral_name(t->shown), v[n / 2], v[(int)(0.95 * (n - 1))], n, t->a->opt.spiral_frames,
+               gtk_widget_get_width(t->area), gtk_widget_get_height(t->area));
+    app_busy(t->a, -1);
+    return G_SOURCE_REMOVE;
+}
+
 /* The first frame has been laid out: do the command line's export. */
 static gboolean export_at_start(gpointer data) {
     spirals_tab *t = data;
@@ -448,6 +471,10 @@ GtkWidget *spirals_tab_new(app *a) {
     g_signal_connect(export, "clicked", G_CALLBACK(on_export), t);
     t->timer = g_timeout_add(1000, show_frame_time, t);
     g_signal_connect(box, "destroy", G_CALLBACK(on_destroy), t);
+    if (a->opt.spiral_frames > 0) {
+        app_busy(a, +1);
+        gtk_widget_add_tick_callback(t->area, pan_tick, t, NULL);
+    }
     if (a->opt.export_path) {
         app_busy(a, +1);
         g_timeout_add(100, export_at_start, t);

@@ -90,7 +90,7 @@ static void show_progress(train_tab *t) {
     if (!have) return;
     t->step = ev.step;
     t->total = ev.steps;
-    gtk_progress_bar_set_fraction(GTK_PROGRESS_BAR(t->progress), ev.steps ? (double)ev.step / (double)ev.steps : 0);
+    gtk_progress_bar_set_fraction(GTK_PROGRESS_BAR(t->progress), ev.progress); /* by steps, or by time in a budget */
     char buf[96];
     snprintf(buf, sizeof buf, "step %lld / %lld", (long long)ev.step, (long long)ev.steps);
     gtk_progress_bar_set_text(GTK_PROGRESS_BAR(t->progress), buf);
@@ -294,7 +294,6 @@ static void start_job(train_tab *t, int resume) {
         s->val_every = s->steps / 10 > 0 ? s->steps / 10 : 1;
         s->val_batches = 4;
         s->ckpt_every = s->steps / 2 > 0 ? s->steps / 2 : 1;
-        j->o.steps_given = 1;
     }
     t->running = 1;
     t->pausing = 0;

@@ -7,8 +7,8 @@
  *     cllm_runlog_free(&log);
  *
  * `cllm train` writes one JSON object per line: a training step {"step","loss","lr","grad_norm","ms",
- * "tokens_per_s","elapsed_s"}, a validation {"step","val_loss","val_bpb","elapsed_s"} or a skipped (non-finite)
- * step {"step","skipped","elapsed_s"}, which adds no point. elapsed_s restarts at 0
+ * "tokens_per_s","elapsed_s"}, a validation {"step","val_loss","val_bpb","elapsed_s"}, a skipped (non-finite)
+ * step {"step","skipped","elapsed_s"} or the run's end {"step","end","elapsed_s",...}; the last two add no point. elapsed_s restarts at 0
  * in each invocation (a resume appends to the same file); the reader adds the previous invocations' time so
  * `minutes` runs on across resumes, and when a resume repeats steps (it restarts from the last checkpoint) the
  * later entries replace the earlier ones. A last line without its newline is still being written and is skipped.
@@ -40,7 +40,7 @@ typedef struct cllm_runlog {
     size_t lines;             /* complete lines read so far */
 } cllm_runlog;
 
-/* Adds one log line (len bytes, no newline needed); blank and "skipped" lines add no point. CLLM_ERR_FORMAT for a
+/* Adds one log line (len bytes, no newline needed); blank, "skipped" and "end" lines add no point. CLLM_ERR_FORMAT for a
  * line that is not a JSON object with an integer "step" and a finite "loss" or "val_loss" (log unchanged). */
 int cllm_runlog_add_line(cllm_runlog *log, const char *line, size_t len, cllm_error *err);
 /* Adds every complete line of text[n]; *used (may be NULL) = bytes consumed (up to the last newline), so a caller

@@ -44,8 +44,9 @@ int cllm_runlog_add_line(cllm_runlog *log, const char *line, size_t len, cllm_er
     double elapsed = number_field(obj, "elapsed_s"), tps = number_field(obj, "tokens_per_s");
     if (!json_is_object(obj) || !json_is_integer(step) || json_integer_value(step) < 0) {
         rc = cllm_error_set(err, CLLM_ERR_FORMAT, "run log: a line without a non-negative integer \"step\"");
-    } else if (isnan(loss) && isnan(val) && json_is_integer(json_object_get(obj, "skipped"))) {
-        rc = 0; /* a step the trainer skipped as non-finite: no point on either curve */
+    } else if (isnan(loss) && isnan(val) && (json_is_integer(json_object_get(obj, "skipped")) ||
+                                             json_is_string(json_object_get(obj, "end")))) {
+        rc = 0; /* a step skipped as non-finite, or the run's end line: no point on either curve */
     } else if (isnan(loss) == isnan(val)) {
         rc = cllm_error_set(err, CLLM_ERR_FORMAT, "run log: step %lld has neither or both of \"loss\" and "
                             "\"val_loss\"", (long long)json_integer_value(step));

@@ -17,7 +17,8 @@ static const char two_runs[] =
     /* a resume from the checkpoint at step 2: step 3 is taken again, elapsed restarts */
     "\n"
     "{\"step\":3,\"loss\":4.5,\"lr\":1e-3,\"grad_norm\":1,\"ms\":10,\"tokens_per_s\":110,\"elapsed_s\":6}\n"
-    "{\"step\":3,\"val_loss\":4.7,\"val_bpb\":6,\"elapsed_s\":12}\n";
+    "{\"step\":3,\"val_loss\":4.7,\"val_bpb\":6,\"elapsed_s\":12}\n"
+    "{\"step\":3,\"end\":\"done\",\"elapsed_s\":12.5,\"eval_s\":1,\"skipped\":0}\n";
 
 static void test_curves_and_resume(void **state) {
     (void)state;
