@@ -23,6 +23,7 @@ typedef struct app_options {
     const char *calc;       /* calculator: an input computed at start */
     const char *train_data; /* training: text to train on at start (the scripted run) */
     long train_steps;       /* training: steps of the scripted run */
+    long pause_at;          /* training: the script presses Pause once past this step, then Resume */
     int bench;              /* bench: run once at start */
     long spiral_frames;     /* spirals: redraw this many frames while panning, and print the render times */
 } app_options;

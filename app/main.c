@@ -33,6 +33,7 @@ static const char usage[] =
     "  --spiral-frames N    pan the spiral for N frames and print the render times (the docs' measurement)\n"
     "  --calc N             compute everything the calculator knows about N\n"
     "  --train-data PATH --train-steps N   start a tiny training run on PATH (text) into --run DIR\n"
+    "  --pause-at STEP      ... and press Pause once past STEP, then Resume when the checkpoint is saved\n"
     "  --bench              run the benchmark once (tiny model)\n";
 
 static const char *tab_names[] = {"spirals", "calculator", "training", "chat", "model", "bench"};
@@ -47,7 +48,7 @@ static int parse_args(app_options *o, int argc, char **argv) {
                          : !strcmp(f, "--export") ? &o->export_path : !strcmp(f, "--calc") ? &o->calc
                          : !strcmp(f, "--train-data") ? &o->train_data : NULL;
         long *num = !strcmp(f, "--points") ? &o->points : !strcmp(f, "--train-steps") ? &o->train_steps
-                  : !strcmp(f, "--spiral-frames") ? &o->spiral_frames : NULL;
+                  : !strcmp(f, "--spiral-frames") ? &o->spiral_frames : !strcmp(f, "--pause-at") ? &o->pause_at : NULL;
         if (!strcmp(f, "--help") || !strcmp(f, "-h")) { fputs(usage, stdout); exit(0); }
         if (!strcmp(f, "--bench")) { o->bench = 1; continue; }
         if (!str && !num) { fprintf(stderr, "hyper_prime_spiral: error: unknown flag '%s' (see --help)\n", f); return 2; }

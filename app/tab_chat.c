@@ -282,6 +282,8 @@ GtkWidget *chat_tab_new(app *a) {
     gtk_box_append(GTK_BOX(box), input);
     t->status = gtk_label_new("Open a model to chat with it.");
     gtk_label_set_xalign(GTK_LABEL(t->status), 0);
+    gtk_label_set_wrap(GTK_LABEL(t->status), TRUE);
+    gtk_label_set_max_width_chars(GTK_LABEL(t->status), 90);
     gtk_box_append(GTK_BOX(box), t->status);
     set_generating(t, 0);
     return box;

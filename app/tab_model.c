@@ -185,6 +185,7 @@ GtkWidget *model_tab_new(app *a) {
     t->status = gtk_label_new("Open a model file written by `cllm train` (or a GPT-2 safetensors file).");
     gtk_label_set_xalign(GTK_LABEL(t->status), 0);
     gtk_label_set_wrap(GTK_LABEL(t->status), TRUE);
+    gtk_label_set_max_width_chars(GTK_LABEL(t->status), 90);
     gtk_box_append(GTK_BOX(box), t->status);
     GtkWidget *row = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 12);
     t->config = gtk_label_new("");

@@ -29,6 +29,7 @@ struct train_tab {
     size_t log_offset;       /* bytes of log.jsonl read (whole lines) */
     guint timer;             /* re-reads the log while a run is live */
     int64_t step, total;     /* progress from the last step event */
+    int scripted_pause;         /* --pause-at: 0 not yet, 1 pause requested, 2 resumed */
     cllm_train_event last_step; /* the newest step event (under lock): shown by the timer, not per step */
     int have_step;
 };
@@ -80,6 +81,9 @@ static int read_log(train_tab *t, cllm_error *err) {
     return rc;
 }
 
+static void request_stop(train_tab *t, int pausing);
+static void start_job(train_tab *t, int resume);
+
 /* Progress, loss, tokens/s and ETA from the newest step event. */
 static void show_progress(train_tab *t) {
     g_mutex_lock(&t->lock);
@@ -98,6 +102,10 @@ static void show_progress(train_tab *t) {
                               ev.tokens_per_s, ev.elapsed_s, (int)ev.eta_s / 60, (int)ev.eta_s % 60);
     gtk_label_set_text(GTK_LABEL(t->figures), s);
     g_free(s);
+    if (t->a->opt.pause_at > 0 && ev.step >= t->a->opt.pause_at && t->scripted_pause == 0) {
+        t->scripted_pause = 1;
+        request_stop(t, 1); /* what the Pause button does */
+    }
 }
 
 static int cmp_double(const void *a, const void *b) {
@@ -219,7 +227,7 @@ static gboolean train_done(gpointer data) {
     t->running = 0;
     if (t->timer) g_source_remove(t->timer);
     t->timer = 0;
-    refresh_curve(t);
+    if (!j->rc) refresh_curve(t); /* a run that failed to start has no log to read */
     report_latency(t, "while training");
     static const char *const why[] = {"", "done", "stopped at the chosen step", "time limit", "paused"};
     if (j->rc) app_status(t->a, t->status, "training", 1, "%s", j->err.msg);
@@ -232,8 +240,13 @@ static gboolean train_done(gpointer data) {
         printf("training: curve %zu points, loss %.4f at step %lld -> %.4f at step %lld\n", t->log.n_train,
                t->log.train[0].loss, (long long)t->log.train[0].step, t->log.train[t->log.n_train - 1].loss,
                (long long)t->log.train[t->log.n_train - 1].step);
+    int resume_now = t->pausing && t->scripted_pause == 1 && !j->rc;
     t->pausing = 0;
     set_buttons(t);
+    if (resume_now) {
+        t->scripted_pause = 2;
+        start_job(t, 1); /* what the Resume button does */
+    }
     g_free(j->out);
     g_free(j->data);
     g_free(j);

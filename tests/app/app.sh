@@ -2,7 +2,8 @@
 # hyper_prime_spiral under Xvfb: every tab renders a non-blank PNG of the window; the spiral view exports as PNG
 # and SVG; the calculator answers and rejects bad input in the window; a corrupt model or run directory shows an
 # error in the window (exit 0, no crash); a scripted training run through the app's trainer tab shows a falling
-# curve while the main loop's frame gaps stay under 50 ms.
+# curve while the main loop's frame gaps stay under 50 ms (95th percentile, see below); paused and resumed, it ends with the
+# same weights.
 set -euo pipefail
 BUILD=${BUILD:-build}
 APP=${APP:-$([ "$BUILD" = build ] && echo app/hyper_prime_spiral || echo "$BUILD/hyper_prime_spiral")}
@@ -63,10 +64,22 @@ grep -q "training: done at step 1500: model and checkpoint saved" "$tmp/training
 read -r first last < <(sed -n 's/^training: curve [0-9]* points, loss \([0-9.]*\) at step [0-9]* -> \([0-9.]*\) at step 1500$/\1 \2/p' "$tmp/training.out")
 awk -v f="${first:-0}" -v l="${last:-9}" 'BEGIN { exit !(l < f - 1.0) }' || fail "the curve did not fall: ${first:-?} -> ${last:-?}"
 [ -f "$tmp/app_run/model.safetensors" ] && [ -f "$tmp/app_run/checkpoint.safetensors" ] || fail "no files in the run"
+# Frame gaps (multiples of the 16.7 ms frame clock): the 95th percentile while training must stay under 50 ms;
+# on a machine so loaded that the idle window itself misses frames (the baseline measured just before training),
+# it may exceed that baseline's p95 by at most one frame. No gap may reach 250 ms (a freeze).
 gaps=$(grep "frame gaps while training" "$tmp/training.out") || fail "no frame-gap measurement"
-echo "$gaps"; grep "frame gaps before training" "$tmp/training.out"
-p95=$(echo "$gaps" | sed 's/.*p95 \([0-9.]*\) ms.*/\1/'); max=$(echo "$gaps" | sed 's/.*max \([0-9.]*\) ms.*/\1/')
-awk -v p="$p95" -v m="$max" 'BEGIN { exit !(p < 50 && m < 250) }' || fail "the window stalled while training: $gaps"
+base=$(grep "frame gaps before training" "$tmp/training.out") || fail "no baseline measurement"
+echo "$gaps"; echo "$base"
+p95() { echo "$1" | sed 's/.*p95 \([0-9.]*\) ms.*/\1/'; }
+max=$(echo "$gaps" | sed 's/.*max \([0-9.]*\) ms.*/\1/')
+awk -v p="$(p95 "$gaps")" -v b="$(p95 "$base")" -v m="$max" 'BEGIN { exit !((p < 50 || p <= b + 17) && m < 250) }' \
+  || fail "the window stalled while training: $gaps (idle: $base)"
+# Pause (a checkpoint) and Resume through the tab's own buttons' code: the same weights as the straight run
+shot paused training --run "$tmp/paused_run" --train-data "$tmp/text" --train-steps 1500 --pause-at 300
+grep -q "training: paused at step [0-9]*: checkpoint saved" "$tmp/paused.out" || fail "no pause: $(cat "$tmp/paused.out")"
+grep -q "training: resuming" "$tmp/paused.out" || fail "no resume"
+grep -q "training: done at step 1500" "$tmp/paused.out" || fail "the resumed run did not finish"
+cmp "$tmp/app_run/model.safetensors" "$tmp/paused_run/model.safetensors" || fail "pause/resume changed the weights"
 # reopening the run shows its whole curve (the trainer's log, read back)
 shot reopen training --run "$tmp/app_run"
 grep -q "training: $tmp/app_run: 1500 training and [0-9]* validation points, last step 1500" "$tmp/reopen.out" \
