@@ -208,8 +208,8 @@ int trainer_open_data(cllm_trainer *t, cllm_error *err) {
         t->val = NULL;
     }
     if (!t->val) trainer_note(t, "no validation data (fewer than %d val tokens)", t->s.T + 1);
-    /* every rank reads its own batch order; rank 0's is the single-process one */
-    uint64_t seed = t->s.seed + 1 + (uint64_t)t->comm.rank;
+    /* one batch order for every rank (each takes its own micro-batches of it): see cllm_comm */
+    uint64_t seed = t->s.seed + 1;
     return (t->loader = cllm_loader_new(t->train, t->s.B, t->s.T, seed, err)) ? 0 : err ? err->code : 1;
 }
 
@@ -245,8 +245,13 @@ int trainer_setup_fresh(cllm_trainer *t, const cllm_train_opts *o, cllm_error *e
         return cllm_error_set(err, CLLM_ERR_ARG, "--context %d is longer than the model's context %d", o->context,
                               n_ctx);
     s->T = o->context ? o->context : n_ctx;
-    s->total_batch = o->settings.total_batch ? o->settings.total_batch : (int64_t)s->B * s->T;
+    int ranks = o->ranks > 0 ? o->ranks : o->comm ? o->comm->size : 1;
+    s->total_batch = o->settings.total_batch ? o->settings.total_batch : (int64_t)s->B * s->T * ranks;
     if (cllm_train_settings_check(s, err)) return err->code;
+    if (s->total_batch % ((int64_t)s->B * s->T * ranks))
+        return cllm_error_set(err, CLLM_ERR_ARG, "--total-batch %lld is not a whole number of %d×%d micro-batches for "
+                              "each of %d processes: choose a multiple of %lld", (long long)s->total_batch, s->B, s->T,
+                              ranks, (long long)s->B * s->T * ranks);
     if (setup_data(t, o, err)) return err ? err->code : 1;
     if (cllm_adamw_init(&t->opt, t->model, err)) return err ? err->code : 1;
     t->opt.weight_decay = (float)s->weight_decay;
