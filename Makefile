@@ -6,7 +6,7 @@
 #   make demo            install what is missing, fetch the Brown corpus, train tiny, sample
 #   make MPI=1           also the MPI-enabled cllm in build-mpi/ (mpirun -np N build-mpi/cllm train ...)
 # Sources are found by wildcard: a new .c file under src/, tools/<cli>/ or tests/ needs no edit here.
-# Files named *_avx2.c / *_avx512.c get their instruction-set flags; nothing else does, so the
+# Files named *_avx2.c / *_avx512.c / *_avx512bf16.c get their instruction-set flags; nothing else does, so the
 # binaries run on any x86-64 and pick kernels at run time.
 
 BUILD    ?= build
@@ -33,6 +33,8 @@ endif
 ifeq ($(shell uname -m),x86_64)
   AVX2_FLAGS   := -mavx2 -mfma -mf16c
   AVX512_FLAGS := -mavx512f -mavx512bw -mavx512dq -mavx512vl -mavx2 -mfma -mf16c
+  # bf16 and int8 dot products (vdpbf16ps, vpdpbusd): only *_avx512bf16.c, behind the run-time dispatch.
+  AVX512BF16_FLAGS := $(AVX512_FLAGS) -mavx512bf16 -mavx512vnni
 endif
 
 # Two libraries: libprimemath (src/primemath: primes, spirals, lattices, and src/base: errors, PRNG, which every
@@ -63,6 +65,9 @@ $(BUILD)/%_avx2.o: %_avx2.c
 $(BUILD)/%_avx512.o: %_avx512.c
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(AVX512_FLAGS) -c $< -o $@
+$(BUILD)/%_avx512bf16.o: %_avx512bf16.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(AVX512BF16_FLAGS) -c $< -o $@
 $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@

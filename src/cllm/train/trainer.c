@@ -155,9 +155,11 @@ static int trainer_start(cllm_trainer *t, const cllm_train_opts *o, int resume, 
     }
     const cllm_config *cfg = cllm_model_config(t->model);
     char msg[512];
-    snprintf(msg, sizeof msg, "%zu parameters (L%d C%d H%d T%d V%d), batch %d×%d×%lld = %lld tokens/step, "
+    char ranks[48] = "";
+    if (t->comm.size > 1) snprintf(ranks, sizeof ranks, "×%d processes", t->comm.size);
+    snprintf(msg, sizeof msg, "%zu parameters (L%d C%d H%d T%d V%d), batch %d×%d×%lld%s = %lld tokens/step, "
              "steps %lld..%lld", cllm_model_num_params(t->model), cfg->n_layer, cfg->n_embd, cfg->n_head, cfg->n_ctx,
-             cfg->vocab_size, s->B, s->T, (long long)t->accum, (long long)s->total_batch, (long long)t->step,
+             cfg->vocab_size, s->B, s->T, (long long)t->accum, ranks, (long long)s->total_batch, (long long)t->step,
              (long long)s->steps);
     cllm_train_event ev = {.kind = CLLM_TRAIN_START, .step = t->step, .steps = s->steps, .msg = msg};
     trainer_emit(t, &ev);
