@@ -19,7 +19,9 @@ export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0
 mpirun_() { timeout 120 mpirun --oversubscribe -np "$@"; }
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
-steps_of() { sed 's/,"ms".*//; s/,"elapsed_s".*//' "$1/log.jsonl"; }  # the log without its clock
+# the log without its clock, and without the lines that mark where a process ended (a stop-at, or under mpirun
+# rank 0's making of the run at step 0)
+steps_of() { grep -v '"end":' "$1/log.jsonl" | sed 's/,"ms".*//; s/,"elapsed_s".*//'; }
 
 # 1. the all-reduce: every element equals the ranks' values added in rank order (the bench aborts otherwise),
 #    with buckets that do not divide evenly among 3 ranks
