@@ -211,6 +211,19 @@ cllm_trainer *cllm_trainer_resume(const cllm_train_opts *o, cllm_error *err) {
 
 /* ---- one step ---- */
 
+static int local_stop(const cllm_trainer *t);
+
+/* Clocks and Ctrl-C differ between processes: after each step all of them take rank 0's decision. */
+static int agree_stop(cllm_trainer *t, cllm_error *err) {
+    if (t->comm.size == 1) return 0;
+    t->agreed_stop = t->comm.rank == 0 ? local_stop(t) : 0;
+    if (t->comm.broadcast(t->comm.ctx, &t->agreed_stop, sizeof t->agreed_stop, 0, err)) {
+        t->failed = 1;
+        return err ? err->code : 1;
+    }
+    return 0;
+}
+
 /* The first tensor whose gradient holds a non-finite value, or NULL. */
 static const char *nonfinite_tensor(const cllm_model *m) {
     for (int i = 0; i < cllm_model_tensor_count(m); i++) {
@@ -275,7 +288,10 @@ int cllm_trainer_step(cllm_trainer *t, cllm_error *err) {
         loss = l;
     }
     float norm = cllm_clip_grad_norm(t->model, (float)s->grad_clip);
-    if (!isfinite(loss) || !isfinite(norm)) return nonfinite_step(t, loss, norm, err);
+    if (!isfinite(loss) || !isfinite(norm)) {
+        int rc = nonfinite_step(t, loss, norm, err);
+        return rc ? rc : agree_stop(t, err);
+    }
     float lr = next_lr(t);
     cllm_adamw_step(&t->opt, t->model, lr);
     t->step++;
@@ -304,10 +320,11 @@ int cllm_trainer_step(cllm_trainer *t, cllm_error *err) {
         t->failed = 1;
         return err ? err->code : 1;
     }
-    return 0;
+    return agree_stop(t, err);
 }
 
-int cllm_trainer_should_stop(const cllm_trainer *t) {
+/* This process's view of whether to stop; with several processes only rank 0's counts (see cllm_trainer_step). */
+static int local_stop(const cllm_trainer *t) {
     if (t->step >= t->s.steps) return CLLM_STOP_DONE;
     /* a budget ends when one more step would overrun it by more than half a step, the end included */
     if (t->budget_s > 0 && t->budget_s - clock_s(t) < 0.5 * t->step_s + (t->started ? end_reserve(t) : 0))
@@ -316,6 +333,10 @@ int cllm_trainer_should_stop(const cllm_trainer *t) {
     if (atomic_load(&t->stop)) return CLLM_STOP_REQUESTED;
     if (t->started && t->deadline > 0 && now_s() - t->t0 >= t->deadline) return CLLM_STOP_TIME;
     return 0;
+}
+
+int cllm_trainer_should_stop(const cllm_trainer *t) {
+    return t->comm.size > 1 && t->step > t->start_step ? t->agreed_stop : local_stop(t);
 }
 
 int cllm_trainer_finish(cllm_trainer *t, cllm_error *err) {
