@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cllm_io.h"
+#include "cllm_simd.h"
 #include "trainer_internal.h"
 
 static double now_s(void) {
@@ -157,6 +158,9 @@ static int trainer_start(cllm_trainer *t, const cllm_train_opts *o, int resume, 
     if (t->accum > 1 && !(t->gsum = malloc(sizeof(float) * cllm_model_num_params(t->model))))
         return cllm_error_set(err, CLLM_ERR_NOMEM, "out of memory for the gradient sum");
     if (cllm_model_reserve(t->model, s->B, s->T, err)) return err ? err->code : 1;
+    if (cllm_model_set_precision(t->model, s->precision, err)) return err ? err->code : 1;
+    if (s->precision == CLLM_PRECISION_BF16 && !cllm_gemm_bf16_native())
+        trainer_note(t, "precision bf16 is emulated on this CPU (no AVX512_BF16): the same results, slower than fp32");
     size_t bt = (size_t)s->B * (size_t)s->T;
     if (!(t->x = malloc(sizeof(int32_t) * bt)) || !(t->y = malloc(sizeof(int32_t) * bt)))
         return cllm_error_set(err, CLLM_ERR_NOMEM, "out of memory for a %d×%d batch", s->B, s->T);
@@ -185,9 +189,10 @@ static int trainer_start(cllm_trainer *t, const cllm_train_opts *o, int resume, 
                      cllm_model_num_params(t->model), cfg->n_layer, cfg->n_embd, cfg->n_head, cfg->n_ctx,
                      cfg->vocab_size, s->B, s->T, (long long)t->accum, ranks, (long long)s->total_batch);
     if (t->budget_s > 0)
-        snprintf(msg + n, sizeof msg - (size_t)n, "%.2f of %.2f minutes done", t->clock_before / 60, s->minutes);
+        n += snprintf(msg + n, sizeof msg - (size_t)n, "%.2f of %.2f minutes done", t->clock_before / 60, s->minutes);
     else
-        snprintf(msg + n, sizeof msg - (size_t)n, "steps %lld..%lld", (long long)t->step, (long long)s->steps);
+        n += snprintf(msg + n, sizeof msg - (size_t)n, "steps %lld..%lld", (long long)t->step, (long long)s->steps);
+    if (n > 0 && (size_t)n < sizeof msg) snprintf(msg + n, sizeof msg - (size_t)n, ", %s", cllm_precision_name(s->precision));
     cllm_train_event ev = {.kind = CLLM_TRAIN_START, .step = t->step, .steps = s->steps, .msg = msg};
     trainer_emit(t, &ev);
     return 0;
@@ -223,6 +228,19 @@ cllm_trainer *cllm_trainer_resume(const cllm_train_opts *o, cllm_error *err) {
 }
 
 /* ---- one step ---- */
+
+static int local_stop(const cllm_trainer *t);
+
+/* Clocks and Ctrl-C differ between processes: after each step all of them take rank 0's decision. */
+static int agree_stop(cllm_trainer *t, cllm_error *err) {
+    if (t->comm.size == 1) return 0;
+    t->agreed_stop = t->comm.rank == 0 ? local_stop(t) : 0;
+    if (t->comm.broadcast(t->comm.ctx, &t->agreed_stop, sizeof t->agreed_stop, 0, err)) {
+        t->failed = 1;
+        return err ? err->code : 1;
+    }
+    return 0;
+}
 
 /* The first tensor whose gradient holds a non-finite value, or NULL. */
 static const char *nonfinite_tensor(const cllm_model *m) {
@@ -311,7 +329,10 @@ int cllm_trainer_step(cllm_trainer *t, cllm_error *err) {
         return err ? err->code : 1;
     }
     float norm = cllm_clip_grad_norm(t->model, (float)s->grad_clip);
-    if (!isfinite(loss) || !isfinite(norm)) return nonfinite_step(t, loss, norm, err);
+    if (!isfinite(loss) || !isfinite(norm)) {
+        int rc = nonfinite_step(t, loss, norm, err);
+        return rc ? rc : agree_stop(t, err);
+    }
     float lr = next_lr(t);
     cllm_adamw_step(&t->opt, t->model, lr);
     t->step++;
@@ -340,10 +361,11 @@ int cllm_trainer_step(cllm_trainer *t, cllm_error *err) {
         t->failed = 1;
         return err ? err->code : 1;
     }
-    return 0;
+    return agree_stop(t, err);
 }
 
-int cllm_trainer_should_stop(const cllm_trainer *t) {
+/* This process's view of whether to stop; with several processes only rank 0's counts (see cllm_trainer_step). */
+static int local_stop(const cllm_trainer *t) {
     if (t->step >= t->s.steps) return CLLM_STOP_DONE;
     /* a budget ends when one more step would overrun it by more than half a step, the end included */
     if (t->budget_s > 0 && t->budget_s - clock_s(t) < 0.5 * t->step_s + (t->started ? end_reserve(t) : 0))
@@ -353,6 +375,10 @@ int cllm_trainer_should_stop(const cllm_trainer *t) {
     if (atomic_load(&t->stop)) return CLLM_STOP_REQUESTED;
     if (t->started && t->deadline > 0 && now_s() - t->t0 >= t->deadline) return CLLM_STOP_TIME;
     return 0;
+}
+
+int cllm_trainer_should_stop(const cllm_trainer *t) {
+    return t->comm.size > 1 && t->step > t->start_step ? t->agreed_stop : local_stop(t);
 }
 
 int cllm_trainer_finish(cllm_trainer *t, cllm_error *err) {

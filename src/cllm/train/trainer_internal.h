@@ -41,6 +41,7 @@ struct cllm_trainer {
     int skip_nonfinite;
     int64_t skipped;          /* non-finite steps skipped */
     int failed;               /* a step failed: finish saves nothing */
+    int agreed_stop;          /* multi-process: rank 0's stop decision after the last step, broadcast to all */
     cllm_comm comm;           /* size 1, rank 0 and no functions when single-process */
     cllm_train_event_fn on_event;
     void *ctx;
