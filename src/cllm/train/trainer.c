@@ -305,8 +305,8 @@ void cllm_trainer_free(cllm_trainer *t) {
     free(t->x);
     free(t->y);
     cllm_loader_free(t->loader);
-    cllm_shards_free(t->train);
-    cllm_shards_free(t->val);
+    cllm_shards_close(t->train);
+    cllm_shards_close(t->val);
     cllm_adamw_free(&t->opt);
     cllm_model_free(t->model);
     cllm_tokenizer_free(t->tok);
