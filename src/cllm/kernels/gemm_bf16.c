@@ -116,7 +116,7 @@ static void pack_lanes_across_k(const float *src, size_t ld, int n, int kc, int 
  * The blocked driver. Block sizes in values of k / rows / columns: kc = 512 makes a 12×32 tile's B micro-panel
  * 32 KiB of pairs (L1-L2), mc = 240 an A block of 240 KiB (L2). Results do not depend on them (see the top). */
 
-enum { BF16_KC = 512, BF16_MC = 240, BF16_NC = 4096 };
+enum { BF16_KC = CLLM_BF16_KC, BF16_MC = 240, BF16_NC = 4096 };
 
 typedef struct bf16_problem {
     int trans_a, trans_b, M, N, K, accumulate;
@@ -134,16 +134,16 @@ static void pack_a(const cllm_bf16_kernels *kr, const bf16_problem *g, int i0, i
     int kp = (kc + 1) / 2;
     for (int ir = 0; ir < m; ir += kr->mr, dst += (size_t)kp * kr->mr) {
         int rows = min_int(kr->mr, m - ir);
-        if (g->trans_a) pack_lanes_across_k(g->A + (size_t)p0 * g->lda + i0 + ir, g->lda, rows, kc, kr->mr, dst);
-        else pack_lanes_along_k(g->A + (size_t)(i0 + ir) * g->lda + p0, g->lda, rows, kc, kr->mr, dst);
+        if (g->trans_a) kr->pack_across(g->A + (size_t)p0 * g->lda + i0 + ir, g->lda, rows, kc, kr->mr, dst);
+        else kr->pack_along(g->A + (size_t)(i0 + ir) * g->lda + p0, g->lda, rows, kc, kr->mr, dst);
     }
 }
 
 /* Columns [j0, j0 + n) of op(B) (n <= nr), k in [p0, p0 + kc): one panel of kp × nr pairs. */
 static void pack_b(const cllm_bf16_kernels *kr, const bf16_problem *g, int j0, int n, int p0, int kc,
                    uint32_t *dst) {
-    if (g->trans_b) pack_lanes_along_k(g->B + (size_t)j0 * g->ldb + p0, g->ldb, n, kc, kr->nr, dst);
-    else pack_lanes_across_k(g->B + (size_t)p0 * g->ldb + j0, g->ldb, n, kc, kr->nr, dst);
+    if (g->trans_b) kr->pack_along(g->B + (size_t)j0 * g->ldb + p0, g->ldb, n, kc, kr->nr, dst);
+    else kr->pack_across(g->B + (size_t)p0 * g->ldb + j0, g->ldb, n, kc, kr->nr, dst);
 }
 
 /* One tile; an edge tile runs in a full-size buffer and copies its m×n corner in and out. */
@@ -221,11 +221,15 @@ int cllm_gemm_bf16_blocked(const cllm_bf16_kernels *kr, int threads, int trans_a
 /* ---------------------------------------------------------------------------------------------------------------
  * Tables and the public entry points. */
 
-static const cllm_bf16_kernels bf16_scalar = {cllm_gemm_bf16_micro_scalar, 4, 8, 0};
+static const cllm_bf16_kernels bf16_scalar = {cllm_gemm_bf16_micro_scalar, pack_lanes_along_k,
+                                               pack_lanes_across_k, 4, 8, 0};
 #if CLLM_HAVE_X86
-static const cllm_bf16_kernels bf16_avx2 = {cllm_gemm_bf16_micro_avx2, 4, 16, 0};
-static const cllm_bf16_kernels bf16_avx512 = {cllm_gemm_bf16_micro_avx512, 8, 32, 0};
-static const cllm_bf16_kernels bf16_avx512bf16 = {cllm_gemm_bf16_micro_avx512bf16, 12, 32, 1};
+static const cllm_bf16_kernels bf16_avx2 = {cllm_gemm_bf16_micro_avx2, pack_lanes_along_k, pack_lanes_across_k,
+                                            4, 16, 0};
+static const cllm_bf16_kernels bf16_avx512 = {cllm_gemm_bf16_micro_avx512, cllm_gemm_bf16_pack_along_avx512,
+                                              cllm_gemm_bf16_pack_across_avx512, 8, 32, 0};
+static const cllm_bf16_kernels bf16_avx512bf16 = {cllm_gemm_bf16_micro_avx512bf16, cllm_gemm_bf16_pack_along_avx512,
+                                                  cllm_gemm_bf16_pack_across_avx512, 12, 32, 1};
 #endif
 
 const cllm_bf16_kernels *cllm_bf16_kernels_of(cllm_simd_level level) {

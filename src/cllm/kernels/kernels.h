@@ -92,8 +92,13 @@ static inline uint32_t cllm_bf16_round_bits(uint32_t x) {
 typedef void (*cllm_gemm_bf16_micro_fn)(int kp, const uint32_t *a, const uint32_t *b, float *c, size_t ldc,
                                         int load);
 
+/* bf16 packing of one panel (see gemm_bf16.c): `n` of `width` lanes × kc values of k → ceil(kc/2) groups of width
+ * pairs, zeros past n and kc. along: lane r's values are src[r·ld + k]; across: src[k·ld + r]. */
+typedef void (*cllm_gemm_bf16_pack_fn)(const float *src, size_t ld, int n, int kc, int width, uint32_t *dst);
+
 typedef struct cllm_bf16_kernels {
     cllm_gemm_bf16_micro_fn micro;
+    cllm_gemm_bf16_pack_fn pack_along, pack_across;
     int mr, nr;   /* tile; nr a multiple of 16 on the vector levels */
     int native;   /* 1: vdpbf16ps; 0: emulated */
 } cllm_bf16_kernels;
@@ -105,6 +110,7 @@ const cllm_bf16_kernels *cllm_bf16_kernels_of(cllm_simd_level level);
 int cllm_gemm_bf16_blocked(const cllm_bf16_kernels *kr, int threads, int trans_a, int trans_b, int M, int N, int K,
                            const float *A, int lda, const float *B, int ldb, int accumulate, float *C, int ldc);
 void cllm_gemm_bf16_micro_scalar(int kp, const uint32_t *a, const uint32_t *b, float *c, size_t ldc, int load);
+#define CLLM_BF16_KC 512 /* values of k per packed block (even: pairs never straddle blocks) */
 #define CLLM_BF16_MR_MAX 12
 #define CLLM_BF16_NR_MAX 32
 
@@ -164,6 +170,8 @@ void cllm_gemm_micro_strided_avx512(int kc, const float *a, size_t rs, size_t cs
 #define CLLM_AVX512_NR 32
 
 void cllm_gemm_bf16_micro_avx2(int kp, const uint32_t *a, const uint32_t *b, float *c, size_t ldc, int load);
+void cllm_gemm_bf16_pack_along_avx512(const float *src, size_t ld, int n, int kc, int width, uint32_t *dst);
+void cllm_gemm_bf16_pack_across_avx512(const float *src, size_t ld, int n, int kc, int width, uint32_t *dst);
 void cllm_gemm_bf16_micro_avx512(int kp, const uint32_t *a, const uint32_t *b, float *c, size_t ldc, int load);
 void cllm_gemm_bf16_micro_avx512bf16(int kp, const uint32_t *a, const uint32_t *b, float *c, size_t ldc, int load);
 #endif
