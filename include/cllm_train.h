@@ -39,7 +39,6 @@ extern "C" {
 enum { CLLM_TRAIN_MAX_STEPS = 1 << 30 }; /* steps of a time-budgeted run: the clock ends it first */
 
 typedef enum cllm_optimizer_kind { CLLM_OPTIMIZER_ADAMW = 0 } cllm_optimizer_kind;
-typedef enum cllm_precision { CLLM_PRECISION_FP32 = 0 } cllm_precision;
 
 /* What defines a run: saved (as JSON) in every checkpoint and restored on resume. Paths are stored relative to
  * the run directory when they lie inside it, else absolute. */

@@ -42,6 +42,8 @@ static const char usage[] =
     "  --weight-decay W       AdamW decoupled decay on matrices (default 0.1)\n"
     "  --grad-clip G          global gradient-norm clip, 0 = off (default 1.0)\n"
     "  --seed S               initialisation and batch order (default 1337)\n"
+    "  --precision P          fp32 (default) | bf16: the matrix products' inputs in bf16, sums and weights fp32\n"
+    "                         (vdpbf16ps where the CPU has AVX512_BF16, else an exact emulation: slower)\n"
     "  --threads N            OpenMP threads (default: physical cores)\n"
     "run:\n"
     "  --val-every N          validate every N steps (default 50)    --val-batches N  batches per validation (20)\n"
@@ -94,6 +96,7 @@ static void parse(cli_train *c, int argc, char **argv) {
     long B = s->B, steps = s->steps, warmup = -1, seed = (long)s->seed, val_every = s->val_every;
     long val_batches = s->val_batches, ckpt_every = s->ckpt_every, total_batch = 0;
     double lr = s->lr, min_lr = -1, wd = s->weight_decay, clip = s->grad_clip, minutes = 0;
+    const char *precision = NULL;
     int seen[40] = {0}; /* flags with a seen slot define a run; the others may be given on --resume */
     cli_opt opts[] = {
         {"data", OPT_LIST, &c->data, 0, 0, &seen[0]},
@@ -101,6 +104,7 @@ static void parse(cli_train *c, int argc, char **argv) {
         {"out", OPT_STR, &c->o.out_dir, 0, 0, &seen[2]},
         {"tokenizer", OPT_STR, &c->o.tokenizer_path, 0, 0, &seen[3]},
         {"tokenizer-vocab", OPT_INT, &c->tokenizer_vocab, 257, 1 << 20, &seen[4]},
+        {"precision", OPT_STR, &precision, 0, 0, &seen[27]},
         {"config", OPT_STR, &c->config_name, 0, 0, &seen[5]},
         {"layers", OPT_INT, &c->layers, 0, 256, &seen[6]},
         {"dim", OPT_INT, &c->dim, 1, 16384, &seen[7]},
@@ -165,6 +169,8 @@ static void parse(cli_train *c, int argc, char **argv) {
     s->ckpt_every = ckpt_every;
     s->total_batch = total_batch;
     s->minutes = seen[15] ? 0 : minutes;
+    if (precision && (cllm_precision_parse(precision, &s->precision) || s->precision == CLLM_PRECISION_INT8))
+        cli_die(2, "train: --precision must be fp32 or bf16, not '%s'", precision);
     if (!c->o.init_path) check_config(c);
 }
 
