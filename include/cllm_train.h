@@ -122,36 +122,36 @@ typedef struct cllm_train_opts {
 } cllm_train_opts;
 
 /* Defaults of `cllm train`: tiny config, B 8, 1000 steps, lr 1e-3, AdamW, fp32, seed 1337. */
-cllm_train_opts cllm_train_defaults(void);
+CLLM_API cllm_train_opts cllm_train_defaults(void);
 /* Checks settings as flags and stored checkpoints must both satisfy; 0 or CLLM_ERR_ARG naming the field. */
-int cllm_train_settings_check(const cllm_train_settings *s, cllm_error *err);
+CLLM_API int cllm_train_settings_check(const cllm_train_settings *s, cllm_error *err);
 
 typedef struct cllm_trainer cllm_trainer;
 
 /* A fresh run in o->out_dir: locks it, prepares data and tokenizer, builds the model. NULL with err on failure. */
-cllm_trainer *cllm_trainer_new(const cllm_train_opts *o, cllm_error *err);
+CLLM_API cllm_trainer *cllm_trainer_new(const cllm_train_opts *o, cllm_error *err);
 /* Continues the run in o->out_dir from its checkpoint, with its stored (validated) settings. NULL on failure. */
-cllm_trainer *cllm_trainer_resume(const cllm_train_opts *o, cllm_error *err);
+CLLM_API cllm_trainer *cllm_trainer_resume(const cllm_train_opts *o, cllm_error *err);
 /* One optimizer step (with validation and checkpoint when due). 0, or an error code (CLLM_ERR_STATE: the step
  * was not finite and was not applied; nothing was written). */
-int cllm_trainer_step(cllm_trainer *t, cllm_error *err);
+CLLM_API int cllm_trainer_step(cllm_trainer *t, cllm_error *err);
 /* Why the run should stop now: 0 (go on) or one of CLLM_STOP_*. */
-int cllm_trainer_should_stop(const cllm_trainer *t);
+CLLM_API int cllm_trainer_should_stop(const cllm_trainer *t);
 enum { CLLM_STOP_DONE = 1, CLLM_STOP_AT = 2, CLLM_STOP_TIME = 3, CLLM_STOP_REQUESTED = 4 };
 /* Ends the run: final validation (the whole split) when the schedule is done, checkpoint and model saved. */
-int cllm_trainer_finish(cllm_trainer *t, cllm_error *err);
+CLLM_API int cllm_trainer_finish(cllm_trainer *t, cllm_error *err);
 /* should_stop / step until done, then finish. 0 or an error code. */
-int cllm_trainer_run(cllm_trainer *t, cllm_error *err);
+CLLM_API int cllm_trainer_run(cllm_trainer *t, cllm_error *err);
 /* Asks the run to stop after the current step; safe from another thread and from a signal handler. */
-void cllm_trainer_request_stop(cllm_trainer *t);
+CLLM_API void cllm_trainer_request_stop(cllm_trainer *t);
 /* Steps done so far. */
-int64_t cllm_trainer_step_count(const cllm_trainer *t);
+CLLM_API int64_t cllm_trainer_step_count(const cllm_trainer *t);
 /* The run's settings (for display). */
-const cllm_train_settings *cllm_trainer_settings(const cllm_trainer *t);
+CLLM_API const cllm_train_settings *cllm_trainer_settings(const cllm_trainer *t);
 /* The model being trained (owned by the trainer; valid until cllm_trainer_free). */
-cllm_model *cllm_trainer_model(cllm_trainer *t);
+CLLM_API cllm_model *cllm_trainer_model(cllm_trainer *t);
 /* Releases the run directory's lock and everything the trainer owns; NULL is fine. Saves nothing. */
-void cllm_trainer_free(cllm_trainer *t);
+CLLM_API void cllm_trainer_free(cllm_trainer *t);
 
 #ifdef __cplusplus
 }

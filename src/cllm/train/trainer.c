@@ -407,8 +407,8 @@ void cllm_trainer_free(cllm_trainer *t) {
     free(t->y);
     free(t->gsum);
     cllm_loader_free(t->loader);
-    cllm_shards_free(t->train);
-    cllm_shards_free(t->val);
+    cllm_shards_close(t->train);
+    cllm_shards_close(t->val);
     cllm_adamw_free(&t->opt);
     cllm_model_free(t->model);
     cllm_tokenizer_free(t->tok);

@@ -208,7 +208,7 @@ int trainer_open_data(cllm_trainer *t, cllm_error *err) {
     cllm_error verr = {0};
     t->val = *vdir ? cllm_shards_open(&vdir, 1, "val", &verr) : NULL;
     if (t->val && cllm_shards_count(t->val) < (uint64_t)t->s.T + 1) {
-        cllm_shards_free(t->val);
+        cllm_shards_close(t->val);
         t->val = NULL;
     }
     if (!t->val) trainer_note(t, "no validation data (fewer than %d val tokens)", t->s.T + 1);
