@@ -14,6 +14,11 @@
 #include <stdint.h>
 
 #include "cllm.h"
+#include "cllm_export.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 /* What cllm_bench_train measured. */
 typedef struct cllm_bench_train_result {
@@ -37,17 +42,20 @@ typedef struct cllm_bench_generate_result {
 } cllm_bench_generate_result;
 
 /* nanoGPT's FLOPs per training token: 6N (N = parameters without position embeddings) + 12·L·C·T. */
-double cllm_bench_flops_per_token(const cllm_model *m);
+CLLM_API double cllm_bench_flops_per_token(const cllm_model *m);
 
 /* Times `steps` training steps of batch B × cfg->n_ctx after 2 warm-up steps, on a model of cfg initialised from
  * seed, with OpenMP's current thread count; threads (>= 1, or 0 for OpenMP's) is passed to the peak measurement.
  * CLLM_ERR_ARG for a bad config or B, steps < 1; CLLM_ERR_NOMEM when the model does not fit. */
-int cllm_bench_train(const cllm_config *cfg, int B, int steps, uint64_t seed, int threads,
-                     cllm_bench_train_result *out, cllm_error *err);
+CLLM_API int cllm_bench_train(const cllm_config *cfg, int B, int steps, uint64_t seed, int threads,
+                              cllm_bench_train_result *out, cllm_error *err);
 
 /* Times greedy generation of n_gen >= 2 tokens after an n_prompt-token random prompt, `rounds` times (after one
  * short warm-up), on a model of cfg initialised from seed. */
-int cllm_bench_generate(const cllm_config *cfg, int n_prompt, int n_gen, int rounds, uint64_t seed,
-                        cllm_bench_generate_result *out, cllm_error *err);
+CLLM_API int cllm_bench_generate(const cllm_config *cfg, int n_prompt, int n_gen, int rounds, uint64_t seed,
+                                 cllm_bench_generate_result *out, cllm_error *err);
 
+#ifdef __cplusplus
+}
+#endif
 #endif

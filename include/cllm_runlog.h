@@ -20,6 +20,11 @@
 #include <stdint.h>
 
 #include "cllm_error.h"
+#include "cllm_export.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 /* One point of a curve. */
 typedef struct cllm_runlog_point {
@@ -42,13 +47,17 @@ typedef struct cllm_runlog {
 
 /* Adds one log line (len bytes, no newline needed); blank, "skipped" and "end" lines add no point. CLLM_ERR_FORMAT for a
  * line that is not a JSON object with an integer "step" and a finite "loss" or "val_loss" (log unchanged). */
-int cllm_runlog_add_line(cllm_runlog *log, const char *line, size_t len, cllm_error *err);
+CLLM_API int cllm_runlog_add_line(cllm_runlog *log, const char *line, size_t len, cllm_error *err);
 /* Adds every complete line of text[n]; *used (may be NULL) = bytes consumed (up to the last newline), so a caller
  * tailing a growing file passes the rest again later. The error names the line number. */
-int cllm_runlog_add_text(cllm_runlog *log, const char *text, size_t n, size_t *used, cllm_error *err);
+CLLM_API int cllm_runlog_add_text(cllm_runlog *log, const char *text, size_t n, size_t *used,
+                                  cllm_error *err);
 /* Reads path: a run directory (its log.jsonl) or a log file. log is emptied first. */
-int cllm_runlog_read(const char *path, cllm_runlog *log, cllm_error *err);
+CLLM_API int cllm_runlog_read(const char *path, cllm_runlog *log, cllm_error *err);
 /* Frees the curves and zeroes log. */
-void cllm_runlog_free(cllm_runlog *log);
+CLLM_API void cllm_runlog_free(cllm_runlog *log);
 
+#ifdef __cplusplus
+}
+#endif
 #endif
