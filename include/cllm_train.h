@@ -36,8 +36,9 @@
 extern "C" {
 #endif
 
+enum { CLLM_TRAIN_MAX_STEPS = 1 << 30 }; /* steps of a time-budgeted run: the clock ends it first */
+
 typedef enum cllm_optimizer_kind { CLLM_OPTIMIZER_ADAMW = 0 } cllm_optimizer_kind;
-typedef enum cllm_precision { CLLM_PRECISION_FP32 = 0 } cllm_precision;
 
 /* What defines a run: saved (as JSON) in every checkpoint and restored on resume. Paths are stored relative to
  * the run directory when they lie inside it, else absolute. */
@@ -51,7 +52,9 @@ typedef struct cllm_train_settings {
     int64_t val_every, val_batches, ckpt_every;
     cllm_optimizer_kind optimizer;       /* (b) */
     cllm_precision precision;            /* (c) */
-    double minutes;                      /* > 0: a time-budgeted run; the schedule follows elapsed training time */
+    double minutes;                      /* > 0: a time budget: training (validation included) ends after this
+                                            many minutes of wall time, the learning rate's cosine follows the clock
+                                            to end there, and steps is ignored */
 } cllm_train_settings;
 
 /* (a) Multi-process training: every function returns 0 or an error code with err filled. */
@@ -77,7 +80,8 @@ typedef enum cllm_train_event_kind {
 
 typedef struct cllm_train_event {
     cllm_train_event_kind kind;
-    int64_t step, steps;      /* steps done, and the schedule's length */
+    int64_t step, steps;      /* steps done, and the schedule's length (estimated in a time-budgeted run) */
+    double progress;          /* share of the schedule done, [0, 1]: steps, or time in a time-budgeted run */
     double loss, lr, grad_norm, tokens_per_s;
     double elapsed_s, eta_s;  /* training wall time so far (excluding setup), estimated time left */
     double eval_s;            /* of elapsed_s, seconds spent validating */
@@ -101,10 +105,9 @@ typedef struct cllm_train_opts {
     const char *init_path;            /* start from this model file (its config and tokenizer); NULL: new */
     int context;                      /* train on T = context < n_ctx; 0: n_ctx */
     cllm_train_settings settings;     /* train_dir/val_dir/T are filled by the trainer; warmup, min_lr < 0: default */
-    int steps_given;                  /* 0 with settings.minutes > 0: the schedule follows the clock */
     /* resume too: */
     int64_t stop_at;                  /* stop (with a checkpoint) after this step; 0: at settings.steps */
-    double minutes;                   /* resume too: a wall-clock limit for this process; 0: none */
+    double minutes;                   /* resume too: a wall-clock limit for this process's steps; 0: none */
     int skip_nonfinite;               /* skip-and-count non-finite steps instead of failing */
     const cllm_comm *comm;            /* NULL: one process */
     cllm_train_event_fn on_event;     /* may be NULL */

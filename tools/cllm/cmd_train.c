@@ -32,13 +32,18 @@ static const char usage[] =
     "  --batch B              sequences per micro-batch (default 8)\n"
     "  --total-batch N        tokens per optimizer step, a multiple of B*T (default B*T: no accumulation)\n"
     "  --steps N              optimizer steps (default 1000)\n"
-    "  --minutes M            stop (with a checkpoint) after M minutes; without --steps, the schedule is fitted\n"
-    "                         to M minutes from a timed pass (warmup then defaults to 20 steps)\n"
+    "  --minutes M            without --steps: train for M minutes of wall time (validation included); the\n"
+    "                         learning rate's cosine follows the clock and ends at the deadline, a validation\n"
+    "                         of the whole val split closes the run, periodic validations keep under 5% of\n"
+    "                         the time, warmup defaults to 20 steps. With --steps, or on --resume: stop (with a\n"
+    "                         checkpoint) after M minutes\n"
     "  --lr LR                peak learning rate (default 1e-3)  --min-lr LR   end of the cosine (default lr/10)\n"
     "  --warmup N             linear warmup steps (default 5% of steps)\n"
     "  --weight-decay W       AdamW decoupled decay on matrices (default 0.1)\n"
     "  --grad-clip G          global gradient-norm clip, 0 = off (default 1.0)\n"
     "  --seed S               initialisation and batch order (default 1337)\n"
+    "  --precision P          fp32 (default) | bf16: the matrix products' inputs in bf16, sums and weights fp32\n"
+    "                         (vdpbf16ps where the CPU has AVX512_BF16, else an exact emulation: slower)\n"
     "  --threads N            OpenMP threads (default: physical cores)\n"
     "run:\n"
     "  --val-every N          validate every N steps (default 50)    --val-batches N  batches per validation (20)\n"
@@ -91,6 +96,7 @@ static void parse(cli_train *c, int argc, char **argv) {
     long B = s->B, steps = s->steps, warmup = -1, seed = (long)s->seed, val_every = s->val_every;
     long val_batches = s->val_batches, ckpt_every = s->ckpt_every, total_batch = 0;
     double lr = s->lr, min_lr = -1, wd = s->weight_decay, clip = s->grad_clip, minutes = 0;
+    const char *precision = NULL;
     int seen[40] = {0}; /* flags with a seen slot define a run; the others may be given on --resume */
     cli_opt opts[] = {
         {"data", OPT_LIST, &c->data, 0, 0, &seen[0]},
@@ -98,6 +104,7 @@ static void parse(cli_train *c, int argc, char **argv) {
         {"out", OPT_STR, &c->o.out_dir, 0, 0, &seen[2]},
         {"tokenizer", OPT_STR, &c->o.tokenizer_path, 0, 0, &seen[3]},
         {"tokenizer-vocab", OPT_INT, &c->tokenizer_vocab, 257, 1 << 20, &seen[4]},
+        {"precision", OPT_STR, &precision, 0, 0, &seen[27]},
         {"config", OPT_STR, &c->config_name, 0, 0, &seen[5]},
         {"layers", OPT_INT, &c->layers, 0, 256, &seen[6]},
         {"dim", OPT_INT, &c->dim, 1, 16384, &seen[7]},
@@ -129,7 +136,7 @@ static void parse(cli_train *c, int argc, char **argv) {
     };
     int nopts = (int)(sizeof opts / sizeof *opts);
     cli_parse(argc, argv, opts, nopts, usage);
-    c->o.minutes = minutes;
+    c->o.minutes = c->resume || seen[15] ? minutes : 0; /* a limit on this process; else the run's budget */
     c->o.stop_at = c->stop_at;
     if (!c->o.out_dir) cli_die(2, "train: --out RUN_DIR is required (see 'cllm train --help')");
     if (c->resume) {
@@ -149,7 +156,6 @@ static void parse(cli_train *c, int argc, char **argv) {
     c->o.n_val = c->val.n;
     c->o.tokenizer_vocab = (int)c->tokenizer_vocab;
     c->o.context = c->o.init_path ? (int)c->context : 0; /* a new model's context is its n_ctx */
-    c->o.steps_given = seen[15];
     s->B = (int)B;
     s->steps = steps;
     s->warmup = warmup;
@@ -162,14 +168,16 @@ static void parse(cli_train *c, int argc, char **argv) {
     s->val_batches = val_batches;
     s->ckpt_every = ckpt_every;
     s->total_batch = total_batch;
-    s->minutes = seen[15] ? 0 : minutes; /* without --steps the schedule is fitted to the minutes */
+    s->minutes = seen[15] ? 0 : minutes;
+    if (precision && (cllm_precision_parse(precision, &s->precision) || s->precision == CLLM_PRECISION_INT8))
+        cli_die(2, "train: --precision must be fp32 or bf16, not '%s'", precision);
     if (!c->o.init_path) check_config(c);
 }
 
 /* ---- what the user sees ---- */
 
 static void progress(const cli_train *c, const cllm_train_event *ev) {
-    int width = 24, filled = ev->steps > 0 ? (int)(width * (double)ev->step / (double)ev->steps) : 0;
+    int width = 24, filled = (int)(width * ev->progress);
     char bar[32];
     for (int i = 0; i < width; i++) bar[i] = i < filled ? '#' : '.';
     bar[width] = 0;
