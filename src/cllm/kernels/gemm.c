@@ -9,6 +9,7 @@
  * (threads split rows at multiples of mr and columns at multiples of nr; K is never split; kc blocks are added in
  * order), so results are bit-identical across runs AND across thread counts.
  */
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -240,12 +241,19 @@ static size_t round16(size_t n) { return (n + 15) / 16 * 16; }
 static _Thread_local float *workspace;
 static _Thread_local size_t workspace_floats;
 
+/* The workspace is freed when its thread ends (an OpenMP team that shrinks ends threads): a key's destructor. */
+static pthread_key_t workspace_key;
+static pthread_once_t workspace_once = PTHREAD_ONCE_INIT;
+static void workspace_key_init(void) { (void)pthread_key_create(&workspace_key, free); }
+
 void *cllm_gemm_workspace(size_t bytes) {
     size_t floats = (bytes + sizeof(float) - 1) / sizeof(float);
     if (floats <= workspace_floats) return workspace;
     float *grown = aligned_alloc(64, sizeof(float) * round16(floats));
     if (!grown) return NULL;
     free(workspace);
+    pthread_once(&workspace_once, workspace_key_init);
+    (void)pthread_setspecific(workspace_key, grown);
     workspace = grown;
     workspace_floats = round16(floats);
     return workspace;
