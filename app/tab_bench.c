@@ -11,7 +11,7 @@
 
 struct bench_tab {
     app *a;
-    GtkWidget *preset, *mode, *layers, *dim, *heads, *context, *batch, *steps, *threads, *run, *status, *results;
+    GtkWidget *preset, *mode, *precision, *layers, *dim, *heads, *context, *batch, *steps, *threads, *run, *status, *results;
     GString *table;
     int running;
 };
@@ -20,6 +20,7 @@ typedef struct bench_job {
     bench_tab *t;
     cllm_config cfg;
     int generate, B, steps, threads;
+    cllm_precision precision; /* fp32, bf16 (training and generation) or int8 (generation only) */
     cllm_bench_train_result tr;
     cllm_bench_generate_result gr;
     cllm_error err;
@@ -47,14 +48,14 @@ static gboolean bench_done(gpointer data) {
     if (j->rc) {
         app_status(t->a, t->status, "bench", 1, "%s", j->err.msg);
     } else if (j->generate) {
-        g_string_append_printf(t->table, "%-10s L%-2d C%-4d T%-5d %2d thr  %9.0f tok/s  %7.2f ms/token  first %.1f ms\n",
-                               "generate", j->cfg.n_layer, j->cfg.n_embd, j->cfg.n_ctx, j->threads,
+        g_string_append_printf(t->table, "%-8s %-4s L%-2d C%-4d T%-5d %2d thr  %9.0f tok/s  %7.2f ms/token  first %.1f "
+                               "ms\n", "generate", cllm_precision_name(j->precision), j->cfg.n_layer, j->cfg.n_embd, j->cfg.n_ctx, j->threads,
                                j->gr.tokens_per_s, j->gr.ms_per_token, j->gr.first_token_ms);
         app_status(t->a, t->status, "bench", 0, "generation: %.0f tokens/s (%zu parameters)", j->gr.tokens_per_s,
                    j->gr.params);
     } else {
-        g_string_append_printf(t->table, "%-10s L%-2d C%-4d T%-5d %2d thr  %9.0f tok/s  %7.1f ms/step  %6.2f of %6.2f "
-                               "GFLOP/s  MFU %4.1f%%\n", "train", j->cfg.n_layer, j->cfg.n_embd, j->cfg.n_ctx,
+        g_string_append_printf(t->table, "%-8s %-4s L%-2d C%-4d T%-5d %2d thr  %9.0f tok/s  %7.1f ms/step  %6.2f of %6.2f "
+                               "GFLOP/s  MFU %4.1f%%\n", "train", cllm_precision_name(j->precision), j->cfg.n_layer, j->cfg.n_embd, j->cfg.n_ctx,
                                j->threads, j->tr.tokens_per_s, j->tr.ms_per_step, j->tr.gflops, j->tr.peak_gflops,
                                100 * j->tr.mfu);
         app_status(t->a, t->status, "bench", 0, "training: %.0f tokens/s, %.2f GFLOP/s, MFU %.1f%% of the measured "
@@ -72,8 +73,8 @@ static gboolean bench_done(gpointer data) {
 static gpointer bench_thread(gpointer data) {
     bench_job *j = data;
     omp_set_num_threads(j->threads); /* this thread's OpenMP team size */
-    j->rc = j->generate ? cllm_bench_generate(&j->cfg, 16, 64, 3, 1337, &j->gr, &j->err)
-                        : cllm_bench_train(&j->cfg, j->B, j->steps, 1337, j->threads, &j->tr, &j->err);
+    j->rc = j->generate ? cllm_bench_generate(&j->cfg, 16, 64, 3, 1337, j->precision, &j->gr, &j->err)
+                        : cllm_bench_train(&j->cfg, j->B, j->steps, 1337, j->threads, j->precision, &j->tr, &j->err);
     g_idle_add(bench_done, j);
     return NULL;
 }
@@ -89,6 +90,9 @@ static void on_run(GtkButton *b, gpointer data) {
     j->cfg = (cllm_config){.n_layer = spin(t->layers), .n_head = spin(t->heads), .n_embd = spin(t->dim),
                            .n_ctx = spin(t->context), .vocab_size = 4096};
     j->generate = gtk_drop_down_get_selected(GTK_DROP_DOWN(t->mode)) == 1;
+    static const cllm_precision precisions[] = {CLLM_PRECISION_FP32, CLLM_PRECISION_BF16, CLLM_PRECISION_INT8};
+    guint pk = gtk_drop_down_get_selected(GTK_DROP_DOWN(t->precision));
+    j->precision = precisions[pk < 3 ? pk : 0];
     j->B = spin(t->batch);
     j->steps = spin(t->steps);
     j->threads = spin(t->threads);
@@ -134,6 +138,9 @@ GtkWidget *bench_tab_new(app *a) {
     gtk_grid_attach(GTK_GRID(grid), t->preset, 1, 0, 1, 1);
     gtk_grid_attach(GTK_GRID(grid), gtk_label_new("measure"), 2, 0, 1, 1);
     gtk_grid_attach(GTK_GRID(grid), t->mode, 3, 0, 1, 1);
+    const char *precisions[] = {"fp32", "bf16", "int8 (generation)", NULL};
+    t->precision = gtk_drop_down_new_from_strings(precisions);
+    gtk_grid_attach(GTK_GRID(grid), t->precision, 4, 0, 1, 1);
     t->layers = app_spin(grid, 1, "layers", 1, 48, 1, 4, 0);
     t->dim = app_spin(grid, 2, "channels", 8, 2048, 8, 256, 0);
     t->heads = app_spin(grid, 3, "heads", 1, 32, 1, 4, 0);

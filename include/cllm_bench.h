@@ -27,6 +27,8 @@ typedef struct cllm_bench_train_result {
     double gflops;       /* cllm_bench_flops_per_token × tokens_per_s / 1e9 */
     double peak_gflops;  /* cllm_sgemm_peak_gflops on the same threads, measured after the steps */
     double mfu;          /* gflops / peak_gflops (0 when the peak could not be measured) */
+    double peak_bf16_gflops; /* cllm_gemm_bf16_peak_gflops likewise */
+    double mfu_bf16;     /* gflops / peak_bf16_gflops */
     double last_loss;    /* loss of the last step (nats/token), a sanity check */
     double peak_rss_mb;  /* the process's peak resident memory after the steps, MiB */
     size_t params;       /* parameters of the model */
@@ -45,15 +47,17 @@ typedef struct cllm_bench_generate_result {
 CLLM_API double cllm_bench_flops_per_token(const cllm_model *m);
 
 /* Times `steps` training steps of batch B × cfg->n_ctx after 2 warm-up steps, on a model of cfg initialised from
- * seed, with OpenMP's current thread count; threads (>= 1, or 0 for OpenMP's) is passed to the peak measurement.
- * CLLM_ERR_ARG for a bad config or B, steps < 1; CLLM_ERR_NOMEM when the model does not fit. */
+ * seed, its products in `precision` (fp32 or bf16, cllm_model_set_precision), with OpenMP's current thread count;
+ * threads (>= 1, or 0 for OpenMP's) is passed to the peak measurements. CLLM_ERR_ARG for a bad config, precision,
+ * or B, steps < 1; CLLM_ERR_NOMEM when the model does not fit. */
 CLLM_API int cllm_bench_train(const cllm_config *cfg, int B, int steps, uint64_t seed, int threads,
-                              cllm_bench_train_result *out, cllm_error *err);
+                              cllm_precision precision, cllm_bench_train_result *out, cllm_error *err);
 
 /* Times greedy generation of n_gen >= 2 tokens after an n_prompt-token random prompt, `rounds` times (after one
- * short warm-up), on a model of cfg initialised from seed. */
+ * short warm-up), on a model of cfg initialised from seed, the generator's weights in `precision` (fp32, bf16 or
+ * int8, cllm_generator_set_precision). */
 CLLM_API int cllm_bench_generate(const cllm_config *cfg, int n_prompt, int n_gen, int rounds, uint64_t seed,
-                                 cllm_bench_generate_result *out, cllm_error *err);
+                                 cllm_precision precision, cllm_bench_generate_result *out, cllm_error *err);
 
 #ifdef __cplusplus
 }

@@ -62,7 +62,7 @@ static float train_step(cllm_model *m, cllm_adamw *opt, const int32_t *x, const 
     return loss;
 }
 
-int cllm_bench_train(const cllm_config *cfg, int B, int steps, uint64_t seed, int threads,
+int cllm_bench_train(const cllm_config *cfg, int B, int steps, uint64_t seed, int threads, cllm_precision precision,
                      cllm_bench_train_result *out, cllm_error *err) {
     if (B < 1 || steps < 1) return cllm_error_set(err, CLLM_ERR_ARG, "bench: batch and steps must be at least 1");
     cllm_model *m = bench_model(cfg, seed, err);
@@ -74,6 +74,7 @@ int cllm_bench_train(const cllm_config *cfg, int B, int steps, uint64_t seed, in
     double *dt = malloc(sizeof(double) * (size_t)steps);
     if (!x || !y || !dt) rc = cllm_error_set(err, CLLM_ERR_NOMEM, "bench: out of memory for %d×%d tokens", B, T);
     if (!rc) rc = cllm_model_reserve(m, B, T, err);
+    if (!rc) rc = cllm_model_set_precision(m, precision, err);
     if (!rc) rc = cllm_adamw_init(&opt, m, err);
     if (!rc) {
         cllm_rng rng;
@@ -94,6 +95,8 @@ int cllm_bench_train(const cllm_config *cfg, int B, int steps, uint64_t seed, in
         out->gflops = cllm_bench_flops_per_token(m) * out->tokens_per_s * 1e-9;
         out->peak_gflops = cllm_sgemm_peak_gflops(threads);
         out->mfu = out->peak_gflops > 0 ? out->gflops / out->peak_gflops : 0.0;
+        out->peak_bf16_gflops = cllm_gemm_bf16_peak_gflops(threads);
+        out->mfu_bf16 = out->peak_bf16_gflops > 0 ? out->gflops / out->peak_bf16_gflops : 0.0;
     }
     free(x);
     free(y);
@@ -121,7 +124,7 @@ static double generate_once(cllm_generator *g, const int32_t *prompt, int n_prom
 }
 
 int cllm_bench_generate(const cllm_config *cfg, int n_prompt, int n_gen, int rounds, uint64_t seed,
-                        cllm_bench_generate_result *out, cllm_error *err) {
+                        cllm_precision precision, cllm_bench_generate_result *out, cllm_error *err) {
     if (n_prompt < 1 || n_gen < 2 || rounds < 1)
         return cllm_error_set(err, CLLM_ERR_ARG, "bench: need prompt >= 1, generated tokens >= 2 (the first is "
                               "timed apart) and rounds >= 1");
@@ -131,7 +134,7 @@ int cllm_bench_generate(const cllm_config *cfg, int n_prompt, int n_gen, int rou
     cllm_generator *g = cllm_generator_new(m, err);
     int32_t *prompt = malloc(sizeof(int32_t) * (size_t)n_prompt);
     double *first = malloc(sizeof(double) * (size_t)rounds), *rest = malloc(sizeof(double) * (size_t)rounds);
-    if (!g) rc = err ? err->code : CLLM_ERR_NOMEM;
+    if (!g || cllm_generator_set_precision(g, precision, err)) rc = err && err->code ? err->code : CLLM_ERR_NOMEM;
     else if (!prompt || !first || !rest) rc = cllm_error_set(err, CLLM_ERR_NOMEM, "bench: out of memory");
     if (!rc) {
         cllm_rng rng;
