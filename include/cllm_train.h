@@ -20,8 +20,7 @@
  * Seams for others, kept here so they are saved in checkpoints and travel with a run:
  *  (a) cllm_comm: multi-process training. The trainer all-reduces the gradient arena after backward and before
  *      clipping, broadcasts the parameters from rank 0 at the start, and only rank 0 writes files, the log and
- *      takes the run directory's lock; the ranks agree on when to stop. NULL = one process. A fresh run is made
- *      by rank 0 alone (with comm NULL, stopped at step 0) and then resumed by every rank: see cmd_train.c.
+ *      takes the run directory's lock; the ranks agree on when to stop. NULL = one process.
  *  (b) cllm_train_settings.optimizer: the update rule (AdamW today; others add their kind and its state).
  *  (c) cllm_train_settings.precision: the arithmetic of forward/backward (fp32 today).
  */
@@ -70,7 +69,7 @@ typedef struct cllm_comm {
     /* In place: data[i] = Σ over ranks of data[i], added in rank order (rank 0's value first, as is, then + rank
      * 1's, ...), the same bits on every rank. */
     int (*allreduce_sum)(void *ctx, float *data, size_t n, cllm_error *err);
-    /* The same for a few doubles (n ≤ 64: loss sums, stop votes). */
+    /* The same for a few doubles (n ≤ 64: the step's loss sum). */
     int (*allreduce_sum_f64)(void *ctx, double *data, size_t n, cllm_error *err);
     /* In place: bytes at data on every rank become root's. */
     int (*broadcast)(void *ctx, void *data, size_t bytes, int root, cllm_error *err);
@@ -117,9 +116,7 @@ typedef struct cllm_train_opts {
     int64_t stop_at;                  /* stop (with a checkpoint) after this step; 0: at settings.steps */
     double minutes;                   /* resume too: a wall-clock limit for this process's steps; 0: none */
     int skip_nonfinite;               /* skip-and-count non-finite steps instead of failing */
-    const cllm_comm *comm;            /* NULL: one process */
-    int ranks;                        /* fresh runs: processes that will train it (default total_batch ranks·B·T,
-                                         each rank B rows); 0: comm's size, or 1 */
+    const cllm_comm *comm;            /* NULL: one process; with N, a fresh run's default total_batch is N·B·T */
     cllm_train_event_fn on_event;     /* may be NULL */
     void *ctx;                        /* passed to on_event */
 } cllm_train_opts;

@@ -205,26 +205,6 @@ static void on_event(void *ctx, const cllm_train_event *ev) {
     fflush(stderr);
 }
 
-/* A fresh run over N processes: rank 0 alone makes it (run directory, tokenizer, shards, model, a checkpoint at
- * step 0), exactly as one process would, and then every rank resumes it; so there is one writer, and N ranks start
- * from the bits one process starts from. */
-static void start_shared_run(cli_train *c, const cllm_comm *comm) {
-    cllm_error err = {0};
-    if (c->o.settings.minutes > 0)
-        cli_die(2, "train: --minutes without --steps fits the schedule to one process's speed; under mpirun give "
-                   "--steps (and --minutes as a time limit)");
-    if (comm->rank == 0) {
-        cllm_train_opts o = c->o;
-        o.comm = NULL;
-        o.ranks = comm->size; /* --batch B is each rank's: the step is size·B rows unless --total-batch says */
-        cllm_trainer *t = cllm_trainer_new(&o, &err);
-        if (!t || cllm_trainer_finish(t, &err)) cli_die(2, "train: %s", err.msg);
-        cllm_trainer_free(t);
-    }
-    if (comm->barrier(comm->ctx, &err)) cli_die(2, "train: %s", err.msg);
-    c->resume = 1;
-}
-
 int cmd_train(int argc, char **argv) {
     cli_train c;
     parse(&c, argc, argv);
@@ -234,11 +214,9 @@ int cmd_train(int argc, char **argv) {
     c.o.ctx = &c;
     cllm_error err = {0};
     const cllm_comm *comm = cli_comm_open(&argc, &argv); /* under mpirun with the MPI build; else NULL */
-    int resumed = c.resume;
-    if (comm && !c.resume) start_shared_run(&c, comm);
     c.o.comm = comm;
     cllm_trainer *t = c.resume ? cllm_trainer_resume(&c.o, &err) : cllm_trainer_new(&c.o, &err);
-    if (!t) cli_die(2, "train%s: %s", resumed ? " --resume" : "", err.msg);
+    if (!t) cli_die(2, "train%s: %s", c.resume ? " --resume" : "", err.msg);
 
     struct sigaction sa = {0};
     sa.sa_handler = on_signal;

@@ -282,8 +282,7 @@ static int nonfinite_step(cllm_trainer *t, double loss, float norm, cllm_error *
  * step, so the batch order (and the loader state in checkpoints) is the same at any N, and computes its own a of
  * them. Each micro-batch's gradient is formed on a zeroed arena, scaled by 1/(N·a), and added to the sum only
  * then: one process with a = 2 adds g0 + g1 exactly as two ranks' all-reduce does, where accumulating in the arena
- * (g0 + d1 + d2 ... term by term) would not. With N ranks the ranks' sums are added in rank order, and the ranks
- * vote on stopping in the same call (a Ctrl-C or a deadline seen by one rank stops all after this step). */
+ * (g0 + d1 + d2 ... term by term) would not. With N ranks the ranks' sums (and losses) are added in rank order. */
 static int accumulate(cllm_trainer *t, double *loss, cllm_error *err) {
     const cllm_train_settings *s = &t->s;
     int64_t a = t->accum, N = t->comm.size, first = t->comm.rank * a;
@@ -303,12 +302,8 @@ static int accumulate(cllm_trainer *t, double *loss, cllm_error *err) {
     }
     if (a > 1) memcpy(g, t->gsum, sizeof(float) * P);
     if (N > 1) {
-        double votes[3] = {sum, atomic_load(&t->stop) ? 1 : 0,
-                           t->started && t->deadline > 0 && now_s() - t->t0 >= t->deadline ? 1 : 0};
-        if (t->comm.allreduce_sum(t->comm.ctx, g, P, err) || t->comm.allreduce_sum_f64(t->comm.ctx, votes, 3, err))
+        if (t->comm.allreduce_sum(t->comm.ctx, g, P, err) || t->comm.allreduce_sum_f64(t->comm.ctx, &sum, 1, err))
             return err ? err->code : 1;
-        sum = votes[0];
-        t->agreed_stop = votes[1] > 0 ? CLLM_STOP_REQUESTED : votes[2] > 0 ? CLLM_STOP_TIME : 0;
     }
     *loss = sum / (double)(N * a);
     return 0;
@@ -371,7 +366,6 @@ static int local_stop(const cllm_trainer *t) {
     if (t->budget_s > 0 && t->budget_s - clock_s(t) < 0.5 * t->step_s + (t->started ? end_reserve(t) : 0))
         return CLLM_STOP_DONE;
     if (t->step >= t->stop_at) return CLLM_STOP_AT;
-    if (t->comm.size > 1) return t->agreed_stop; /* what all ranks saw, so that all stop after the same step */
     if (atomic_load(&t->stop)) return CLLM_STOP_REQUESTED;
     if (t->started && t->deadline > 0 && now_s() - t->t0 >= t->deadline) return CLLM_STOP_TIME;
     return 0;

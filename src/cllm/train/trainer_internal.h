@@ -25,7 +25,6 @@ struct cllm_trainer {
     int64_t stop_at;          /* stop after this step (≤ s.steps) */
     int64_t accum;            /* this rank's micro-batches per step: total_batch / (B·T·comm.size) */
     float *gsum;              /* [params] the step's gradient sum, micro-batches kept apart (accum > 1), else NULL */
-    int agreed_stop;          /* with comm: the ranks' joint stop decision (CLLM_STOP_*), voted during each step */
     double t0, deadline;      /* clock at the first step; wall-clock limit (0: none) */
     double eval_s;            /* seconds spent validating since t0 */
     int started;              /* t0 is set */

@@ -197,7 +197,6 @@ static void remove_stale_temps(const char *out) {
 }
 
 int trainer_lock(cllm_trainer *t, const char *out, int create, cllm_error *err) {
-    if (t->comm.rank != 0) return 0; /* rank 0 holds the lock for the whole job and is the only writer */
     if (create && mkdir(out, 0755) != 0 && errno != EEXIST)
         return cllm_error_set(err, CLLM_ERR_IO, "cannot create %s (%s)", out, strerror(errno));
     char path[4200];

@@ -260,7 +260,7 @@ int trainer_setup_fresh(cllm_trainer *t, const cllm_train_opts *o, cllm_error *e
         return cllm_error_set(err, CLLM_ERR_ARG, "--context %d is longer than the model's context %d", o->context,
                               n_ctx);
     s->T = o->context ? o->context : n_ctx;
-    int ranks = o->ranks > 0 ? o->ranks : o->comm ? o->comm->size : 1;
+    int ranks = t->comm.size; /* --batch B is each rank's: the step is ranks·B rows unless total_batch says */
     s->total_batch = o->settings.total_batch ? o->settings.total_batch : (int64_t)s->B * s->T * ranks;
     if (cllm_train_settings_check(s, err)) return err->code;
     if (s->total_batch % ((int64_t)s->B * s->T * ranks))
