@@ -70,26 +70,37 @@ void F(encoder_backward)(REAL *dwte, REAL *dwpe, const REAL *dout, const int32_t
     }
 }
 
-/* out[N,C] = (inp - mean) * rstd * weight + bias over each row; mean, rstd [N] kept for backward. eps 1e-5. */
-OPS_WIDE void F(layernorm_forward)(REAL *out, REAL *mean, REAL *rstd, const REAL *inp, const REAL *weight,
-                          const REAL *bias, int N, int C) {
-#pragma omp parallel for schedule(static)
-    for (int i = 0; i < N; i++) {
-        const REAL *x = inp + (size_t)i * C;
-        REAL m = 0, v = 0;
+/* One row of layernorm_forward: o[C] = (x - mean) * rstd * weight + bias; *mean, *rstd kept for backward. eps
+ * 1e-5. Inlined into both callers, so they compute the same bits. */
+static inline __attribute__((always_inline)) void F(layernorm_row)(REAL *o, REAL *mean, REAL *rstd, const REAL *x,
+                                                                   const REAL *weight, const REAL *bias, int C) {
+    REAL m = 0, v = 0;
 #pragma omp simd reduction(+ : m)
-        for (int c = 0; c < C; c++) m += x[c];
-        m /= C;
+    for (int c = 0; c < C; c++) m += x[c];
+    m /= C;
 #pragma omp simd reduction(+ : v)
-        for (int c = 0; c < C; c++) v += (x[c] - m) * (x[c] - m);
-        v /= C;
-        REAL s = (REAL)1 / SQRT(v + (REAL)1e-5);
-        REAL *o = out + (size_t)i * C;
+    for (int c = 0; c < C; c++) v += (x[c] - m) * (x[c] - m);
+    v /= C;
+    REAL s = (REAL)1 / SQRT(v + (REAL)1e-5);
 #pragma omp simd
-        for (int c = 0; c < C; c++) o[c] = (x[c] - m) * s * weight[c] + bias[c];
-        mean[i] = m;
-        rstd[i] = s;
-    }
+    for (int c = 0; c < C; c++) o[c] = (x[c] - m) * s * weight[c] + bias[c];
+    *mean = m;
+    *rstd = s;
+}
+
+/* out[N,C] = (inp - mean) * rstd * weight + bias over each row; mean, rstd [N] kept for backward. */
+OPS_WIDE void F(layernorm_forward)(REAL *out, REAL *mean, REAL *rstd, const REAL *inp, const REAL *weight,
+                                   const REAL *bias, int N, int C) {
+#pragma omp parallel for schedule(static)
+    for (int i = 0; i < N; i++)
+        F(layernorm_row)(out + (size_t)i * C, mean + i, rstd + i, inp + (size_t)i * C, weight, bias, C);
+}
+
+/* The same on the calling thread only (generation: a few rows are not worth a fork). */
+OPS_WIDE void F(layernorm_forward_serial)(REAL *out, REAL *mean, REAL *rstd, const REAL *inp, const REAL *weight,
+                                          const REAL *bias, int N, int C) {
+    for (int i = 0; i < N; i++)
+        F(layernorm_row)(out + (size_t)i * C, mean + i, rstd + i, inp + (size_t)i * C, weight, bias, C);
 }
 
 OPS_WIDE void F(layernorm_backward)(REAL *dinp, REAL *dweight, REAL *dbias, const REAL *dout, const REAL *inp,
