@@ -44,6 +44,8 @@ static const char usage[] =
     "  --warmup N             linear warmup steps (default 5% of steps)\n"
     "  --weight-decay W       AdamW decoupled decay on matrices (default 0.1)\n"
     "  --grad-clip G          global gradient-norm clip, 0 = off (default 1.0)\n"
+    "  --optimizer KIND       adamw (default) | muon (hidden matrices on Muon, the rest on AdamW at --lr)\n"
+    "  --muon-lr LR           Muon's peak learning rate (default 0.02)\n"
     "  --seed S               initialisation and batch order (default 1337)\n"
     "  --threads N            OpenMP threads (default: physical cores)\n"
     "run:\n"
@@ -64,6 +66,7 @@ static char *settings_to_json(const train_settings *s) {
                           "min_lr", s->min_lr, "warmup", (json_int_t)s->warmup, "weight_decay", s->weight_decay,
                           "grad_clip", s->grad_clip, "seed", (json_int_t)s->seed, "val_every", (json_int_t)s->val_every,
                           "val_batches", (json_int_t)s->val_batches, "ckpt_every", (json_int_t)s->ckpt_every);
+    if (o && s->muon) json_object_set_new(o, "muon_lr", json_real(s->muon_lr));
     char *text = o ? json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS | JSON_REAL_PRECISION(17)) : NULL;
     json_decref(o);
     return text;
@@ -86,6 +89,9 @@ static int settings_from_json(train_settings *s, const char *text) {
         s->B = B; s->T = T; s->total_batch = total; s->steps = steps; s->lr = lr; s->min_lr = min_lr;
         s->warmup = warmup; s->weight_decay = wd; s->grad_clip = clip; s->seed = (uint64_t)seed;
         s->val_every = ve; s->val_batches = vb; s->ckpt_every = ce;
+        json_t *mlr = json_object_get(o, "muon_lr"); /* present for Muon runs (the optimizer is in cllm.muon) */
+        s->muon = mlr != NULL;
+        s->muon_lr = mlr ? json_number_value(mlr) : 0;
     }
     json_decref(o);
     return rc;

@@ -36,7 +36,7 @@ void train_parse(train_run *run, int argc, char **argv, const char *usage) {
     train_settings *s = &run->s;
     long B = 8, steps = 1000, warmup = -1, seed = 1337, val_every = 50, val_batches = 20, ckpt_every = 200;
     long total_batch = 0;
-    double lr = 1e-3, min_lr = -1, wd = 0.1, clip = 1.0;
+    double lr = 1e-3, min_lr = -1, wd = 0.1, clip = 1.0, muon_lr = 0.02;
     int seen[40] = {0}; /* flags with a seen slot define a run; the others may be given on --resume */
     cli_opt opts[] = {
         {"data", OPT_LIST, &run->data, 0, 0, &seen[0]},
@@ -66,6 +66,8 @@ void train_parse(train_run *run, int argc, char **argv, const char *usage) {
         {"val-every", OPT_INT, &val_every, 1, 1L << 40, &seen[22]},
         {"val-batches", OPT_INT, &val_batches, 1, 1L << 40, &seen[23]},
         {"ckpt-every", OPT_INT, &ckpt_every, 1, 1L << 40, &seen[24]},
+        {"optimizer", OPT_STR, &run->optimizer, 0, 0, &seen[27]},
+        {"muon-lr", OPT_FLOAT, &muon_lr, 1e-6, 10, &seen[28]},
         /* flags a resumed run may still give */
         {"threads", OPT_INT, &run->threads, 1, 4096, NULL},
         {"minutes", OPT_FLOAT, &run->minutes, 0.001, 1e7, NULL},
@@ -101,6 +103,10 @@ void train_parse(train_run *run, int argc, char **argv, const char *usage) {
     s->val_batches = val_batches;
     s->ckpt_every = ckpt_every;
     s->total_batch = total_batch; /* checked once T is known */
+    s->muon_lr = muon_lr;
+    if (run->optimizer && strcmp(run->optimizer, "muon") == 0) s->muon = 1;
+    else if (run->optimizer && strcmp(run->optimizer, "adamw") != 0)
+        cli_die(2, "train: unknown --optimizer '%s' (adamw, muon)", run->optimizer);
     if (!run->init_path) check_config(run);
 }
 
@@ -322,6 +328,8 @@ void train_setup_fresh(train_run *run) {
     cllm_error err = {0};
     if (cllm_adamw_init(&run->opt, run->model, &err)) cli_die(2, "train: %s", err.msg);
     run->opt.weight_decay = (float)s->weight_decay;
+    if (s->muon && cllm_adamw_set_muon(&run->opt, run->model, (float)(s->muon_lr / s->lr), 0.95f, 5, &err))
+        cli_die(2, "train: %s", err.msg);
     train_open_data(run);
 }
 

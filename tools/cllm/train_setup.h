@@ -18,6 +18,8 @@ typedef struct train_settings {
     double lr, min_lr, weight_decay, grad_clip;
     uint64_t seed;                       /* init and batch order */
     int64_t val_every, val_batches, ckpt_every;
+    int muon;                            /* 1: Muon on the hidden matrices (--optimizer muon) */
+    double muon_lr;                      /* Muon's peak learning rate (the schedule scales it as it scales lr) */
 } train_settings;
 
 typedef struct train_run {
@@ -36,7 +38,7 @@ typedef struct train_run {
     cllm_loader *loader;
     /* flags only a fresh run uses */
     cli_list data, val_paths;
-    const char *tokenizer_path, *init_path, *config_name, *positions, *embed_init;
+    const char *tokenizer_path, *init_path, *config_name, *positions, *embed_init, *optimizer;
     int attn_prime_bias;
     long tokenizer_vocab, layers, dim, heads, context, vocab_size;
     cllm_config cfg;        /* from --config and overrides (vocab_size set once the tokenizer is known) */
