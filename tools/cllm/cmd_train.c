@@ -33,6 +33,8 @@ static const char usage[] =
     "  --positions KIND       learned (GPT-2, default) | sinusoidal | spiral | clock | prime (fixed, crystalline)\n"
     "  --embed-init KIND      gpt2 (normal 0.02, default) | lattice (token id -> prime -> Ulam-spiral features)\n"
     "  --attn-prime-bias      a learned per-head attention bias on prime token distances (crystalline)\n"
+    "  --relu2 --rmsnorm --untied-head --no-bias --zero-init-proj --logit-softcap CAP\n"
+    "                         the speedrun's architecture options (docs/speedrun.md); none: GPT-2 exactly\n"
     "  --init MODEL           start from this model file (fine-tuning; its config and tokenizer are used)\n"
     "optimisation:\n"
     "  --batch B              sequences per micro-batch (default 8)\n"

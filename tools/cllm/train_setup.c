@@ -27,6 +27,12 @@ static void check_config(train_run *run) {
             cli_die(2, "train: unknown --embed-init '%s' (gpt2, lattice)", run->embed_init);
     }
     cfg->attn_prime_bias = run->attn_prime_bias;
+    cfg->mlp_relu2 = run->relu2;
+    cfg->rmsnorm = run->rmsnorm;
+    cfg->untied_head = run->untied_head;
+    cfg->no_bias = run->no_bias;
+    cfg->zero_init_proj = run->zero_init_proj;
+    cfg->logit_softcap = (float)run->logit_softcap;
     cfg->vocab_size = run->vocab_size ? (int)run->vocab_size : 256; /* the tokenizer decides later */
     if (cllm_config_check(cfg, &err)) cli_die(2, "train: %s", err.msg);
 }
@@ -67,6 +73,12 @@ void train_parse(train_run *run, int argc, char **argv, const char *usage) {
         {"val-batches", OPT_INT, &val_batches, 1, 1L << 40, &seen[23]},
         {"ckpt-every", OPT_INT, &ckpt_every, 1, 1L << 40, &seen[24]},
         {"optimizer", OPT_STR, &run->optimizer, 0, 0, &seen[27]},
+        {"relu2", OPT_FLAG, &run->relu2, 0, 0, &seen[29]},
+        {"rmsnorm", OPT_FLAG, &run->rmsnorm, 0, 0, &seen[30]},
+        {"untied-head", OPT_FLAG, &run->untied_head, 0, 0, &seen[31]},
+        {"no-bias", OPT_FLAG, &run->no_bias, 0, 0, &seen[32]},
+        {"zero-init-proj", OPT_FLAG, &run->zero_init_proj, 0, 0, &seen[33]},
+        {"logit-softcap", OPT_FLOAT, &run->logit_softcap, 0, 1e4, &seen[34]},
         {"muon-lr", OPT_FLOAT, &muon_lr, 1e-6, 10, &seen[28]},
         /* flags a resumed run may still give */
         {"threads", OPT_INT, &run->threads, 1, 4096, NULL},
@@ -86,7 +98,8 @@ void train_parse(train_run *run, int argc, char **argv, const char *usage) {
     }
     if (run->data.n == 0) cli_die(2, "train: --data PATH... is required (text files, folders or shard folders)");
     if (run->init_path && (run->config_name || run->layers || run->dim || run->heads || run->vocab_size ||
-                           run->positions || run->embed_init || run->attn_prime_bias))
+                           run->positions || run->embed_init || run->attn_prime_bias || run->relu2 || run->rmsnorm ||
+                           run->untied_head || run->no_bias || run->zero_init_proj || run->logit_softcap > 0))
         cli_die(2, "train: --init takes the model's own config; drop --config/--layers/--dim/--heads/--vocab-size");
     run->steps_from_minutes = !seen[15] && run->minutes > 0;
     if (run->steps_from_minutes) steps = 0; /* set by cllm train from a timed step, before the first update */

@@ -39,7 +39,8 @@ typedef struct train_run {
     /* flags only a fresh run uses */
     cli_list data, val_paths;
     const char *tokenizer_path, *init_path, *config_name, *positions, *embed_init, *optimizer;
-    int attn_prime_bias;
+    int attn_prime_bias, relu2, rmsnorm, untied_head, no_bias, zero_init_proj;
+    double logit_softcap;
     long tokenizer_vocab, layers, dim, heads, context, vocab_size;
     cllm_config cfg;        /* from --config and overrides (vocab_size set once the tokenizer is known) */
 } train_run;

@@ -72,14 +72,15 @@ void cllm_generator_free(cllm_generator *g) {
 int cllm_generator_length(const cllm_generator *g) { return g->len; }
 void cllm_generator_reset(cllm_generator *g) { g->len = 0; }
 
-static void layernorm(float *out, const float *x, const float *w, const float *b, int C) {
+/* LayerNorm of one row, or with rms (the RMSNorm option) no centring */
+static void layernorm(float *out, const float *x, const float *w, const float *b, int C, int rms) {
     float m = 0, v = 0;
-    for (int c = 0; c < C; c++) m += x[c];
+    for (int c = 0; c < C && !rms; c++) m += x[c];
     m /= C;
     for (int c = 0; c < C; c++) v += (x[c] - m) * (x[c] - m);
     v /= C;
     float s = 1.0f / sqrtf(v + 1e-5f);
-    for (int c = 0; c < C; c++) out[c] = (x[c] - m) * s * w[c] + b[c];
+    for (int c = 0; c < C; c++) out[c] = (x[c] - m) * s * w[c] + (rms ? 0.0f : b[c]);
 }
 
 /* out[n, OC] = x[n, C] · w[C, OC] + bias. One row takes the matrix-vector path, more rows the training forward's
@@ -122,6 +123,7 @@ static void attend(cllm_generator *g, int l, int pos, const float *q, float *out
  * the cache; with want_logits, the logits of the last one into g->logits. */
 static void forward_rows(cllm_generator *g, const int *tokens, int n, int want_logits) {
     int L = g->cfg.n_layer, C = g->cfg.n_embd, V = g->cfg.vocab_size, T = g->cfg.n_ctx, pos = g->len;
+    int rms = g->cfg.rmsnorm, nb = !g->cfg.no_bias; /* the options, as the training forward applies them */
     const float *const *p = g->p;
     for (int i = 0; i < n; i++)
         for (int c = 0; c < C; c++)
@@ -129,28 +131,35 @@ static void forward_rows(cllm_generator *g, const int *tokens, int n, int want_l
     for (int l = 0; l < L; l++) {
         float *kc = g->k_cache + (size_t)l * T * C, *vc = g->v_cache + (size_t)l * T * C;
         for (int i = 0; i < n; i++)
-            layernorm(g->ln + i * C, g->x + i * C, p[CLLM_P_LN1W] + l * C, p[CLLM_P_LN1B] + l * C, C);
-        linear(g->qkv, g->ln, p[CLLM_P_QKVW] + (size_t)l * C * 3 * C, p[CLLM_P_QKVB] + l * 3 * C, n, C, 3 * C);
+            layernorm(g->ln + i * C, g->x + i * C, p[CLLM_P_LN1W] + l * C, p[CLLM_P_LN1B] + l * C, C, rms);
+        linear(g->qkv, g->ln, p[CLLM_P_QKVW] + (size_t)l * C * 3 * C, nb ? p[CLLM_P_QKVB] + l * 3 * C : NULL, n, C,
+               3 * C);
         for (int i = 0; i < n; i++) {
             memcpy(kc + (size_t)(pos + i) * C, g->qkv + (i * 3 + 1) * C, C * sizeof(float));
             memcpy(vc + (size_t)(pos + i) * C, g->qkv + (i * 3 + 2) * C, C * sizeof(float));
         }
         for (int i = 0; i < n; i++) attend(g, l, pos + i, g->qkv + i * 3 * C, g->atty + i * C);
-        linear(g->tmp, g->atty, p[CLLM_P_ATTPROJW] + (size_t)l * C * C, p[CLLM_P_ATTPROJB] + l * C, n, C, C);
+        linear(g->tmp, g->atty, p[CLLM_P_ATTPROJW] + (size_t)l * C * C, nb ? p[CLLM_P_ATTPROJB] + l * C : NULL, n, C,
+               C);
         for (int c = 0; c < n * C; c++) g->x[c] += g->tmp[c];
         for (int i = 0; i < n; i++)
-            layernorm(g->ln + i * C, g->x + i * C, p[CLLM_P_LN2W] + l * C, p[CLLM_P_LN2B] + l * C, C);
-        linear(g->fch, g->ln, p[CLLM_P_FCW] + (size_t)l * C * 4 * C, p[CLLM_P_FCB] + l * 4 * C, n, C, 4 * C);
-        gelu_forward_serial_f32(g->fch, g->fch, (size_t)n * 4 * C); /* the training forward's GELU, in place */
-        linear(g->tmp, g->fch, p[CLLM_P_FCPROJW] + (size_t)l * 4 * C * C, p[CLLM_P_FCPROJB] + l * C, n, 4 * C, C);
+            layernorm(g->ln + i * C, g->x + i * C, p[CLLM_P_LN2W] + l * C, p[CLLM_P_LN2B] + l * C, C, rms);
+        linear(g->fch, g->ln, p[CLLM_P_FCW] + (size_t)l * C * 4 * C, nb ? p[CLLM_P_FCB] + l * 4 * C : NULL, n, C,
+               4 * C);
+        if (g->cfg.mlp_relu2) relu2_forward_serial_f32(g->fch, g->fch, (size_t)n * 4 * C);
+        else gelu_forward_serial_f32(g->fch, g->fch, (size_t)n * 4 * C); /* the training forward's GELU, in place */
+        linear(g->tmp, g->fch, p[CLLM_P_FCPROJW] + (size_t)l * 4 * C * C, nb ? p[CLLM_P_FCPROJB] + l * C : NULL, n,
+               4 * C, C);
         for (int c = 0; c < n * C; c++) g->x[c] += g->tmp[c];
     }
     for (int i = 0; i < n; i++) g->history[pos + i] = tokens[i];
     g->len += n;
     if (!want_logits) return;
     const float *last = g->x + (size_t)(n - 1) * C;
-    layernorm(g->ln, last, p[CLLM_P_LNFW], p[CLLM_P_LNFB], C);
-    cllm_sgemv_t(V, C, p[CLLM_P_WTE], C, g->ln, NULL, g->logits); /* the tied head: logits = wte · ln */
+    layernorm(g->ln, last, p[CLLM_P_LNFW], p[CLLM_P_LNFB], C, rms);
+    /* the head: logits = wte · ln (tied), or lm_head · ln; then the soft-cap the training forward applies */
+    cllm_sgemv_t(V, C, p[g->cfg.untied_head ? CLLM_P_LMHEAD : CLLM_P_WTE], C, g->ln, NULL, g->logits);
+    if (g->cfg.logit_softcap > 0) softcap_forward_f32(g->logits, g->logits, g->cfg.logit_softcap, (size_t)V);
 }
 
 /* A full window slides: keep the newest 3/4 (at least 1 token) and recompute their cache, a chunk at a time. */

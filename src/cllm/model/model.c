@@ -86,7 +86,8 @@ void cllm_model_init_gpt2(cllm_model *m, uint64_t seed) {
         int is_bias = len > 5 && strcmp(n + len - 5, ".bias") == 0;
         int is_ln = strstr(n, "ln_") != NULL;
         if (strstr(n, "prime_bias")) is_bias = 1; /* starts at 0: the model begins as plain GPT-2 */
-        if (is_bias) memset(t->data, 0, t->numel * sizeof(float));
+        int zero = m->cfg.zero_init_proj && (strstr(n, "c_proj.weight") || strcmp(n, "lm_head.weight") == 0);
+        if (is_bias || zero) memset(t->data, 0, t->numel * sizeof(float));
         else if (is_ln) for (size_t j = 0; j < t->numel; j++) t->data[j] = 1.0f;
         else {
             float std = strstr(n, "c_proj.weight") ? resid_std : 0.02f;

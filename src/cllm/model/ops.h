@@ -28,7 +28,16 @@
     void crossentropy_forward##S(REAL *losses, REAL *dlogits, const REAL *logits, const int32_t *targets,        \
                                  REAL dloss, int N, int V);                                                      \
     void lmhead_crossentropy##S(REAL *losses, REAL *dlnf, REAL *dwte, REAL *scratch, const REAL *lnf,            \
-                                const REAL *wte, const int32_t *targets, REAL dloss, int N, int C, int V, int R); \
+                                const REAL *wte, const int32_t *targets, REAL dloss, int N, int C, int V, int R, \
+                                REAL cap);                                                                       \
+    void relu2_forward##S(REAL *out, const REAL *inp, size_t N);                                                 \
+    void relu2_forward_serial##S(REAL *out, const REAL *inp, size_t N);                                          \
+    void relu2_backward##S(REAL *dinp, const REAL *inp, const REAL *dout, size_t N);                             \
+    void rmsnorm_forward##S(REAL *out, REAL *rstd, const REAL *inp, const REAL *weight, int N, int C);           \
+    void rmsnorm_backward##S(REAL *dinp, REAL *dweight, const REAL *dout, const REAL *inp, const REAL *weight,   \
+                             const REAL *rstd, int N, int C);                                                    \
+    void softcap_forward##S(REAL *out, const REAL *z, REAL cap, size_t N);                                       \
+    void softcap_backward##S(REAL *dout, const REAL *out, REAL cap, size_t N);                                   \
     void model_forward##S(void *const *p, void *const *a, void *const *ga, const int32_t *inp,                   \
                           const int32_t *targets, const uint8_t *is_prime, const cllm_config *cfg, int B, int T,  \
                           int head_rows);                                                                         \
