@@ -4,8 +4,9 @@
 #   make test SANITIZE=1 the same under ASan+UBSan, in build-san/
 #   make CC=clang        any C11 compiler; BUILD=dir to keep trees apart
 #   make demo            install what is missing, fetch the Brown corpus, train tiny, sample
+#   make MPI=1           also the MPI-enabled cllm in build-mpi/ (mpirun -np N build-mpi/cllm train ...)
 # Sources are found by wildcard: a new .c file under src/, tools/<cli>/ or tests/ needs no edit here.
-# Files named *_avx2.c / *_avx512.c get their instruction-set flags; nothing else does, so the
+# Files named *_avx2.c / *_avx512.c / *_avx512bf16.c get their instruction-set flags; nothing else does, so the
 # binaries run on any x86-64 and pick kernels at run time.
 
 BUILD    ?= build
@@ -32,6 +33,8 @@ endif
 ifeq ($(shell uname -m),x86_64)
   AVX2_FLAGS   := -mavx2 -mfma -mf16c
   AVX512_FLAGS := -mavx512f -mavx512bw -mavx512dq -mavx512vl -mavx2 -mfma -mf16c
+  # bf16 and int8 dot products (vdpbf16ps, vpdpbusd): only *_avx512bf16.c, behind the run-time dispatch.
+  AVX512BF16_FLAGS := $(AVX512_FLAGS) -mavx512bf16 -mavx512vnni
 endif
 
 # Two libraries: libprimemath (src/primemath: primes, spirals, lattices, and src/base: errors, PRNG, which every
@@ -52,7 +55,7 @@ TEST_BINS:= $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRC))
 # Extra libraries a CLI needs beyond the library's own (cairo draws the spiral PNGs).
 primemath_LIBS := -lcairo
 
-.PHONY: all lib test demo clean
+.PHONY: all lib test demo clean mpi
 all: lib $(CLI_BINS)
 lib: $(LIBS_A) $(BUILD)/libprimemath.so $(BUILD)/libcllm.so
 
@@ -62,6 +65,9 @@ $(BUILD)/%_avx2.o: %_avx2.c
 $(BUILD)/%_avx512.o: %_avx512.c
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(AVX512_FLAGS) -c $< -o $@
+$(BUILD)/%_avx512bf16.o: %_avx512bf16.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(AVX512BF16_FLAGS) -c $< -o $@
 $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
@@ -86,6 +92,30 @@ $(foreach c,$(CLI_NAMES),$(eval $(call CLI_RULE,$(c))))
 $(TEST_BINS): $(BUILD)/tests/%: $(BUILD)/tests/%.o $(SUP_OBJ) $(LIBS_A)
 	$(CC) $(LDFLAGS) -o $@ $< $(SUP_OBJ) $(LIBS_A) $(LDLIBS) -lcmocka
 
+# ---- MPI: the cllm CLI once more, with tools/cllm/mpi/ and -DCLLM_MPI, into $(BUILD)-mpi/, linked against the
+# same libraries (the library has no MPI in it: multi-process training is the trainer with a communicator the CLI
+# provides). `make MPI=1` builds it; `make test` builds it whenever mpicc is installed, and its tests skip otherwise.
+MPICC     ?= mpicc
+HAVE_MPI  := $(shell command -v $(MPICC) >/dev/null 2>&1 && echo 1)
+MPI_BUILD  = $(BUILD)-mpi
+MPI_FLAGS  = $(shell $(MPICC) --showme:compile) -DCLLM_MPI -Itools/cllm -Itools/cllm/mpi
+MPI_LIBS   = $(shell $(MPICC) --showme:link)
+MPI_CLI_OBJ = $(patsubst %.c,$(MPI_BUILD)/%.o,$(wildcard tools/cllm/*.c tools/cllm/mpi/*.c))
+$(MPI_BUILD)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(MPI_FLAGS) $(CFLAGS) -c $< -o $@
+$(MPI_BUILD)/cllm: $(MPI_CLI_OBJ) $(LIBS_A)
+	$(CC) $(LDFLAGS) -o $@ $(MPI_CLI_OBJ) $(LIBS_A) $(LDLIBS) $(MPI_LIBS)
+$(MPI_BUILD)/allreduce_bench: $(MPI_BUILD)/bench/mpi/allreduce_bench.o $(MPI_BUILD)/tools/cllm/mpi/comm_mpi.o $(LIBS_A)
+	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(LIBS_A) $(LDLIBS) $(MPI_LIBS)
+mpi: $(MPI_BUILD)/cllm $(MPI_BUILD)/allreduce_bench
+ifeq ($(MPI),1)
+all: mpi
+endif
+ifeq ($(HAVE_MPI),1)
+test: mpi
+endif
+
 test: all $(TEST_BINS)
 	@BUILD=$(BUILD) bash scripts/run-tests.sh $(TEST_BINS)
 
@@ -93,6 +123,7 @@ demo:
 	bash scripts/demo.sh
 
 clean:
-	rm -rf build build-san build-clang
+	rm -rf build build-san build-clang build-mpi build-san-mpi build-clang-mpi
 
 -include $(wildcard $(BUILD)/*/*.d $(BUILD)/*/*/*.d $(BUILD)/*/*/*/*.d $(BUILD)/*/*/*/*/*.d)
+-include $(wildcard $(MPI_BUILD)/*/*/*.d $(MPI_BUILD)/*/*/*/*.d)

@@ -11,7 +11,7 @@ mkdir -p "$BUILD/bench"
 cc -O2 -std=c11 -D_GNU_SOURCE -fopenmp -Iinclude bench/gemm_bench.c "$BUILD/libcllm.a" "$BUILD/libprimemath.a" -lopenblas -lm \
    -o "$BUILD/bench/gemm_bench"
 echo "machine: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) CPUs;" \
-     "flags: $(grep -o -w -E 'avx2|fma|avx512f|avx512bw|avx512dq|avx512vl' /proc/cpuinfo | sort -u | tr '\n' ' ')"
+     "flags: $(grep -o -w -E 'avx2|fma|avx512f|avx512bw|avx512dq|avx512vl|avx512_bf16|avx512_vnni' /proc/cpuinfo | sort -u | tr '\n' ' ')"
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 if grep -q -w avx512f /proc/cpuinfo; then  # the ceiling the table is measured against
   cc -O2 -mavx512f -mfma bench/gemm_fma_peak.c -o "$BUILD/bench/gemm_fma_peak" && "$BUILD/bench/gemm_fma_peak"

@@ -31,8 +31,8 @@ static const shape shapes[] = {
     {"attn q·k^T   NT", 0, 1, 256, 256, 64},    {"attn att·v   NN", 0, 0, 256, 64, 256},
 };
 
-enum { V_REFERENCE, V_SCALAR, V_AVX2, V_AVX512, V_OPENBLAS, V_COUNT };
-static const char *variant_names[V_COUNT] = {"reference", "scalar", "avx2", "avx512", "openblas"};
+enum { V_REFERENCE, V_SCALAR, V_AVX2, V_AVX512, V_OPENBLAS, V_BF16, V_BF16_EMULATED, V_COUNT };
+static const char *variant_names[V_COUNT] = {"reference", "scalar", "avx2", "avx512", "openblas", "bf16", "bf16emu"};
 
 static double now(void) {
     struct timespec ts;
@@ -49,6 +49,11 @@ static void run_variant(int v, int threads, const shape *s, const float *A, cons
         return;
     }
     omp_set_num_threads(threads);
+    if (v == V_BF16 || v == V_BF16_EMULATED) { /* cllm_gemm_bf16: vdpbf16ps, or its AVX-512F emulation */
+        cllm_simd_level_set(v == V_BF16 ? CLLM_SIMD_AVX512BF16 : CLLM_SIMD_AVX512);
+        cllm_gemm_bf16(s->ta, s->tb, s->M, s->N, s->K, A, lda, B, ldb, 0, C, s->N);
+        return;
+    }
     if (v == V_REFERENCE) {
         cllm_sgemm_reference(s->ta, s->tb, s->M, s->N, s->K, 1.0f, A, lda, B, ldb, 0.0f, C, s->N);
         return;
@@ -124,7 +129,8 @@ int main(int argc, char **argv) {
     int nthreads = argc > 2 ? argc - 2 : 2, threads_list[8] = {1, 2};
     for (int i = 0; i < nthreads && i < 8; i++) threads_list[i] = argc > 2 ? atoi(argv[2 + i]) : threads_list[i];
     if (rounds < 1 || rounds > 99 || nthreads < 1 || nthreads > 8) { fprintf(stderr, "usage: gemm_bench [ROUNDS] [THREADS...]\n"); return 2; }
-    int best = cllm_simd_level_detect(), have[V_COUNT] = {1, 1, best >= CLLM_SIMD_AVX2, best >= CLLM_SIMD_AVX512, 1};
+    int best = cllm_simd_level_detect(), have[V_COUNT] = {1, 1, best >= CLLM_SIMD_AVX2, best >= CLLM_SIMD_AVX512, 1,
+                                   best >= CLLM_SIMD_AVX512BF16, best >= CLLM_SIMD_AVX512};
     const char *only = getenv("GEMM_BENCH_VARIANTS");
     for (int v = 0; v < V_COUNT && only; v++) have[v] = have[v] && strstr(only, variant_names[v]) != NULL;
 
@@ -139,7 +145,7 @@ int main(int argc, char **argv) {
     }
     for (int v = 0; v < V_COUNT; v++) /* start every thread pool before the first timing */
         if (have[v] && v != V_REFERENCE && v != V_SCALAR) time_variant(v, threads_list[nthreads - 1], &shapes[0], 3, A, B, C);
-    int top = best == CLLM_SIMD_AVX512 ? V_AVX512 : best == CLLM_SIMD_AVX2 ? V_AVX2 : V_SCALAR;
+    int top = best >= CLLM_SIMD_AVX512 ? V_AVX512 : best == CLLM_SIMD_AVX2 ? V_AVX2 : V_SCALAR;
     have[top] = have[V_OPENBLAS] = 1; /* the default level and its yardstick */
     printf("GFLOP/s, median of %d interleaved rounds (reference and scalar: %d); last column: median of the\n"
            "per-round ratios %s/openblas\n%-16s %14s %3s", rounds, rounds < SLOW_ROUNDS ? rounds : SLOW_ROUNDS,

@@ -28,9 +28,15 @@ typedef struct cllm_error {
     char msg[512];  /* one line, no trailing newline */
 } cllm_error;
 
-/* Fills err (if non-NULL) with code and a printf-style message; returns code, so `return cllm_error_set(...)`. */
+/* Fills err (if non-NULL) with code and a printf-style message, made one printable line (control bytes and broken
+ * UTF-8 shown as \xNN, as cllm_escape does, backslashes kept); returns code, so `return cllm_error_set(...)`. */
 int cllm_error_set(cllm_error *err, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+/* Copies s[0..n) into out (cap bytes, NUL-terminated) as one printable line for a message: control bytes become
+ * \n, \t, \r or \xNN, a backslash is doubled, bytes that are not well-formed UTF-8 become \xNN, and what does not fit
+ * is cut at a character and marked "...". Returns out. Use it for any text read from a file or the user. */
+const char *cllm_escape(const char *s, size_t n, char *out, size_t cap);
 
 /* A file written through a temporary beside it: nothing is visible at `path` until commit, which fsyncs the
  * data, renames over `path` and fsyncs the directory. A crash at any moment leaves the old file intact. */

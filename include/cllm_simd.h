@@ -1,7 +1,8 @@
 /* cllm_simd.h — vector primitives and matrix products on run-time dispatched kernels.
  *
- * The kernel level (scalar, AVX2+FMA, AVX-512) is chosen once from CPUID; CLLM_SIMD=scalar|avx2|avx512 in the
- * environment forces one (never above what the CPU has). All matrices are row-major fp32.
+ * The kernel level (scalar, AVX2+FMA, AVX-512, AVX-512 with BF16) is chosen once from CPUID;
+ * CLLM_SIMD=scalar|avx2|avx512|avx512bf16 in the environment forces one (never above what the CPU has). All
+ * matrices are row-major fp32; the bf16 GEMM rounds its fp32 inputs to bf16 as it packs them.
  *
  *     // C[M,N] = A[M,K] · B[K,N]            (forward of a linear layer stored [in, out], as GPT-2's Conv1D)
  *     cllm_sgemm(0, 0, M, N, K, 1.0f, A, K, B, N, 0.0f, C, N);
@@ -17,11 +18,13 @@
 #define CLLM_SIMD_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 typedef enum cllm_simd_level {
     CLLM_SIMD_SCALAR = 0, /* portable C, any architecture */
     CLLM_SIMD_AVX2 = 1,   /* AVX2 + FMA */
     CLLM_SIMD_AVX512 = 2, /* AVX-512 F/BW/DQ/VL */
+    CLLM_SIMD_AVX512BF16 = 3, /* AVX-512 + AVX512_BF16 (vdpbf16ps): fp32 kernels as avx512, bf16 GEMM in hardware */
 } cllm_simd_level;
 
 /* The level in use (detected on first call, or forced by CLLM_SIMD). */
@@ -30,7 +33,7 @@ cllm_simd_level cllm_simd_level_get(void);
 cllm_simd_level cllm_simd_level_detect(void);
 /* Forces a level for tests and comparison; returns 0, or -1 if the CPU lacks it (level unchanged). */
 int cllm_simd_level_set(cllm_simd_level level);
-/* "scalar", "avx2" or "avx512". */
+/* "scalar", "avx2", "avx512" or "avx512bf16". */
 const char *cllm_simd_level_name(cllm_simd_level level);
 
 /* Σ a[i]·b[i] over n floats. */
@@ -73,5 +76,27 @@ const char *cllm_sgemm_backend(void);
 /* This machine's cllm_sgemm rate in GFLOP/s on `threads` threads (< 1: all): the best of a few products shaped
  * like the model's (about 0.2 s). Returns a negative number if the work buffers could not be allocated. */
 double cllm_sgemm_peak_gflops(int threads);
+
+/* ---- bf16: the upper half of an fp32 (8-bit exponent, 7-bit mantissa). ----------------------------------------
+ * Rounding is vcvtneps2bf16's: round to nearest even, NaN stays a (quiet) NaN, denormals become signed zero. The
+ * bf16 GEMM is vdpbf16ps's arithmetic at every level, emulated bit for bit where the CPU lacks it: per element,
+ * one fp32 chain over k pairs, each pair adding its odd-k product then its even-k product as single-rounding
+ * FMAs, denormal inputs read as zero and denormal results flushed to zero. The result is the same bits at every
+ * level, block size and thread count. */
+
+/* fp32 → bf16 bits (rounding above). */
+uint16_t cllm_bf16_from_float(float x);
+/* bf16 bits → fp32 (exact). */
+float cllm_bf16_to_float(uint16_t h);
+/* C = op(A)·op(B) (accumulate 0: C is not read) or C += op(A)·op(B) (accumulate 1: the chain starts from C), with
+ * A and B rounded to bf16 and products summed in fp32 as described above. Shapes and strides as cllm_sgemm;
+ * OpenMP inside. Hardware vdpbf16ps on the avx512bf16 level, an exact emulation below. */
+void cllm_gemm_bf16(int trans_a, int trans_b, int M, int N, int K, const float *A, int lda, const float *B,
+                    int ldb, int accumulate, float *C, int ldc);
+/* The same product by a plain scalar loop: the definition the kernels are tested against. */
+void cllm_gemm_bf16_reference(int trans_a, int trans_b, int M, int N, int K, const float *A, int lda,
+                              const float *B, int ldb, int accumulate, float *C, int ldc);
+/* Whether cllm_gemm_bf16 runs on bf16 hardware at the current level (0: emulated, same bits, slower). */
+int cllm_gemm_bf16_native(void);
 
 #endif

@@ -12,12 +12,73 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* Length of the well-formed UTF-8 sequence at s[0..n), or 0 when it is not one (overlong, surrogate, > U+10FFFF,
+ * cut short) or when it encodes a C1 control (U+0080..U+009F, which some terminals obey like ESC). */
+static size_t utf8_printable_len(const unsigned char *s, size_t n) {
+    unsigned c = s[0];
+    size_t len = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : 2;
+    if (c < 0xc2 || c > 0xf4 || n < len) return 0;
+    uint32_t cp = c & (0x3fu >> (len - 1));
+    for (size_t i = 1; i < len; i++) {
+        if ((s[i] & 0xc0) != 0x80) return 0;
+        cp = cp << 6 | (s[i] & 0x3f);
+    }
+    static const uint32_t min[5] = {0, 0, 0xa0, 0x800, 0x10000}; /* the smallest code point needing len bytes */
+    if (cp < min[len] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return 0;
+    return len;
+}
+
+/* Writes s[0..n) into out as one printable line; backslash: also escape '\' (quoting a value unambiguously).
+ * Returns bytes written (without the NUL). A cut is marked "..." and never splits an escape or a character. */
+static size_t escape_into(char *out, size_t cap, const char *s, size_t n, int backslash) {
+    if (cap == 0) return 0;
+    size_t o = 0, limit = cap > 4 ? cap - 4 : 0; /* room for "..." and the NUL */
+    for (size_t i = 0; i < n;) {
+        const unsigned char *u = (const unsigned char *)s + i;
+        char piece[8];
+        size_t plen = 1, used = 1;
+        if (*u >= 0x20 && *u < 0x7f && !(backslash && *u == '\\')) {
+            piece[0] = (char)*u;
+        } else if (*u == '\\' || *u == '\n' || *u == '\t' || *u == '\r') {
+            piece[0] = '\\';
+            piece[1] = *u == '\n' ? 'n' : *u == '\t' ? 't' : *u == '\r' ? 'r' : '\\';
+            plen = 2;
+        } else if (*u >= 0x80 && (used = utf8_printable_len(u, n - i)) > 0) {
+            memcpy(piece, u, used);
+            plen = used;
+        } else {
+            used = 1;
+            plen = (size_t)snprintf(piece, sizeof piece, "\\x%02x", *u);
+        }
+        if (o + plen > limit) {
+            memcpy(out + o, "...", cap - o > 3 ? 3 : cap - o - 1);
+            o += cap - o > 3 ? 3 : cap - o - 1;
+            out[o] = 0;
+            return o;
+        }
+        memcpy(out + o, piece, plen);
+        o += plen;
+        i += used;
+    }
+    out[o] = 0;
+    return o;
+}
+
+const char *cllm_escape(const char *s, size_t n, char *out, size_t cap) {
+    escape_into(out, cap, s ? s : "(null)", s ? n : 6, 1);
+    return out;
+}
+
 int cllm_error_set(cllm_error *err, int code, const char *fmt, ...) {
     if (err) {
+        char raw[sizeof err->msg];
         va_list ap;
         va_start(ap, fmt);
-        vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+        vsnprintf(raw, sizeof raw, fmt, ap);
         va_end(ap);
+        /* whatever reached the message (a path, a token, a JSON parser's complaint about hostile text), the
+         * message is one line without control codes: the CLI prints it to a terminal as it is */
+        escape_into(err->msg, sizeof err->msg, raw, strlen(raw), 0);
         err->code = code;
     }
     return code;

@@ -41,10 +41,42 @@ static void test_errors_name_the_file(void **state) {
     assert_non_null(strstr(err.msg, "y.bin"));
 }
 
+static void test_escape_makes_one_printable_line(void **state) {
+    (void)state;
+    char out[64];
+    /* newline, ESC sequence, backslash, a C1 control (U+009B, CSI), a stray continuation byte, then "é" kept */
+    const char in[] = "a\n\x1b[31mb\\c\xc2\x9b" "d\x80" "e\xc3\xa9";
+    assert_string_equal(cllm_escape(in, sizeof in - 1, out, sizeof out),
+                        "a\\n\\x1b[31mb\\\\c\\xc2\\x9bd\\x80e\xc3\xa9");
+    /* a cut never splits a character or an escape, and says so */
+    char small[8];
+    cllm_escape("abc\xc3\xa9\xc3\xa9xyz", 11, small, sizeof small);
+    assert_string_equal(small, "abc...");
+    cllm_escape("\x01\x02", 2, small, sizeof small);
+    assert_string_equal(small, "\\x01...");
+    assert_string_equal(cllm_escape("", 0, small, sizeof small), "");
+}
+
+static void test_error_messages_are_one_line(void **state) {
+    (void)state;
+    cllm_error err = {0};
+    assert_int_equal(cllm_error_set(&err, CLLM_ERR_FORMAT, "token '%s' in %s", "x\ny\x1b]0;title\x07", "C:\\dir"),
+                     CLLM_ERR_FORMAT);
+    assert_true(test_printable_line(err.msg));
+    assert_string_equal(err.msg, "token 'x\\ny\\x1b]0;title\\x07' in C:\\dir"); /* backslashes of the text kept */
+    /* a path holding a newline, from the operating system's error path */
+    cllm_mapped_file m;
+    assert_int_not_equal(cllm_file_map("/nonexistent/a\nb.bin", &m, &err), 0);
+    assert_true(test_printable_line(err.msg));
+    assert_non_null(strstr(err.msg, "a\\nb.bin"));
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_atomic_write_replaces_and_abort_keeps_old),
         cmocka_unit_test(test_errors_name_the_file),
+        cmocka_unit_test(test_escape_makes_one_printable_line),
+        cmocka_unit_test(test_error_messages_are_one_line),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

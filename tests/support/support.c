@@ -59,3 +59,9 @@ uint64_t test_rand(uint64_t *s) {
 }
 
 double test_rand_uniform(uint64_t *s) { return (double)(test_rand(s) >> 11) / (double)(1ULL << 53) * 2.0 - 1.0; }
+
+int test_printable_line(const char *s) {
+    for (const unsigned char *u = (const unsigned char *)s; *u; u++)
+        if (*u < 0x20 || *u == 0x7f || (*u == 0xc2 && u[1] >= 0x80 && u[1] <= 0x9f)) return 0;
+    return 1;
+}

@@ -14,10 +14,19 @@
 #elif defined(__has_feature)
 #if __has_feature(address_sanitizer)
 #define TEST_UNDER_ASAN 1
+/* 1 when s holds no control byte, no DEL and no C1 control: a terminal shows it as one line and obeys nothing. */
+int test_printable_line(const char *s);
+
 #endif
+/* 1 when s holds no control byte, no DEL and no C1 control: a terminal shows it as one line and obeys nothing. */
+int test_printable_line(const char *s);
+
 #endif
 #ifndef TEST_UNDER_ASAN
 #define TEST_UNDER_ASAN 0
+/* 1 when s holds no control byte, no DEL and no C1 control: a terminal shows it as one line and obeys nothing. */
+int test_printable_line(const char *s);
+
 #endif
 
 /* A fresh directory under $TMPDIR, removed (recursively) at exit; the path is malloc'd and lives until exit. */
@@ -32,5 +41,8 @@ int test_system(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 uint64_t test_rand(uint64_t *state);
 /* Uniform in [-1, 1). */
 double test_rand_uniform(uint64_t *state);
+
+/* 1 when s holds no control byte, no DEL and no C1 control: a terminal shows it as one line and obeys nothing. */
+int test_printable_line(const char *s);
 
 #endif

@@ -1,5 +1,8 @@
 /* args.c — the flag parser shared by the subcommands: --flag value, --flag=value, checked ranges. */
 #include "cli.h"
+#ifdef CLLM_MPI
+#include "comm_mpi.h"
+#endif
 
 #include <errno.h>
 #include <math.h>
@@ -11,6 +14,17 @@
 _Noreturn void cli_die(int code, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
+#ifdef CLLM_MPI
+    /* One rank failing ends the whole job (the others would wait for it forever); the line names the rank. */
+    int rank, size;
+    if (cli_mpi_world(&rank, &size) && size > 1) {
+        fprintf(stderr, "cllm: rank %d of %d: error: ", rank, size);
+        vfprintf(stderr, fmt, ap);
+        fputc('\n', stderr);
+        va_end(ap);
+        cli_mpi_abort(code);
+    }
+#endif
     fputs("cllm: error: ", stderr);
     vfprintf(stderr, fmt, ap);
     fputc('\n', stderr);

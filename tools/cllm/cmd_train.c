@@ -1,24 +1,17 @@
-/* cmd_train.c — `cllm train`: data → tokenizer → shards → model → AdamW steps, with validation, JSONL log,
- * checkpoints (every N steps, at the end, on Ctrl-C) and bit-exact --resume. */
-#include <errno.h>
-#include <stdarg.h>
-#include <jansson.h>
-#include <math.h>
+/* cmd_train.c — `cllm train`: flags, a progress line and Ctrl-C over the library's trainer (cllm_train.h), which
+ * owns the run: data → tokenizer → shards → model → steps, validation, JSONL log, checkpoints, bit-exact resume. */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
-#include "cllm_data.h"
-#include "cllm_io.h"
-#include "train_setup.h"
+#include "cllm_train.h"
 
 static const char usage[] =
     "usage: cllm train --data PATH... --out RUN_DIR [options]\n"
-    "       cllm train --out RUN_DIR --resume [--threads N] [--stop-at STEP]\n"
+    "       cllm train --out RUN_DIR --resume [--threads N] [--stop-at STEP] [--minutes M]\n"
     "\n"
     "Trains a GPT-2-architecture model. PATH: text files, folders, .jsonl files, or folders of shards made by\n"
     "'cllm prepare'. RUN_DIR receives model.safetensors, checkpoint.safetensors, log.jsonl and the shards.\n"
@@ -34,8 +27,12 @@ static const char usage[] =
     "  --embed-init KIND      gpt2 (normal 0.02, default) | lattice (token id -> prime -> Ulam-spiral features)\n"
     "  --attn-prime-bias      a learned per-head attention bias on prime token distances (crystalline)\n"
     "  --relu2 --rmsnorm --untied-head --no-bias --zero-init-proj --logit-softcap CAP\n"
-    "                         the speedrun's architecture options (docs/speedrun.md); none: GPT-2 exactly\n"
-    "  --init MODEL           start from this model file (fine-tuning; its config and tokenizer are used)\n"
+    "                         the speedrun's architecture options (docs/speedrun.md), added to the recipe's\n"
+    "  --init MODEL           start from this model file (fine-tuning; its config and tokenizer are used;\n"
+    "                         --context T < its context trains on shorter windows)\n"
+    "recipe:\n"
+    "  --recipe NAME          gpt2 (GPT-2 exactly, AdamW) | fast (Muon, ReLU², RMSNorm, no biases, zero-init\n"
+    "                         projections; docs/speedrun.md) (default: gpt2); flags given add to it\n"
     "optimisation:\n"
     "  --batch B              sequences per micro-batch (default 8)\n"
     "  --total-batch N        tokens per optimizer step, a multiple of B*T (default B*T: no accumulation)\n"
@@ -46,7 +43,7 @@ static const char usage[] =
     "  --warmup N             linear warmup steps (default 5% of steps)\n"
     "  --weight-decay W       AdamW decoupled decay on matrices (default 0.1)\n"
     "  --grad-clip G          global gradient-norm clip, 0 = off (default 1.0)\n"
-    "  --optimizer KIND       adamw (default) | muon (hidden matrices on Muon, the rest on AdamW at --lr)\n"
+    "  --optimizer KIND       adamw | muon (hidden matrices on Muon, the rest on AdamW at --lr)\n"
     "  --muon-lr LR           Muon's peak learning rate (default 0.02)\n"
     "  --seed S               initialisation and batch order (default 1337)\n"
     "  --threads N            OpenMP threads (default: physical cores)\n"
@@ -54,214 +51,231 @@ static const char usage[] =
     "  --val-every N          validate every N steps (default 50)    --val-batches N  batches per validation (20)\n"
     "  --ckpt-every N         checkpoint every N steps (default 200)\n"
     "  --resume               continue RUN_DIR's checkpoint with its saved settings, bit-exactly\n"
-    "  --stop-at STEP         stop with a checkpoint after STEP steps (as Ctrl-C would)\n";
+    "  --stop-at STEP         stop with a checkpoint after STEP steps (as Ctrl-C would)\n"
+    "  --skip-nonfinite       skip (and count) a step whose loss or gradient is not finite, instead of stopping\n";
 
-static volatile sig_atomic_t interrupted;
-static void on_signal(int sig) { (void)sig; interrupted = 1; }
-
-/* ---- settings that make a run; saved in every checkpoint so --resume continues the same run ---- */
-
-static char *settings_to_json(const train_settings *s) {
-    json_t *o = json_pack("{s:s, s:s, s:i, s:i, s:I, s:I, s:f, s:f, s:I, s:f, s:f, s:I, s:I, s:I, s:I}",
-                          "train_dir", s->train_dir, "val_dir", s->val_dir, "B", s->B, "T", s->T,
-                          "total_batch", (json_int_t)s->total_batch, "steps", (json_int_t)s->steps, "lr", s->lr,
-                          "min_lr", s->min_lr, "warmup", (json_int_t)s->warmup, "weight_decay", s->weight_decay,
-                          "grad_clip", s->grad_clip, "seed", (json_int_t)s->seed, "val_every", (json_int_t)s->val_every,
-                          "val_batches", (json_int_t)s->val_batches, "ckpt_every", (json_int_t)s->ckpt_every);
-    if (o && s->muon) json_object_set_new(o, "muon_lr", json_real(s->muon_lr));
-    char *text = o ? json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS | JSON_REAL_PRECISION(17)) : NULL;
-    json_decref(o);
-    return text;
+/* Ctrl-C asks the trainer to stop after the current step; cllm_trainer_request_stop is one atomic store. */
+static cllm_trainer *volatile running;
+static void on_signal(int sig) {
+    (void)sig;
+    if (running) cllm_trainer_request_stop(running);
 }
 
-static int settings_from_json(train_settings *s, const char *text) {
-    json_t *o = json_loads(text, 0, NULL);
-    const char *train_dir = NULL, *val_dir = NULL;
-    json_int_t total, steps, warmup, seed, ve, vb, ce;
-    int B, T;
-    double lr, min_lr, wd, clip;
-    int rc = !o || json_unpack(o, "{s:s, s:s, s:i, s:i, s:I, s:I, s:F, s:F, s:I, s:F, s:F, s:I, s:I, s:I, s:I}",
-                               "train_dir", &train_dir, "val_dir", &val_dir, "B", &B, "T", &T, "total_batch", &total,
-                               "steps", &steps, "lr", &lr, "min_lr", &min_lr, "warmup", &warmup, "weight_decay", &wd,
-                               "grad_clip", &clip, "seed", &seed, "val_every", &ve, "val_batches", &vb,
-                               "ckpt_every", &ce);
-    if (!rc) {
-        snprintf(s->train_dir, sizeof s->train_dir, "%s", train_dir);
-        snprintf(s->val_dir, sizeof s->val_dir, "%s", val_dir);
-        s->B = B; s->T = T; s->total_batch = total; s->steps = steps; s->lr = lr; s->min_lr = min_lr;
-        s->warmup = warmup; s->weight_decay = wd; s->grad_clip = clip; s->seed = (uint64_t)seed;
-        s->val_every = ve; s->val_batches = vb; s->ckpt_every = ce;
-        json_t *mlr = json_object_get(o, "muon_lr"); /* present for Muon runs (the optimizer is in cllm.muon) */
-        s->muon = mlr != NULL;
-        s->muon_lr = mlr ? json_number_value(mlr) : 0;
-    }
-    json_decref(o);
-    return rc;
-}
+typedef struct cli_train {
+    cllm_train_opts o;
+    cli_list data, val;
+    const char *config_name, *positions, *embed_init, *optimizer, *recipe;
+    long layers, dim, heads, context, vocab_size, tokenizer_vocab, threads, stop_at;
+    int resume, attn_prime_bias, tty, relu2, rmsnorm, untied_head, no_bias, zero_init_proj;
+    double logit_softcap;
+} cli_train;
 
-/* ---- validation: mean loss over the first val_batches windows (the same ones every time) ---- */
-
-typedef struct val_result { double loss, bpb; int64_t tokens; } val_result;
-
-static val_result validate(cllm_model *m, const cllm_tokenizer *tok, const cllm_shards *val, int B, int T,
-                           int64_t max_batches, int32_t *x, int32_t *y) {
-    val_result r = {0, 0, 0};
-    cllm_window_iter it;
-    cllm_window_iter_init(&it, val, T);
-    double nats = 0, bytes = 0;
-    for (int64_t b = 0; b < max_batches; b++) {
-        int rows = cllm_window_iter_next(&it, B, x, y);
-        if (rows == 0) break;
-        cllm_model_evaluate(m, x, y, rows, T);
-        const float *losses = cllm_model_losses(m);
-        for (int i = 0; i < rows * T; i++) {
-            size_t len = 0;
-            cllm_tokenizer_token_bytes(tok, y[i], &len);
-            nats += losses[i];
-            bytes += (double)len;
-        }
-        r.tokens += (int64_t)rows * T;
-    }
-    if (r.tokens > 0) {
-        r.loss = nats / (double)r.tokens;
-        r.bpb = bytes > 0 ? nats / log(2.0) / bytes : 0;
-    }
-    return r;
-}
-
-/* ---- checkpoints ---- */
-
-static void save_all(const train_run *run, int64_t step) {
+/* The model config from --config and the overrides, checked now so bad flags fail before any slow work. */
+static void check_config(cli_train *c) {
     cllm_error err = {0};
-    cllm_train_state st = {.step = step, .tokens = (uint64_t)step * (uint64_t)run->s.total_batch};
-    cllm_loader_state ls = cllm_loader_get_state(run->loader);
-    memcpy(st.data_state, &ls, sizeof ls);
-    st.data_state_size = sizeof ls;
-    char *args = settings_to_json(&run->s);
-    if (!args || strlen(args) >= sizeof st.args_json) cli_die(2, "train: settings too long to checkpoint");
-    strcpy(st.args_json, args);
-    free(args);
-    char path[4200];
-    snprintf(path, sizeof path, "%s/checkpoint.safetensors", run->out);
-    if (cllm_checkpoint_save(path, run->model, run->tok, &run->opt, &st, &err)) cli_die(2, "train: %s", err.msg);
-    snprintf(path, sizeof path, "%s/model.safetensors", run->out);
-    if (cllm_model_save(run->model, run->tok, path, &err)) cli_die(2, "train: %s", err.msg);
+    cllm_config *cfg = &c->o.config;
+    cllm_config recipe = *cfg; /* the recipe's architecture options, set by apply_recipe */
+    if (cllm_config_preset(c->config_name ? c->config_name : "tiny", cfg, &err)) cli_die(2, "train: %s", err.msg);
+    cfg->mlp_relu2 = recipe.mlp_relu2;
+    cfg->rmsnorm = recipe.rmsnorm;
+    cfg->untied_head = recipe.untied_head;
+    cfg->no_bias = recipe.no_bias;
+    cfg->zero_init_proj = recipe.zero_init_proj;
+    cfg->logit_softcap = recipe.logit_softcap;
+    if (c->layers) cfg->n_layer = (int)c->layers;
+    if (c->dim) cfg->n_embd = (int)c->dim;
+    if (c->heads) cfg->n_head = (int)c->heads;
+    if (c->context) cfg->n_ctx = (int)c->context;
+    if (c->positions && (cfg->pos_kind = cllm_pos_kind_parse(c->positions)) < 0)
+        cli_die(2, "train: unknown --positions '%s' (learned, sinusoidal, spiral, clock, prime)", c->positions);
+    if (c->embed_init) {
+        if (strcmp(c->embed_init, "lattice") == 0) cfg->embed_init = 1;
+        else if (strcmp(c->embed_init, "gpt2") != 0)
+            cli_die(2, "train: unknown --embed-init '%s' (gpt2, lattice)", c->embed_init);
+    }
+    cfg->attn_prime_bias = c->attn_prime_bias;
+    cfg->mlp_relu2 |= c->relu2;
+    cfg->rmsnorm |= c->rmsnorm;
+    cfg->untied_head |= c->untied_head;
+    cfg->no_bias |= c->no_bias;
+    cfg->zero_init_proj |= c->zero_init_proj;
+    if (c->logit_softcap > 0) cfg->logit_softcap = (float)c->logit_softcap;
+    cfg->vocab_size = c->vocab_size ? (int)c->vocab_size : 256; /* checked here; the tokenizer decides later */
+    if (cllm_config_check(cfg, &err)) cli_die(2, "train: %s", err.msg);
+    cfg->vocab_size = (int)c->vocab_size;
 }
 
-static int resume(train_run *run) {
-    cllm_error err = {0};
-    char path[4200];
-    snprintf(path, sizeof path, "%s/checkpoint.safetensors", run->out);
-    cllm_train_state st;
-    run->model = cllm_checkpoint_load(path, &run->tok, &run->opt, &st, &err);
-    if (!run->model) cli_die(2, "train --resume: %s", err.msg);
-    if (!run->tok) run->tok = cllm_tokenizer_byte_new();
-    if (settings_from_json(&run->s, st.args_json)) cli_die(2, "train --resume: %s: settings unreadable", path);
-    run->start_step = st.step;
-    train_open_data(run);
-    cllm_loader_state ls;
-    if (st.data_state_size != sizeof ls) cli_die(2, "train --resume: %s: data state has the wrong size", path);
-    memcpy(&ls, st.data_state, sizeof ls);
-    if (cllm_loader_set_state(run->loader, ls, &err)) cli_die(2, "train --resume: %s", err.msg);
-    return 0;
+/* --recipe: the optimizer (unless --optimizer was given) and the architecture options (before the flags add
+ * theirs); the rest of the recipe is in the defaults the flags start from. */
+static void apply_recipe(cli_train *c, cllm_optimizer_kind *optimizer) {
+    const char *name = c->recipe ? c->recipe : "gpt2";
+    cllm_config *cfg = &c->o.config;
+    if (strcmp(name, "fast") == 0) {
+        if (optimizer) *optimizer = CLLM_OPTIMIZER_MUON;
+        cfg->mlp_relu2 = cfg->rmsnorm = cfg->no_bias = cfg->zero_init_proj = 1;
+    } else if (strcmp(name, "gpt2") != 0) {
+        cli_die(2, "train: unknown --recipe '%s' (gpt2, fast)", name);
+    }
 }
 
-/* ---- the loop ---- */
-
-static void log_line(FILE *log, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void log_line(FILE *log, const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    vfprintf(log, fmt, ap);
-    va_end(ap);
-    fputc('\n', log);
-    fflush(log);
+static void parse(cli_train *c, int argc, char **argv) {
+    memset(c, 0, sizeof *c);
+    c->o = cllm_train_defaults();
+    cllm_train_settings *s = &c->o.settings;
+    long B = s->B, steps = s->steps, warmup = -1, seed = (long)s->seed, val_every = s->val_every;
+    long val_batches = s->val_batches, ckpt_every = s->ckpt_every, total_batch = 0;
+    double lr = s->lr, min_lr = -1, wd = s->weight_decay, clip = s->grad_clip, minutes = 0, muon_lr = s->muon_lr;
+    int seen[40] = {0}; /* flags with a seen slot define a run; the others may be given on --resume */
+    cli_opt opts[] = {
+        {"data", OPT_LIST, &c->data, 0, 0, &seen[0]},
+        {"val", OPT_LIST, &c->val, 0, 0, &seen[1]},
+        {"out", OPT_STR, &c->o.out_dir, 0, 0, &seen[2]},
+        {"tokenizer", OPT_STR, &c->o.tokenizer_path, 0, 0, &seen[3]},
+        {"tokenizer-vocab", OPT_INT, &c->tokenizer_vocab, 257, 1 << 20, &seen[4]},
+        {"config", OPT_STR, &c->config_name, 0, 0, &seen[5]},
+        {"layers", OPT_INT, &c->layers, 0, 256, &seen[6]},
+        {"dim", OPT_INT, &c->dim, 1, 16384, &seen[7]},
+        {"heads", OPT_INT, &c->heads, 1, 16384, &seen[8]},
+        {"context", OPT_INT, &c->context, 1, 65536, &seen[9]},
+        {"vocab-size", OPT_INT, &c->vocab_size, 2, 1 << 24, &seen[10]},
+        {"positions", OPT_STR, &c->positions, 0, 0, &seen[11]},
+        {"embed-init", OPT_STR, &c->embed_init, 0, 0, &seen[25]},
+        {"attn-prime-bias", OPT_FLAG, &c->attn_prime_bias, 0, 0, &seen[26]},
+        {"relu2", OPT_FLAG, &c->relu2, 0, 0, &seen[27]},
+        {"rmsnorm", OPT_FLAG, &c->rmsnorm, 0, 0, &seen[28]},
+        {"untied-head", OPT_FLAG, &c->untied_head, 0, 0, &seen[29]},
+        {"no-bias", OPT_FLAG, &c->no_bias, 0, 0, &seen[30]},
+        {"zero-init-proj", OPT_FLAG, &c->zero_init_proj, 0, 0, &seen[31]},
+        {"logit-softcap", OPT_FLOAT, &c->logit_softcap, 0, 1e4, &seen[32]},
+        {"recipe", OPT_STR, &c->recipe, 0, 0, &seen[33]},
+        {"optimizer", OPT_STR, &c->optimizer, 0, 0, &seen[34]},
+        {"muon-lr", OPT_FLOAT, &muon_lr, 1e-6, 10, &seen[35]},
+        {"init", OPT_STR, &c->o.init_path, 0, 0, &seen[12]},
+        {"batch", OPT_INT, &B, 1, 4096, &seen[13]},
+        {"total-batch", OPT_INT, &total_batch, 1, 1L << 40, &seen[14]},
+        {"steps", OPT_INT, &steps, 1, 1L << 40, &seen[15]},
+        {"lr", OPT_FLOAT, &lr, 0, 10, &seen[16]},
+        {"min-lr", OPT_FLOAT, &min_lr, 0, 10, &seen[17]},
+        {"warmup", OPT_INT, &warmup, 0, 1L << 40, &seen[18]},
+        {"weight-decay", OPT_FLOAT, &wd, 0, 10, &seen[19]},
+        {"grad-clip", OPT_FLOAT, &clip, 0, 1e9, &seen[20]},
+        {"seed", OPT_INT, &seed, 0, 9.2e18, &seen[21]},
+        {"val-every", OPT_INT, &val_every, 1, 1L << 40, &seen[22]},
+        {"val-batches", OPT_INT, &val_batches, 1, 1L << 40, &seen[23]},
+        {"ckpt-every", OPT_INT, &ckpt_every, 1, 1L << 40, &seen[24]},
+        /* flags a resumed run may still give */
+        {"threads", OPT_INT, &c->threads, 1, 4096, NULL},
+        {"minutes", OPT_FLOAT, &minutes, 0.001, 1e7, NULL},
+        {"stop-at", OPT_INT, &c->stop_at, 1, 1L << 40, NULL},
+        {"resume", OPT_FLAG, &c->resume, 0, 0, NULL},
+        {"skip-nonfinite", OPT_FLAG, &c->o.skip_nonfinite, 0, 0, NULL},
+    };
+    int nopts = (int)(sizeof opts / sizeof *opts);
+    cli_parse(argc, argv, opts, nopts, usage);
+    c->o.minutes = minutes;
+    c->o.stop_at = c->stop_at;
+    if (!c->o.out_dir) cli_die(2, "train: --out RUN_DIR is required (see 'cllm train --help')");
+    if (c->resume) {
+        for (int i = 0; i < nopts; i++)
+            if (opts[i].seen && *opts[i].seen && strcmp(opts[i].name, "out") != 0)
+                cli_die(2, "train: --%s cannot change a resumed run (it continues with its saved settings)",
+                        opts[i].name);
+        return;
+    }
+    if (c->data.n == 0) cli_die(2, "train: --data PATH... is required (text files, folders or shard folders)");
+    if (c->o.init_path && (c->config_name || c->layers || c->dim || c->heads || c->vocab_size || c->positions ||
+                           c->embed_init || c->attn_prime_bias || c->relu2 || c->rmsnorm || c->untied_head ||
+                           c->no_bias || c->zero_init_proj || c->logit_softcap > 0))
+        cli_die(2, "train: --init takes the model's own config; drop --config/--layers/--dim/--heads/--vocab-size");
+    c->o.data = (const char *const *)c->data.items;
+    c->o.n_data = c->data.n;
+    c->o.val = (const char *const *)c->val.items;
+    c->o.n_val = c->val.n;
+    c->o.tokenizer_vocab = (int)c->tokenizer_vocab;
+    c->o.context = c->o.init_path ? (int)c->context : 0; /* a new model's context is its n_ctx */
+    c->o.steps_given = seen[15];
+    s->B = (int)B;
+    s->steps = steps;
+    s->warmup = warmup;
+    s->lr = lr;
+    s->min_lr = min_lr;
+    s->weight_decay = wd;
+    s->grad_clip = clip;
+    s->seed = (uint64_t)seed;
+    s->val_every = val_every;
+    s->val_batches = val_batches;
+    s->ckpt_every = ckpt_every;
+    s->total_batch = total_batch;
+    s->minutes = seen[15] ? 0 : minutes; /* without --steps the schedule is fitted to the minutes */
+    apply_recipe(c, seen[34] ? NULL : &s->optimizer);
+    s->muon_lr = muon_lr;
+    if (c->optimizer && strcmp(c->optimizer, "muon") == 0) s->optimizer = CLLM_OPTIMIZER_MUON;
+    else if (c->optimizer && strcmp(c->optimizer, "adamw") == 0) s->optimizer = CLLM_OPTIMIZER_ADAMW;
+    else if (c->optimizer) cli_die(2, "train: unknown --optimizer '%s' (adamw, muon)", c->optimizer);
+    if (!c->o.init_path) check_config(c);
 }
 
-static void progress(int64_t step, int64_t steps, float loss, float lr, double tok_per_s, double eta_s, int tty) {
-    int width = 24, filled = steps > 0 ? (int)(width * (double)step / (double)steps) : 0;
+/* ---- what the user sees ---- */
+
+static void progress(const cli_train *c, const cllm_train_event *ev) {
+    int width = 24, filled = ev->steps > 0 ? (int)(width * (double)ev->step / (double)ev->steps) : 0;
     char bar[32];
     for (int i = 0; i < width; i++) bar[i] = i < filled ? '#' : '.';
     bar[width] = 0;
-    fprintf(stderr, "%s[%s] step %lld/%lld  loss %.4f  lr %.2e  %.0f tok/s  ETA %dm%02ds%s", tty ? "\r" : "", bar,
-            (long long)step, (long long)steps, loss, lr, tok_per_s, (int)eta_s / 60, (int)eta_s % 60, tty ? "" : "\n");
+    int eta = (int)ev->eta_s;
+    fprintf(stderr, "%s[%s] step %lld/%lld  loss %.4f  lr %.2e  %.0f tok/s  ETA %dm%02ds%s", c->tty ? "\r" : "", bar,
+            (long long)ev->step, (long long)ev->steps, ev->loss, ev->lr, ev->tokens_per_s, eta / 60, eta % 60,
+            c->tty ? "" : "\n");
+}
+
+static void on_event(void *ctx, const cllm_train_event *ev) {
+    const cli_train *c = ctx;
+    const char *nl = c->tty ? "\n" : "";
+    switch (ev->kind) {
+    case CLLM_TRAIN_NOTE: fprintf(stderr, "train: %s\n", ev->msg); break;
+    case CLLM_TRAIN_START: fprintf(stderr, "train: %s, %d threads\n", ev->msg, cli_set_threads(c->threads)); break;
+    case CLLM_TRAIN_STEP: progress(c, ev); break;
+    case CLLM_TRAIN_VALIDATION:
+        fprintf(stderr, "%sstep %lld: val loss %.4f  bpb %.4f\n", ev->step ? nl : "", (long long)ev->step,
+                ev->val_loss, ev->val_bpb);
+        break;
+    case CLLM_TRAIN_CHECKPOINT: break;
+    case CLLM_TRAIN_SKIPPED: fprintf(stderr, "%strain: %s\n", nl, ev->msg); break;
+    }
     fflush(stderr);
 }
 
 int cmd_train(int argc, char **argv) {
-    train_run run;
-    train_parse(&run, argc, argv, usage);
-    int threads = cli_set_threads(run.threads);
-    if (run.resume) resume(&run);
-    else train_setup_fresh(&run);
-
+    cli_train c;
+    parse(&c, argc, argv);
+    cli_set_threads(c.threads);
+    c.tty = isatty(2);
+    c.o.on_event = on_event;
+    c.o.ctx = &c;
     cllm_error err = {0};
-    const train_settings *s = &run.s;
-    int64_t accum = s->total_batch / ((int64_t)s->B * s->T);
-    if (cllm_model_reserve(run.model, s->B, s->T, &err)) cli_die(2, "train: %s", err.msg);
-    int32_t *x = malloc(sizeof(int32_t) * s->B * s->T), *y = malloc(sizeof(int32_t) * s->B * s->T);
-    if (!x || !y) cli_die(2, "train: out of memory");
-
-    if (run.steps_from_minutes && !run.resume) train_fit_steps(&run, x, y);
-    char path[4200];
-    snprintf(path, sizeof path, "%s/log.jsonl", run.out);
-    FILE *log = fopen(path, run.resume ? "a" : "w");
-    if (!log) cli_die(2, "train: cannot write %s (%s)", path, strerror(errno));
-    const cllm_config *cfg = cllm_model_config(run.model);
-    fprintf(stderr, "train: %zu parameters (L%d C%d H%d T%d V%d), %d threads, batch %d×%d×%lld = %lld tokens/step, "
-                    "steps %lld..%lld\n", cllm_model_num_params(run.model), cfg->n_layer, cfg->n_embd, cfg->n_head,
-            cfg->n_ctx, cfg->vocab_size, threads, s->B, s->T, (long long)accum, (long long)s->total_batch,
-            (long long)run.start_step, (long long)s->steps);
+    cllm_trainer *t = c.resume ? cllm_trainer_resume(&c.o, &err) : cllm_trainer_new(&c.o, &err);
+    if (!t) cli_die(2, "train%s: %s", c.resume ? " --resume" : "", err.msg);
 
     struct sigaction sa = {0};
     sa.sa_handler = on_signal;
+    running = t;
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
-    int tty = isatty(2);
-    double t0 = cli_now(), deadline = run.minutes > 0 ? t0 + run.minutes * 60 : 0;
-    int64_t step = run.start_step, stop_at = run.stop_at > 0 && run.stop_at < s->steps ? run.stop_at : s->steps;
-    const char *why = "done";
-    if (step == 0 && run.val) {
-        val_result v = validate(run.model, run.tok, run.val, s->B, s->T, s->val_batches, x, y);
-        log_line(log, "{\"step\":0,\"val_loss\":%.6f,\"val_bpb\":%.6f,\"elapsed_s\":0}", v.loss, v.bpb);
-        fprintf(stderr, "%sstep 0: val loss %.4f  bpb %.4f\n", "", v.loss, v.bpb);
-    }
-    while (step < stop_at) {
-        double ts = cli_now();
-        cllm_model_zero_grad(run.model);
-        double loss = 0;
-        for (int64_t a = 0; a < accum; a++) {
-            cllm_loader_next(run.loader, x, y);
-            loss += cllm_model_forward(run.model, x, y, s->B, s->T);
-            cllm_model_backward(run.model, 1.0f / (float)accum);
+    int why;
+    while (!(why = cllm_trainer_should_stop(t)))
+        if (cllm_trainer_step(t, &err)) {
+            running = NULL;
+            cllm_trainer_free(t);
+            fprintf(stderr, "%s", c.tty ? "\n" : "");
+            cli_die(err.code == CLLM_ERR_STATE ? 1 : 2, "train: %s", err.msg);
         }
-        loss /= (double)accum;
-        float norm = cllm_clip_grad_norm(run.model, (float)s->grad_clip);
-        float lr = cllm_lr_schedule(step, s->warmup, s->steps, (float)s->lr, (float)s->min_lr);
-        cllm_adamw_step(&run.opt, run.model, lr);
-        step++;
-        double now = cli_now(), dt = now - ts, tps = (double)s->total_batch / dt;
-        log_line(log, "{\"step\":%lld,\"loss\":%.6f,\"lr\":%.6g,\"grad_norm\":%.4f,\"ms\":%.1f,\"tokens_per_s\":%.1f,"
-                      "\"elapsed_s\":%.2f}", (long long)step, loss, lr, norm, dt * 1e3, tps, now - t0);
-        progress(step, s->steps, (float)loss, lr, tps, dt * (double)(s->steps - step), tty);
-        if (!isfinite(loss)) { why = "loss is not finite"; break; }
-        if (run.val && (step % s->val_every == 0 || step == s->steps)) {
-            val_result v = validate(run.model, run.tok, run.val, s->B, s->T, s->val_batches, x, y);
-            log_line(log, "{\"step\":%lld,\"val_loss\":%.6f,\"val_bpb\":%.6f,\"elapsed_s\":%.2f}", (long long)step,
-                     v.loss, v.bpb, cli_now() - t0);
-            fprintf(stderr, "%sstep %lld: val loss %.4f  bpb %.4f\n", tty ? "\n" : "", (long long)step, v.loss, v.bpb);
-        }
-        if (step % s->ckpt_every == 0) save_all(&run, step);
-        if (interrupted) { why = "interrupted"; break; }
-        if (deadline > 0 && cli_now() >= deadline) { why = "time limit"; break; }
-    }
-    if (step >= stop_at && stop_at < s->steps) why = "stop-at";
-    save_all(&run, step);
-    fprintf(stderr, "%strain: %s at step %lld; saved %s/model.safetensors and checkpoint.safetensors\n", tty ? "\n" : "",
-            why, (long long)step, run.out);
-    fclose(log);
-    free(x);
-    free(y);
-    train_run_free(&run);
-    return strcmp(why, "loss is not finite") == 0 ? 1 : 0;
+    int rc = cllm_trainer_finish(t, &err);
+    running = NULL;
+    int64_t step = cllm_trainer_step_count(t);
+    cllm_trainer_free(t);
+    if (rc) cli_die(2, "train: %s", err.msg);
+    static const char *const reasons[] = {"", "done", "stop-at", "time limit", "interrupted"};
+    fprintf(stderr, "%strain: %s at step %lld; saved %s/model.safetensors and checkpoint.safetensors\n",
+            c.tty ? "\n" : "", reasons[why], (long long)step, c.o.out_dir);
+    return 0;
 }

@@ -17,7 +17,7 @@ enum { CHUNK = 64 };
 struct cllm_generator {
     const cllm_model *model;
     cllm_config cfg;
-    const float *p[CLLM_NUM_PARAM_KINDS]; /* parameter views (model arena) */
+    const cllm_params *p;                 /* the model's parameters */
     float *k_cache, *v_cache;             /* [L, n_ctx, C]: keys and values of every cached position */
     int len;                              /* cached positions */
     int *history;                         /* the cached tokens [n_ctx], to re-feed when the window slides */
@@ -33,9 +33,7 @@ cllm_generator *cllm_generator_new(const cllm_model *model, cllm_error *err) {
     if (!g) { cllm_error_set(err, CLLM_ERR_NOMEM, "out of memory for the generator"); return NULL; }
     g->model = model;
     g->cfg = *cllm_model_config(model);
-    size_t sizes[CLLM_NUM_PARAM_KINDS];
-    cllm_param_sizes(&g->cfg, sizes);
-    cllm_carve(cllm_model_params((cllm_model *)model), sizeof(float), sizes, CLLM_NUM_PARAM_KINDS, (void **)g->p);
+    g->p = cllm_model_weights(model);
     size_t L = g->cfg.n_layer, T = g->cfg.n_ctx, C = g->cfg.n_embd, V = g->cfg.vocab_size;
     g->k_cache = malloc((L * T * C + 1) * sizeof(float));
     g->v_cache = malloc((L * T * C + 1) * sizeof(float));
@@ -97,7 +95,7 @@ static void attend(cllm_generator *g, int l, int pos, const float *q, float *out
     int NH = g->cfg.n_head, C = g->cfg.n_embd, T = g->cfg.n_ctx, hs = C / NH;
     const float *kc = g->k_cache + (size_t)l * T * C, *vc = g->v_cache + (size_t)l * T * C;
     float scale = 1.0f / sqrtf((float)hs), *att = g->att; /* att[h·T + t] */
-    const float *bias = g->cfg.attn_prime_bias ? g->p[CLLM_P_PRIMEBIAS] + l * NH : NULL;
+    const float *bias = g->cfg.attn_prime_bias ? g->p->prime_bias + l * NH : NULL;
     for (int t = 0; t <= pos; t++) {
         const float *k = kc + (size_t)t * C;
         float b = 0.0f;
@@ -124,41 +122,37 @@ static void attend(cllm_generator *g, int l, int pos, const float *q, float *out
 static void forward_rows(cllm_generator *g, const int *tokens, int n, int want_logits) {
     int L = g->cfg.n_layer, C = g->cfg.n_embd, V = g->cfg.vocab_size, T = g->cfg.n_ctx, pos = g->len;
     int rms = g->cfg.rmsnorm, nb = !g->cfg.no_bias; /* the options, as the training forward applies them */
-    const float *const *p = g->p;
+    const cllm_params *p = g->p;
     for (int i = 0; i < n; i++)
         for (int c = 0; c < C; c++)
-            g->x[i * C + c] = p[CLLM_P_WTE][(size_t)tokens[i] * C + c] + p[CLLM_P_WPE][(size_t)(pos + i) * C + c];
+            g->x[i * C + c] = p->wte[(size_t)tokens[i] * C + c] + p->wpe[(size_t)(pos + i) * C + c];
     for (int l = 0; l < L; l++) {
         float *kc = g->k_cache + (size_t)l * T * C, *vc = g->v_cache + (size_t)l * T * C;
         for (int i = 0; i < n; i++)
-            layernorm(g->ln + i * C, g->x + i * C, p[CLLM_P_LN1W] + l * C, p[CLLM_P_LN1B] + l * C, C, rms);
-        linear(g->qkv, g->ln, p[CLLM_P_QKVW] + (size_t)l * C * 3 * C, nb ? p[CLLM_P_QKVB] + l * 3 * C : NULL, n, C,
-               3 * C);
+            layernorm(g->ln + i * C, g->x + i * C, p->ln1w + l * C, p->ln1b + l * C, C, rms);
+        linear(g->qkv, g->ln, p->qkvw + (size_t)l * C * 3 * C, nb ? p->qkvb + l * 3 * C : NULL, n, C, 3 * C);
         for (int i = 0; i < n; i++) {
             memcpy(kc + (size_t)(pos + i) * C, g->qkv + (i * 3 + 1) * C, C * sizeof(float));
             memcpy(vc + (size_t)(pos + i) * C, g->qkv + (i * 3 + 2) * C, C * sizeof(float));
         }
         for (int i = 0; i < n; i++) attend(g, l, pos + i, g->qkv + i * 3 * C, g->atty + i * C);
-        linear(g->tmp, g->atty, p[CLLM_P_ATTPROJW] + (size_t)l * C * C, nb ? p[CLLM_P_ATTPROJB] + l * C : NULL, n, C,
-               C);
+        linear(g->tmp, g->atty, p->attprojw + (size_t)l * C * C, nb ? p->attprojb + l * C : NULL, n, C, C);
         for (int c = 0; c < n * C; c++) g->x[c] += g->tmp[c];
         for (int i = 0; i < n; i++)
-            layernorm(g->ln + i * C, g->x + i * C, p[CLLM_P_LN2W] + l * C, p[CLLM_P_LN2B] + l * C, C, rms);
-        linear(g->fch, g->ln, p[CLLM_P_FCW] + (size_t)l * C * 4 * C, nb ? p[CLLM_P_FCB] + l * 4 * C : NULL, n, C,
-               4 * C);
+            layernorm(g->ln + i * C, g->x + i * C, p->ln2w + l * C, p->ln2b + l * C, C, rms);
+        linear(g->fch, g->ln, p->fcw + (size_t)l * C * 4 * C, nb ? p->fcb + l * 4 * C : NULL, n, C, 4 * C);
         if (g->cfg.mlp_relu2) relu2_forward_serial_f32(g->fch, g->fch, (size_t)n * 4 * C);
         else gelu_forward_serial_f32(g->fch, g->fch, (size_t)n * 4 * C); /* the training forward's GELU, in place */
-        linear(g->tmp, g->fch, p[CLLM_P_FCPROJW] + (size_t)l * 4 * C * C, nb ? p[CLLM_P_FCPROJB] + l * C : NULL, n,
-               4 * C, C);
+        linear(g->tmp, g->fch, p->fcprojw + (size_t)l * 4 * C * C, nb ? p->fcprojb + l * C : NULL, n, 4 * C, C);
         for (int c = 0; c < n * C; c++) g->x[c] += g->tmp[c];
     }
     for (int i = 0; i < n; i++) g->history[pos + i] = tokens[i];
     g->len += n;
     if (!want_logits) return;
     const float *last = g->x + (size_t)(n - 1) * C;
-    layernorm(g->ln, last, p[CLLM_P_LNFW], p[CLLM_P_LNFB], C, rms);
+    layernorm(g->ln, last, p->lnfw, p->lnfb, C, rms);
     /* the head: logits = wte · ln (tied), or lm_head · ln; then the soft-cap the training forward applies */
-    cllm_sgemv_t(V, C, p[g->cfg.untied_head ? CLLM_P_LMHEAD : CLLM_P_WTE], C, g->ln, NULL, g->logits);
+    cllm_sgemv_t(V, C, g->cfg.untied_head ? p->lmhead : p->wte, C, g->ln, NULL, g->logits);
     if (g->cfg.logit_softcap > 0) softcap_forward_f32(g->logits, g->logits, g->cfg.logit_softcap, (size_t)V);
 }
 

@@ -8,6 +8,7 @@
 
 #include "cllm_io.h"
 #include "cllm_safetensors.h"
+#include "model/internal.h"
 
 enum { MAX_META = 24 };
 
@@ -210,6 +211,27 @@ static int load_tensor(const cllm_safetensors *st, const char *name, const cllm_
     return 0;
 }
 
+/* The config (from metadata, which costs a file nothing to state) sizes the model; refuse it before allocating
+ * when the model would have more parameters than the file's tensors hold values, beyond a small slack (so that a
+ * file missing one small tensor still gets the message naming it). A valid file always passes, and a loader
+ * allocates at most 4 bytes (12 with a checkpoint's moments) per value the file backs, plus 16 MB (48 MB). */
+enum { UNBACKED_SLACK = 1 << 22 /* parameters */ };
+
+static int check_backed(const cllm_safetensors *st, const cllm_config *cfg, const char *path, cllm_error *err) {
+    size_t sizes[CLLM_NUM_PARAM_KINDS], need = 0, held = 0;
+    cllm_param_sizes(cfg, sizes);
+    for (int k = 0; k < CLLM_NUM_PARAM_KINDS; k++) need += sizes[k];
+    for (int i = 0; i < cllm_safetensors_count(st); i++) {
+        const cllm_st_tensor *t = cllm_safetensors_get(st, i);
+        if (!ignorable(t->name)) held += t->nbytes / cllm_dtype_size(t->dtype);
+    }
+    if (need > held + UNBACKED_SLACK)
+        return cllm_error_set(err, CLLM_ERR_FORMAT, "%s: its config (%d layers, %d channels, %d tokens, context %d) "
+                              "needs %zu parameters but its tensors hold %zu values: metadata and tensors disagree",
+                              path, cfg->n_layer, cfg->n_embd, cfg->vocab_size, cfg->n_ctx, need, held);
+    return 0;
+}
+
 static cllm_model *load_file(const char *path, cllm_tokenizer **tok_out, cllm_adamw *opt, cllm_train_state *state,
                              cllm_error *err) {
     if (tok_out) *tok_out = NULL;
@@ -219,7 +241,7 @@ static cllm_model *load_file(const char *path, cllm_tokenizer **tok_out, cllm_ad
     cllm_config cfg;
     cllm_model *m = NULL;
     cllm_tokenizer *tok = NULL;
-    if (read_config(st, path, &cfg, err)) goto fail;
+    if (read_config(st, path, &cfg, err) || check_backed(st, &cfg, path, err)) goto fail;
     if (!(m = cllm_model_new(&cfg, err))) goto fail;
     for (int i = 0; i < cllm_safetensors_count(st); i++) {
         const char *name = cllm_safetensors_get(st, i)->name, *bare = name;

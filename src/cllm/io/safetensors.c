@@ -65,19 +65,8 @@ struct cllm_safetensors {
     const char **meta;                 /* 2*nmeta: key0, value0, key1, value1, ... */
 };
 
-/* Fits s into buf as one printable line: control bytes become '?', long strings are cut at a character
- * boundary and marked "...". Names come from hostile files and must not break the one-line error. */
-static const char *shown(const char *s, char *buf, size_t cap) {
-    size_t i = 0, limit = cap - 4;
-    for (; s[i] && i < limit; i++) buf[i] = ((unsigned char)s[i] < 0x20 || s[i] == 0x7f) ? '?' : s[i];
-    if (s[i]) {
-        while (i > 0 && ((unsigned char)s[i] & 0xc0) == 0x80) i--; /* s[i] continues a character: cut before it */
-        memcpy(buf + i, "...", 3);
-        i += 3;
-    }
-    buf[i] = 0;
-    return buf;
-}
+/* A name or value from a hostile file, shown in a message as one escaped printable line. */
+static const char *shown(const char *s, char *buf, size_t cap) { return cllm_escape(s, strlen(s), buf, cap); }
 
 /* What parse_* need to check a header and report: the file's name and the data buffer after the header. */
 typedef struct parse_ctx {

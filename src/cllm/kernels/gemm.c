@@ -188,13 +188,18 @@ static void gemm_block_rows(const cllm_kernels *kr, const gemm_problem *g, int m
 /* Thread t of nt: its block of C, rows [m0, m1) × columns [n0, n1), cut at tile boundaries, by the whole loop
  * nest with its own packing buffers. No thread waits for another: on a shared machine a barrier can cost a
  * descheduled thread's whole time slice. */
-static void gemm_thread(const cllm_kernels *kr, const gemm_problem *g, int t, int nt, float *bbuf, float *abuf) {
-    const int MR = kr->mr, NR = kr->nr;
-    int tiles_m = ceil_div(g->M, MR), tiles_n = ceil_div(g->N, NR), tm = 1, tn = 1;
-    thread_grid(nt, tiles_m, tiles_n, MR, NR, &tm, &tn);
+void cllm_gemm_thread_block(int t, int nt, int M, int N, int mr, int nr, int *m0, int *m1, int *n0, int *n1) {
+    int tiles_m = ceil_div(M, mr), tiles_n = ceil_div(N, nr), tm = 1, tn = 1;
+    thread_grid(nt, tiles_m, tiles_n, mr, nr, &tm, &tn);
     int ti = t / tn, tj = t % tn;
-    int m0 = MR * part_start(ti, tiles_m, tm), m1 = min_int(g->M, MR * part_start(ti + 1, tiles_m, tm));
-    int n0 = NR * part_start(tj, tiles_n, tn), n1 = min_int(g->N, NR * part_start(tj + 1, tiles_n, tn));
+    *m0 = mr * part_start(ti, tiles_m, tm), *m1 = min_int(M, mr * part_start(ti + 1, tiles_m, tm));
+    *n0 = nr * part_start(tj, tiles_n, tn), *n1 = min_int(N, nr * part_start(tj + 1, tiles_n, tn));
+}
+
+static void gemm_thread(const cllm_kernels *kr, const gemm_problem *g, int t, int nt, float *bbuf, float *abuf) {
+    const int NR = kr->nr;
+    int m0, m1, n0, n1;
+    cllm_gemm_thread_block(t, nt, g->M, g->N, kr->mr, NR, &m0, &m1, &n0, &n1);
     if (m0 >= m1) return;
     for (int jc = n0; jc < n1; jc += kr->nc) {
         int nc = min_int(kr->nc, n1 - jc), panels = ceil_div(nc, NR);
@@ -220,9 +225,9 @@ static void scale_c(const gemm_problem *g) {
 /* Threads worth using: at least ~8 MFLOP (~50 us) each. Below that the fork and join cost a few per cent when
  * the cores are free, and far more when they are shared: the join then waits for a descheduled thread's next
  * time slice (milliseconds; measured 0.5 GFLOP/s for 2 threads on a 256×256×64 product under load 8). */
-static int threads_for(const gemm_problem *g, const cllm_kernels *kr, int threads) {
-    double flops = 2.0 * g->M * g->N * g->K;
-    int by_work = (int)(flops / 8e6), tiles = ceil_div(g->M, kr->mr) * ceil_div(g->N, kr->nr);
+int cllm_gemm_threads_for(int M, int N, int K, int mr, int nr, int threads) {
+    double flops = 2.0 * M * N * K;
+    int by_work = (int)(flops / 8e6), tiles = ceil_div(M, mr) * ceil_div(N, nr);
     int nt = min_int(threads, min_int(by_work, tiles));
     return nt < 1 ? 1 : nt;
 }
@@ -235,7 +240,8 @@ static size_t round16(size_t n) { return (n + 15) / 16 * 16; }
 static _Thread_local float *workspace;
 static _Thread_local size_t workspace_floats;
 
-static float *workspace_get(size_t floats) {
+void *cllm_gemm_workspace(size_t bytes) {
+    size_t floats = (bytes + sizeof(float) - 1) / sizeof(float);
     if (floats <= workspace_floats) return workspace;
     float *grown = aligned_alloc(64, sizeof(float) * round16(floats));
     if (!grown) return NULL;
@@ -243,6 +249,33 @@ static float *workspace_get(size_t floats) {
     workspace = grown;
     workspace_floats = round16(floats);
     return workspace;
+}
+
+void cllm_gemm_run_threads(int nt, void (*fn)(void *ctx, int t, int nt), void *ctx) {
+#ifdef _OPENMP
+    /* one thread: no parallel region at all (libgomp allocates a team even for a serialised nested region) */
+    if (nt > 1) {
+#pragma omp parallel num_threads(nt)
+        fn(ctx, omp_get_thread_num(), omp_get_num_threads()); /* the runtime may grant fewer than asked */
+        return;
+    }
+#endif
+    (void)nt;
+    fn(ctx, 0, 1);
+}
+
+/* One thread's share of a product: its slice of the workspace, packed B first. */
+typedef struct gemm_task {
+    const cllm_kernels *kr;
+    const gemm_problem *g;
+    float *buf;
+    size_t per_thread, bfloats;
+} gemm_task;
+
+static void gemm_task_run(void *ctx, int t, int nt) {
+    const gemm_task *task = ctx;
+    float *mine = task->buf + task->per_thread * (size_t)t;
+    gemm_thread(task->kr, task->g, t, nt, mine, mine + task->bfloats);
 }
 
 int cllm_gemm_blocked(const cllm_kernels *kr, int threads, int trans_a, int trans_b, int M, int N, int K,
@@ -254,32 +287,21 @@ int cllm_gemm_blocked(const cllm_kernels *kr, int threads, int trans_a, int tran
         cllm_gemv_run(kr, threads, trans_b, K, N, alpha, A, B, (size_t)ldb, beta, NULL, C);
         return 0;
     }
-    int nt = threads_for(&g, kr, threads < 1 ? 1 : threads), kc = min_int(kr->kc, K);
+    int nt = cllm_gemm_threads_for(M, N, K, kr->mr, kr->nr, threads < 1 ? 1 : threads), kc = min_int(kr->kc, K);
     size_t bfloats = round16((size_t)kc * kr->nr * ceil_div(min_int(N, kr->nc), kr->nr));
     size_t afloats = round16((size_t)kc * kr->mr * ceil_div(min_int(M, kr->mc), kr->mr));
     size_t per_thread = bfloats + afloats;
-    float *buf = workspace_get(per_thread * (size_t)nt);
+    float *buf = cllm_gemm_workspace(sizeof(float) * per_thread * (size_t)nt);
     if (!buf) return -1;
-#ifdef _OPENMP
-    /* one thread: no parallel region at all (libgomp allocates a team even for a serialised nested region) */
-    if (nt > 1) {
-#pragma omp parallel num_threads(nt)
-        {
-            int t = omp_get_thread_num(), n = omp_get_num_threads(); /* the runtime may grant fewer than asked */
-            float *mine = buf + per_thread * (size_t)t;
-            gemm_thread(kr, &g, t, n, mine, mine + bfloats);
-        }
-        return 0;
-    }
-#endif
-    gemm_thread(kr, &g, 0, 1, buf, buf + bfloats);
+    gemm_task task = {kr, &g, buf, per_thread, bfloats};
+    cllm_gemm_run_threads(nt, gemm_task_run, &task);
     return 0;
 }
 
 /* ---------------------------------------------------------------------------------------------------------------
  * Public entry points. */
 
-static int max_threads(void) {
+int cllm_gemm_max_threads(void) {
 #ifdef _OPENMP
     if (omp_get_active_level() >= omp_get_max_active_levels()) return 1; /* no more nesting allowed */
     return omp_get_max_threads();
@@ -309,7 +331,7 @@ void cllm_sgemm_reference(int trans_a, int trans_b, int M, int N, int K, float a
 
 void cllm_sgemm_native(int trans_a, int trans_b, int M, int N, int K, float alpha, const float *A, int lda,
                        const float *B, int ldb, float beta, float *C, int ldc) {
-    if (cllm_gemm_blocked(cllm_kernels_get(), max_threads(), trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb,
+    if (cllm_gemm_blocked(cllm_kernels_get(), cllm_gemm_max_threads(), trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb,
                           beta, C, ldc) != 0)
         cllm_sgemm_reference(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc); /* out of memory */
 }

@@ -8,6 +8,7 @@
 #define CLLM_KERNELS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "cllm_simd.h"
 
@@ -74,6 +75,57 @@ void cllm_gemv_run(const cllm_kernels *kr, int threads, int trans, int K, int N,
 #define CLLM_EXP_P4 1.6666665459e-1f
 #define CLLM_EXP_P5 5.0000001201e-1f
 
+/* ---- bf16 GEMM (gemm_bf16.c). Packed panels hold uint32 pairs: bf16 of k = 2p in the low half, k = 2p + 1 in the
+ * high half, as vdpbf16ps reads them. */
+
+/* The rounding of cllm_bf16_from_float on raw fp32 bits, returned as fp32 bits with the low half zero: the one
+ * definition every level and packer uses. Denormals (exponent 0) → signed zero; NaN → quiet NaN; else nearest
+ * even (an integer add of 0x7fff plus the kept lsb). */
+static inline uint32_t cllm_bf16_round_bits(uint32_t x) {
+    if ((x & 0x7f800000u) == 0) return x & 0x80000000u;
+    if ((x & 0x7fffffffu) > 0x7f800000u) return (x | 0x00400000u) & 0xffff0000u;
+    return (x + 0x7fffu + ((x >> 16) & 1u)) & 0xffff0000u;
+}
+
+/* bf16 micro-kernel: C[mr×nr] = the chain over kp pairs (see cllm_simd.h), started from C (load != 0) or from 0.
+ * a: kp groups of mr pairs; b: kp groups of nr pairs (64-byte aligned); c: row stride ldc. */
+typedef void (*cllm_gemm_bf16_micro_fn)(int kp, const uint32_t *a, const uint32_t *b, float *c, size_t ldc,
+                                        int load);
+
+/* bf16 packing of one panel (see gemm_bf16.c): `n` of `width` lanes × kc values of k → ceil(kc/2) groups of width
+ * pairs, zeros past n and kc. along: lane r's values are src[r·ld + k]; across: src[k·ld + r]. */
+typedef void (*cllm_gemm_bf16_pack_fn)(const float *src, size_t ld, int n, int kc, int width, uint32_t *dst);
+
+typedef struct cllm_bf16_kernels {
+    cllm_gemm_bf16_micro_fn micro;
+    cllm_gemm_bf16_pack_fn pack_along, pack_across;
+    int mr, nr;   /* tile; nr a multiple of 16 on the vector levels */
+    int native;   /* 1: vdpbf16ps; 0: emulated */
+} cllm_bf16_kernels;
+
+/* The bf16 table of a level (which the CPU must have). */
+const cllm_bf16_kernels *cllm_bf16_kernels_of(cllm_simd_level level);
+/* The bf16 GEMM on a given table and thread count (threads >= 1); 0, or -1 when packing memory was not available
+ * (C untouched). */
+int cllm_gemm_bf16_blocked(const cllm_bf16_kernels *kr, int threads, int trans_a, int trans_b, int M, int N, int K,
+                           const float *A, int lda, const float *B, int ldb, int accumulate, float *C, int ldc);
+void cllm_gemm_bf16_micro_scalar(int kp, const uint32_t *a, const uint32_t *b, float *c, size_t ldc, int load);
+#define CLLM_BF16_KC 512 /* values of k per packed block (even: pairs never straddle blocks) */
+#define CLLM_BF16_MR_MAX 12
+#define CLLM_BF16_NR_MAX 32
+
+/* Threads' blocks of C: thread t of nt gets rows [m0, m1) × columns [n0, n1), cut at multiples of mr and nr (see
+ * gemm.c's thread_grid); m0 >= m1 when it has none. Shared by the fp32 and bf16 drivers. */
+void cllm_gemm_thread_block(int t, int nt, int M, int N, int mr, int nr, int *m0, int *m1, int *n0, int *n1);
+/* Threads worth using for an M×N×K product on tiles of mr×nr: at most `threads`, at least 1. */
+int cllm_gemm_threads_for(int M, int N, int K, int mr, int nr, int threads);
+/* The calling thread's packing workspace, at least `bytes` bytes, 64-byte aligned; NULL when out of memory. */
+void *cllm_gemm_workspace(size_t bytes);
+/* Runs fn(ctx, t, nt) on nt OpenMP threads (no parallel region for one); nt as granted by the runtime. */
+void cllm_gemm_run_threads(int nt, void (*fn)(void *ctx, int t, int nt), void *ctx);
+/* OpenMP's thread count for a product called here (1 inside a parallel region without nesting). */
+int cllm_gemm_max_threads(void);
+
 /* Scalar kernels (portable C). */
 float cllm_dot_scalar(const float *a, const float *b, size_t n);
 void cllm_axpy_scalar(float alpha, const float *x, float *y, size_t n);
@@ -116,6 +168,12 @@ void cllm_gemm_micro_strided_avx512(int kc, const float *a, size_t rs, size_t cs
                                     size_t ldc, float alpha, float beta);
 #define CLLM_AVX512_MR 12
 #define CLLM_AVX512_NR 32
+
+void cllm_gemm_bf16_micro_avx2(int kp, const uint32_t *a, const uint32_t *b, float *c, size_t ldc, int load);
+void cllm_gemm_bf16_pack_along_avx512(const float *src, size_t ld, int n, int kc, int width, uint32_t *dst);
+void cllm_gemm_bf16_pack_across_avx512(const float *src, size_t ld, int n, int kc, int width, uint32_t *dst);
+void cllm_gemm_bf16_micro_avx512(int kp, const uint32_t *a, const uint32_t *b, float *c, size_t ldc, int load);
+void cllm_gemm_bf16_micro_avx512bf16(int kp, const uint32_t *a, const uint32_t *b, float *c, size_t ldc, int load);
 #endif
 
 #endif

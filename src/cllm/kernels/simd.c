@@ -86,10 +86,18 @@ static const cllm_kernels kernels_avx512 = {
     cllm_gemm_micro_avx512, cllm_gemm_pack_t_avx512, cllm_gemm_micro_strided_avx512,
     CLLM_AVX512_MR, CLLM_AVX512_NR, 512, 240, 4096,
 };
+/* The bf16 level runs the fp32 kernels of AVX-512; only the bf16 GEMM (gemm_bf16.c) tells them apart. */
+static const cllm_kernels kernels_avx512bf16 = {
+    CLLM_SIMD_AVX512BF16, cllm_dot_avx512, cllm_axpy_avx512, cllm_vadd_avx512, cllm_vscale_avx512,
+    cllm_vmax_avx512, cllm_vexp_avx512,
+    cllm_gemm_micro_avx512, cllm_gemm_pack_t_avx512, cllm_gemm_micro_strided_avx512,
+    CLLM_AVX512_MR, CLLM_AVX512_NR, 512, 240, 4096,
+};
 #endif
 
 const cllm_kernels *cllm_kernels_of(cllm_simd_level level) {
 #if CLLM_HAVE_X86
+    if (level == CLLM_SIMD_AVX512BF16) return &kernels_avx512bf16;
     if (level == CLLM_SIMD_AVX512) return &kernels_avx512;
     if (level == CLLM_SIMD_AVX2) return &kernels_avx2;
 #endif
@@ -121,7 +129,10 @@ static cllm_simd_level detect_uncached(void) {
     int avx2 = (b >> 5) & 1;
     if (!avx2) return CLLM_SIMD_SCALAR;
     int avx512 = ((b >> 16) & 1) && ((b >> 17) & 1) && ((b >> 30) & 1) && ((b >> 31) & 1); /* F DQ BW VL */
-    if (avx512 && (xcr0 & 0xe6) == 0xe6) return CLLM_SIMD_AVX512; /* + opmask, ZMM0-15 high, ZMM16-31 */
+    if (avx512 && (xcr0 & 0xe6) == 0xe6) { /* + opmask, ZMM0-15 high, ZMM16-31 */
+        int bf16 = __get_cpuid_count(7, 1, &a, &b, &c, &d) && ((a >> 5) & 1); /* leaf 7.1 EAX: AVX512_BF16 */
+        return bf16 ? CLLM_SIMD_AVX512BF16 : CLLM_SIMD_AVX512;
+    }
     return CLLM_SIMD_AVX2;
 #else
     return CLLM_SIMD_SCALAR;
@@ -153,6 +164,7 @@ static cllm_simd_level level_from_env(cllm_simd_level best) {
     if (strcmp(v, "scalar") == 0) want = CLLM_SIMD_SCALAR;
     else if (strcmp(v, "avx2") == 0) want = CLLM_SIMD_AVX2;
     else if (strcmp(v, "avx512") == 0) want = CLLM_SIMD_AVX512;
+    else if (strcmp(v, "avx512bf16") == 0) want = CLLM_SIMD_AVX512BF16;
     return want < best ? want : best; /* never above what the CPU has */
 }
 
@@ -168,13 +180,16 @@ const cllm_kernels *cllm_kernels_get(void) {
 cllm_simd_level cllm_simd_level_get(void) { return cllm_kernels_get()->level; }
 
 int cllm_simd_level_set(cllm_simd_level level) {
-    if (level < CLLM_SIMD_SCALAR || level > CLLM_SIMD_AVX512 || level > cllm_simd_level_detect()) return -1;
+    if (level < CLLM_SIMD_SCALAR || level > CLLM_SIMD_AVX512BF16 || level > cllm_simd_level_detect()) return -1;
     atomic_store_explicit(&active, cllm_kernels_of(level), memory_order_release);
     return 0;
 }
 
 const char *cllm_simd_level_name(cllm_simd_level level) {
-    return level == CLLM_SIMD_AVX512 ? "avx512" : level == CLLM_SIMD_AVX2 ? "avx2" : "scalar";
+    return level == CLLM_SIMD_AVX512BF16 ? "avx512bf16"
+           : level == CLLM_SIMD_AVX512   ? "avx512"
+           : level == CLLM_SIMD_AVX2     ? "avx2"
+                                         : "scalar";
 }
 
 float cllm_dot(const float *a, const float *b, size_t n) { return cllm_kernels_get()->dot(a, b, n); }

@@ -1,4 +1,4 @@
-/* config.c — presets and validation, tensor sizes, the arena carver and the GPT-2 tensor table. */
+/* config.c — presets and validation, and the GPT-2 tensor table (the names and file shapes of the parameters). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -92,71 +92,13 @@ int cllm_config_arch_parse(cllm_config *cfg, const char *arch, cllm_error *err) 
         else if (len > 8 && strncmp(p, "softcap=", 8) == 0 && (cfg->logit_softcap = strtof(p + 8, &end)) > 0 &&
                  end == p + len) {
         } else {
-            return cllm_error_set(err, CLLM_ERR_FORMAT, "unknown architecture option '%.*s' (this build knows relu2, "
-                                  "rmsnorm, untied_head, no_bias, zero_init_proj, softcap=CAP)", (int)(len > 40 ? 40 : len), p);
+            return cllm_error_set(err, CLLM_ERR_FORMAT,
+                                  "unknown architecture option '%.*s' (this build knows relu2, rmsnorm, untied_head, "
+                                  "no_bias, zero_init_proj, softcap=CAP)", (int)(len > 40 ? 40 : len), p);
         }
         p += len + (p[len] == ',');
     }
     return 0;
-}
-
-void cllm_param_sizes(const cllm_config *cfg, size_t s[CLLM_NUM_PARAM_KINDS]) {
-    size_t L = cfg->n_layer, C = cfg->n_embd;
-    s[CLLM_P_WTE] = (size_t)cfg->vocab_size * C;
-    s[CLLM_P_WPE] = (size_t)cfg->n_ctx * C;
-    s[CLLM_P_LN1W] = s[CLLM_P_LN1B] = L * C;
-    s[CLLM_P_QKVW] = L * C * 3 * C;
-    s[CLLM_P_QKVB] = L * 3 * C;
-    s[CLLM_P_ATTPROJW] = L * C * C;
-    s[CLLM_P_ATTPROJB] = L * C;
-    s[CLLM_P_LN2W] = s[CLLM_P_LN2B] = L * C;
-    s[CLLM_P_FCW] = L * C * 4 * C;
-    s[CLLM_P_FCB] = L * 4 * C;
-    s[CLLM_P_FCPROJW] = L * 4 * C * C;
-    s[CLLM_P_FCPROJB] = L * C;
-    s[CLLM_P_LNFW] = s[CLLM_P_LNFB] = C;
-    s[CLLM_P_PRIMEBIAS] = cfg->attn_prime_bias ? L * (size_t)cfg->n_head : 0;
-    s[CLLM_P_LMHEAD] = cfg->untied_head ? (size_t)cfg->vocab_size * C : 0;
-}
-
-void cllm_act_sizes(const cllm_config *cfg, int B, int T, size_t s[CLLM_NUM_ACT_KINDS]) {
-    size_t L = cfg->n_layer, C = cfg->n_embd, NH = cfg->n_head, V = cfg->vocab_size, N = (size_t)B * T;
-    s[CLLM_A_ENCODED] = N * C;
-    s[CLLM_A_LN1] = L * N * C;
-    s[CLLM_A_LN1_MEAN] = s[CLLM_A_LN1_RSTD] = L * N;
-    s[CLLM_A_QKV] = L * N * 3 * C;
-    s[CLLM_A_ATTY] = L * N * C;
-    s[CLLM_A_ATT_LSE] = L * B * NH * T;
-    s[CLLM_A_ATT_SCRATCH] = (size_t)B * NH * 2 * T * T;
-    s[CLLM_A_ATTPROJ] = s[CLLM_A_RESIDUAL2] = s[CLLM_A_LN2] = L * N * C;
-    s[CLLM_A_LN2_MEAN] = s[CLLM_A_LN2_RSTD] = L * N;
-    s[CLLM_A_FCH] = s[CLLM_A_FCH_GELU] = L * N * 4 * C;
-    s[CLLM_A_FCPROJ] = s[CLLM_A_RESIDUAL3] = L * N * C;
-    s[CLLM_A_LNF] = N * C;
-    s[CLLM_A_LNF_MEAN] = s[CLLM_A_LNF_RSTD] = N;
-    size_t head_rows = (size_t)cllm_head_rows(cfg, (int)N, 0);
-    s[CLLM_A_LOGITS] = (head_rows > (size_t)B ? head_rows : (size_t)B) * V * (cfg->logit_softcap > 0 ? 2 : 1);
-    s[CLLM_A_LOSSES] = N;
-    s[CLLM_A_HEAD_DWTE] = 0; /* a gradient only */
-    s[CLLM_A_PRIMEPART] = cfg->attn_prime_bias ? (size_t)B * NH : 0;
-}
-
-void cllm_grad_act_sizes(const cllm_config *cfg, int B, int T, size_t s[CLLM_NUM_ACT_KINDS]) {
-    size_t C = cfg->n_embd, V = cfg->vocab_size, N = (size_t)B * T;
-    for (int k = 0; k < CLLM_NUM_ACT_KINDS; k++) s[k] = 0;
-    s[CLLM_A_RESIDUAL3] = N * C; /* the residual stream */
-    s[CLLM_A_LN1] = s[CLLM_A_ATTY] = s[CLLM_A_LN2] = s[CLLM_A_LNF] = N * C;
-    s[CLLM_A_QKV] = N * 3 * C;
-    s[CLLM_A_FCH] = s[CLLM_A_FCH_GELU] = N * 4 * C;
-    s[CLLM_A_HEAD_DWTE] = V * C;
-    s[CLLM_A_PRIMEPART] = cfg->attn_prime_bias ? (size_t)B * cfg->n_head : 0;
-}
-
-int cllm_head_rows(const cllm_config *cfg, int N, int cap) {
-    int rows = (1 << 21) / cfg->vocab_size;
-    rows = rows < 64 ? 64 : rows;
-    rows = rows < N ? rows : N;
-    return cap > 0 && cap < rows ? cap : rows;
 }
 
 int cllm_tensor_count(const cllm_config *cfg) {
@@ -169,15 +111,6 @@ void cllm_prime_table(uint8_t *is_prime, int n) {
         for (int k = 2; p && k * k <= d; k++) p = d % k != 0;
         is_prime[d] = (uint8_t)p;
     }
-}
-
-size_t cllm_carve(void *base, size_t elem, const size_t *sizes, int n, void **ptrs) {
-    size_t total = 0;
-    for (int i = 0; i < n; i++) {
-        ptrs[i] = base ? (char *)base + total * elem : NULL;
-        total += sizes[i];
-    }
-    return total;
 }
 
 /* One row of the per-layer table: which kind, its HF suffix, whether it decays, and its file shape. */

@@ -1,4 +1,5 @@
-/* ops.h — the op declarations for both instantiations (float: _f32, double: _f64). See ops_impl.h. */
+/* ops.h — the op declarations for an instantiation of ops_impl.h: float (_f32) here, in the library; the tests
+ * declare the double oracle's (_f64) with the same macro. */
 #ifndef CLLM_OPS_H
 #define CLLM_OPS_H
 
@@ -37,19 +38,9 @@
     void rmsnorm_backward##S(REAL *dinp, REAL *dweight, const REAL *dout, const REAL *inp, const REAL *weight,   \
                              const REAL *rstd, int N, int C);                                                    \
     void softcap_forward##S(REAL *out, const REAL *z, REAL cap, size_t N);                                       \
-    void softcap_backward##S(REAL *dout, const REAL *out, REAL cap, size_t N);                                   \
-    void model_forward##S(void *const *p, void *const *a, void *const *ga, const int32_t *inp,                   \
-                          const int32_t *targets, const uint8_t *is_prime, const cllm_config *cfg, int B, int T,  \
-                          int head_rows);                                                                         \
-    void model_backward##S(void *const *p, void *const *g, void *const *a, void *const *ga, const int32_t *inp,  \
-                           const uint8_t *is_prime, REAL scale, const cllm_config *cfg, int B, int T);
+    void softcap_backward##S(REAL *dout, const REAL *out, REAL cap, size_t N);
 
 #include "cllm.h"
 CLLM_DECLARE_OPS(float, _f32)
-CLLM_DECLARE_OPS(double, _f64)
-
-/* The double GEMM behind the oracle: naive, same semantics as cllm_sgemm. */
-void cllm_dgemm_naive(int trans_a, int trans_b, int M, int N, int K, double alpha, const double *A, int lda,
-                      const double *B, int ldb, double beta, double *C, int ldc);
 
 #endif

@@ -1,8 +1,9 @@
 /* ops_impl.h — the model's ops, forward and backward side by side, written once for a scalar type.
  *
- * Included twice by ops.c: with REAL=float (the model that trains) and REAL=double (the oracle the gradient
- * checks use). Before including, define REAL, F(name) (adds a type suffix) and GEMM (cllm_sgemm for float, the
- * naive double GEMM below for double), DOT(a, b, n) and AXPY(alpha, x, y, n) (the SIMD kernels for float).
+ * Included by ops.c with REAL=float (the model that trains) and by the tests (tests/support/model64.c) with
+ * REAL=double (the oracle the gradient checks use). Before including, define REAL, F(name) (adds a type suffix),
+ * GEMM (cllm_sgemm for float, a naive double GEMM for double), SQRT, EXP, LOG, TANH, DOT(a, b, n) and
+ * AXPY(alpha, x, y, n) (the SIMD kernels for float).
  * The _backward ops ACCUMULATE into their d-outputs (+=), so residual branches add up naturally, except where a
  * buffer's first write is known: matmul_backward and gelu_backward ASSIGN dinp (=), and lmhead_crossentropy assigns
  * dlnf and dwte, which spares the model zeroing those gradients every step.

@@ -16,6 +16,7 @@
 #include "tokenizer_internal.h"
 
 #define MERGES_HEADER "#version: 0.2"
+#define SHOWN_CAP 64 /* bytes of a hostile token shown in a message */
 
 /* ---------------------------------------------------------------- bytes_to_unicode */
 
@@ -136,9 +137,10 @@ static int table_add(table *t, span *spans, int id, const char *s, size_t len, i
     long n = (long)len;
     if (special) memcpy(dst, s, len);
     else n = tok_unspell(s, len, dst);
+    char shown[SHOWN_CAP];
     if (n < 0)
-        return cllm_error_set(err, CLLM_ERR_FORMAT, "tokenizer: token %d '%.40s' is not spelled in GPT-2's "
-                              "byte-to-unicode alphabet", id, s);
+        return cllm_error_set(err, CLLM_ERR_FORMAT, "tokenizer: token %d '%s' is not spelled in GPT-2's "
+                              "byte-to-unicode alphabet", id, cllm_escape(s, len, shown, sizeof shown));
     spans[id] = (span){t->len, (size_t)n};
     t->special[id] = (uint8_t)special;
     t->len += (size_t)n;
@@ -266,6 +268,7 @@ cllm_tokenizer *cllm_tokenizer_from_json(const char *json, size_t len, cllm_erro
     json_t *root = json_loadb(json, len, JSON_REJECT_DUPLICATES, &jerr);
     const char *type = json_is_object(root) ? json_string_value(json_object_get(root, "type")) : NULL;
     cllm_tokenizer *tok = NULL;
+    char shown[SHOWN_CAP];
     if (!root)
         cllm_error_set(err, CLLM_ERR_FORMAT, "tokenizer: bad JSON at line %d: %s", jerr.line, jerr.text);
     else if (type && strcmp(type, "byte") == 0) {
@@ -273,8 +276,8 @@ cllm_tokenizer *cllm_tokenizer_from_json(const char *json, size_t len, cllm_erro
     } else if (type && strcmp(type, "bpe") == 0)
         tok = bpe_from_json(root, err);
     else
-        cllm_error_set(err, CLLM_ERR_FORMAT, "tokenizer: unknown type '%.40s' (expected \"byte\" or \"bpe\")",
-                       type ? type : "(none)");
+        cllm_error_set(err, CLLM_ERR_FORMAT, "tokenizer: unknown type '%s' (expected \"byte\" or \"bpe\")",
+                       type ? cllm_escape(type, strlen(type), shown, sizeof shown) : "(none)");
     json_decref(root);
     return tok;
 }
@@ -339,8 +342,9 @@ static char *vocab_text(const cllm_tokenizer *tok, cllm_error *err) {
     for (int id = 0; id < tok->n_tokens && !bad; id++) {
         const char *key = spell_token(tok, id, buf);
         if (json_object_get(vocab, key)) {
-            cllm_error_set(err, CLLM_ERR_STATE, "tokenizer: token %d spells like an earlier one ('%.40s'); "
-                           "vocab.json cannot hold both", id, key);
+            char shown[SHOWN_CAP];
+            cllm_error_set(err, CLLM_ERR_STATE, "tokenizer: token %d spells like an earlier one ('%s'); "
+                           "vocab.json cannot hold both", id, cllm_escape(key, strlen(key), shown, sizeof shown));
             bad = 1;
         } else {
             bad |= json_object_set_new(vocab, key, json_integer(id));
@@ -385,8 +389,9 @@ static int read_vocab(json_t *vocab, table *t, span **spans, tok_strmap *by_spel
         size_t klen = strlen(key);
         int created;
         if (id < 0 || (size_t)id >= n || seen[id]) {
-            rc = cllm_error_set(err, CLLM_ERR_FORMAT, "vocab.json: '%.40s' has a missing, repeated or out-of-range "
-                                "id (ids must be 0..%zu)", key, n - 1);
+            char shown[SHOWN_CAP];
+            rc = cllm_error_set(err, CLLM_ERR_FORMAT, "vocab.json: '%s' has a missing, repeated or out-of-range "
+                                "id (ids must be 0..%zu)", cllm_escape(key, klen, shown, sizeof shown), n - 1);
             break;
         }
         seen[id] = 1;
@@ -421,8 +426,9 @@ static int32_t *read_merges(const char *txt, size_t len, const tok_strmap *by_sp
         int32_t a = sp ? spelled_id(by_spelling, s, (size_t)(sp - s)) : -1;
         int32_t b = sp ? spelled_id(by_spelling, sp + 1, l - (size_t)(sp - s) - 1) : -1;
         if (a < 0 || b < 0 || n >= TOK_MAX_IDS) {
-            cllm_error_set(err, CLLM_ERR_FORMAT, "merges.txt line %zu: '%.*s' is not two vocab.json entries "
-                           "separated by one space", line, (int)(l < 60 ? l : 60), s);
+            char shown[SHOWN_CAP];
+            cllm_error_set(err, CLLM_ERR_FORMAT, "merges.txt line %zu: '%s' is not two vocab.json entries "
+                           "separated by one space", line, cllm_escape(s, l, shown, sizeof shown));
             free(pairs);
             return NULL;
         }

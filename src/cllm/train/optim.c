@@ -89,6 +89,7 @@ typedef void (*adamw_fn)(float *p, const float *g, float *m, float *v, size_t n,
 static adamw_fn adamw_pick(void) {
 #ifdef ADAMW_X86
     switch (cllm_simd_level_get()) {
+    case CLLM_SIMD_AVX512BF16:
     case CLLM_SIMD_AVX512: return adamw_avx512;
     case CLLM_SIMD_AVX2: return adamw_avx2;
     default: break;

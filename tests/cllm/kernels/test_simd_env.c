@@ -33,7 +33,8 @@ static void test_env_forces_level_capped_by_cpu(void **state) {
     assert_int_equal(level_in_child(NULL), best);
     assert_int_equal(level_in_child("scalar"), CLLM_SIMD_SCALAR);
     assert_int_equal(level_in_child("avx2"), best < CLLM_SIMD_AVX2 ? best : CLLM_SIMD_AVX2);
-    assert_int_equal(level_in_child("avx512"), best);
+    assert_int_equal(level_in_child("avx512"), best < CLLM_SIMD_AVX512 ? best : CLLM_SIMD_AVX512);
+    assert_int_equal(level_in_child("avx512bf16"), best);
     assert_int_equal(level_in_child("sse9"), best); /* unknown: ignored */
     assert_int_equal(level_in_child(""), best);
 }

@@ -8,8 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "model/internal.h"
-#include "model/ops.h"
+#include "model64.h"
 #include "support.h"
 
 static uint64_t seed = 42;

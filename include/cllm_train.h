@@ -1,0 +1,151 @@
+/* cllm_train.h — a training run as one object: data → tokenizer → shards → model → optimizer steps, with
+ * validation, a JSONL log, checkpoints and bit-exact resume. `cllm train`, the desktop app and multi-process
+ * training all drive this object; none of them owns a training loop.
+ *
+ *     cllm_train_opts o = cllm_train_defaults();
+ *     o.out_dir = "run"; o.data = paths; o.n_data = 1; o.settings.steps = 500;
+ *     o.on_event = show; o.ctx = ui;                        // progress: steps, validations, checkpoints, notes
+ *     cllm_error err = {0};
+ *     cllm_trainer *t = cllm_trainer_new(&o, &err);          // or cllm_trainer_resume(&o, &err) on "run"
+ *     while (t && !cllm_trainer_should_stop(t))              // one optimizer step per call: interleave your work
+ *         if (cllm_trainer_step(t, &err)) break;
+ *     if (t && !err.code) cllm_trainer_finish(t, &err);     // final validation, checkpoint + model saved
+ *     cllm_trainer_free(t);
+ *
+ * The library never prints: everything a user should see arrives through on_event; failures come back as a code
+ * and one line in cllm_error. A step whose loss or gradient norm is not finite is never applied: the step fails
+ * with CLLM_ERR_STATE naming it (or, with skip_nonfinite, it is skipped and counted) and the files on disk stay
+ * those of the last good checkpoint.
+ *
+ * Seams for others, kept here so they are saved in checkpoints and travel with a run:
+ *  (a) cllm_comm: multi-process training. The trainer all-reduces the gradient arena after backward and before
+ *      clipping, broadcasts the parameters from rank 0 at the start, and only rank 0 writes files and the log.
+ *      NULL = one process.
+ *  (b) cllm_train_settings.optimizer: the update rule (AdamW today; others add their kind and its state).
+ *  (c) cllm_train_settings.precision: the arithmetic of forward/backward (fp32 today).
+ */
+#ifndef CLLM_TRAIN_H
+#define CLLM_TRAIN_H
+
+#include <stdint.h>
+
+#include "cllm.h"
+#include "cllm_error.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ADAMW: AdamW on every tensor. MUON: Muon on the hidden matrices (cllm_adamw_set_muon), AdamW on the rest. */
+typedef enum cllm_optimizer_kind { CLLM_OPTIMIZER_ADAMW = 0, CLLM_OPTIMIZER_MUON = 1 } cllm_optimizer_kind;
+typedef enum cllm_precision { CLLM_PRECISION_FP32 = 0 } cllm_precision;
+
+/* What defines a run: saved (as JSON) in every checkpoint and restored on resume. Paths are stored relative to
+ * the run directory when they lie inside it, else absolute. */
+typedef struct cllm_train_settings {
+    char train_dir[2048], val_dir[2048]; /* shard directories ("" for no validation) */
+    int B, T;                            /* micro-batch rows and sequence length */
+    int64_t total_batch;                 /* tokens per optimizer step (a multiple of B·T) */
+    int64_t steps, warmup;               /* schedule length and linear warmup, in optimizer steps */
+    double lr, min_lr, weight_decay, grad_clip;
+    uint64_t seed;                       /* init and batch order */
+    int64_t val_every, val_batches, ckpt_every;
+    cllm_optimizer_kind optimizer;       /* (b) */
+    double muon_lr;                      /* MUON: the hidden matrices' peak lr (lr stays AdamW's), scheduled alike */
+    cllm_precision precision;            /* (c) */
+    double minutes;                      /* > 0: a time-budgeted run; the schedule follows elapsed training time */
+} cllm_train_settings;
+
+/* (a) Multi-process training: every function returns 0 or an error code with err filled. */
+typedef struct cllm_comm {
+    void *ctx;
+    int rank, size; /* this process, and how many take part */
+    /* In place: data[i] = sum over ranks of data[i], the same bits on every rank (the gradient arena, already
+     * scaled by 1/size so that the sum is the mean; and the step's loss). */
+    int (*allreduce_sum)(void *ctx, float *data, size_t n, cllm_error *err);
+    /* In place: bytes at data on every rank become root's. */
+    int (*broadcast)(void *ctx, void *data, size_t bytes, int root, cllm_error *err);
+    int (*barrier)(void *ctx, cllm_error *err);
+} cllm_comm;
+
+typedef enum cllm_train_event_kind {
+    CLLM_TRAIN_NOTE,       /* msg: something worth a line (data prepared, tokenizer trained, no validation data) */
+    CLLM_TRAIN_START,      /* the run is ready: step (start), steps, msg (a one-line summary of the model/batch) */
+    CLLM_TRAIN_STEP,       /* an optimizer step: step, steps, loss, lr, grad_norm, tokens_per_s, elapsed_s, eta_s */
+    CLLM_TRAIN_VALIDATION, /* step, val_loss, val_bpb, elapsed_s */
+    CLLM_TRAIN_CHECKPOINT, /* step: checkpoint.safetensors and model.safetensors are on disk */
+    CLLM_TRAIN_SKIPPED,    /* step was not applied (non-finite, skip_nonfinite on): msg says why, skipped counts */
+} cllm_train_event_kind;
+
+typedef struct cllm_train_event {
+    cllm_train_event_kind kind;
+    int64_t step, steps;      /* steps done, and the schedule's length */
+    double loss, lr, grad_norm, tokens_per_s;
+    double elapsed_s, eta_s;  /* training wall time so far (excluding setup), estimated time left */
+    double eval_s;            /* of elapsed_s, seconds spent validating */
+    double val_loss, val_bpb; /* nats/token and bits/byte on the validation split */
+    int64_t skipped;          /* steps skipped as non-finite so far */
+    const char *msg;          /* NOTE, START, SKIPPED: one line, valid during the call */
+} cllm_train_event;
+
+typedef void (*cllm_train_event_fn)(void *ctx, const cllm_train_event *ev);
+
+/* Everything a fresh run needs; resume reads only the fields marked "resume too". */
+typedef struct cllm_train_opts {
+    const char *out_dir;              /* run directory (resume too): created; must not hold a run */
+    const char *const *data;          /* text files, folders, .jsonl files, or one folder of shards */
+    int n_data;
+    const char *const *val;           /* validation text (or one shard folder); none: 5% of data's documents */
+    int n_val;
+    const char *tokenizer_path;       /* tokenizer JSON; NULL: the init model's, else BPE trained on data */
+    int tokenizer_vocab;              /* that trained tokenizer's size; 0: chosen from the data size */
+    cllm_config config;               /* model shape; vocab_size 0: the tokenizer's */
+    const char *init_path;            /* start from this model file (its config and tokenizer); NULL: new */
+    int context;                      /* train on T = context < n_ctx; 0: n_ctx */
+    cllm_train_settings settings;     /* train_dir/val_dir/T are filled by the trainer; warmup, min_lr < 0: default */
+    int steps_given;                  /* 0 with settings.minutes > 0: the schedule follows the clock */
+    /* resume too: */
+    int64_t stop_at;                  /* stop (with a checkpoint) after this step; 0: at settings.steps */
+    double minutes;                   /* resume too: a wall-clock limit for this process; 0: none */
+    int skip_nonfinite;               /* skip-and-count non-finite steps instead of failing */
+    const cllm_comm *comm;            /* NULL: one process */
+    cllm_train_event_fn on_event;     /* may be NULL */
+    void *ctx;                        /* passed to on_event */
+} cllm_train_opts;
+
+/* Defaults of `cllm train`: tiny config, B 8, 1000 steps, lr 1e-3, AdamW, fp32, seed 1337. */
+cllm_train_opts cllm_train_defaults(void);
+/* Checks settings as flags and stored checkpoints must both satisfy; 0 or CLLM_ERR_ARG naming the field. */
+int cllm_train_settings_check(const cllm_train_settings *s, cllm_error *err);
+
+typedef struct cllm_trainer cllm_trainer;
+
+/* A fresh run in o->out_dir: locks it, prepares data and tokenizer, builds the model. NULL with err on failure. */
+cllm_trainer *cllm_trainer_new(const cllm_train_opts *o, cllm_error *err);
+/* Continues the run in o->out_dir from its checkpoint, with its stored (validated) settings. NULL on failure. */
+cllm_trainer *cllm_trainer_resume(const cllm_train_opts *o, cllm_error *err);
+/* One optimizer step (with validation and checkpoint when due). 0, or an error code (CLLM_ERR_STATE: the step
+ * was not finite and was not applied; nothing was written). */
+int cllm_trainer_step(cllm_trainer *t, cllm_error *err);
+/* Why the run should stop now: 0 (go on) or one of CLLM_STOP_*. */
+int cllm_trainer_should_stop(const cllm_trainer *t);
+enum { CLLM_STOP_DONE = 1, CLLM_STOP_AT = 2, CLLM_STOP_TIME = 3, CLLM_STOP_REQUESTED = 4 };
+/* Ends the run: final validation (the whole split) when the schedule is done, checkpoint and model saved. */
+int cllm_trainer_finish(cllm_trainer *t, cllm_error *err);
+/* should_stop / step until done, then finish. 0 or an error code. */
+int cllm_trainer_run(cllm_trainer *t, cllm_error *err);
+/* Asks the run to stop after the current step; safe from another thread and from a signal handler. */
+void cllm_trainer_request_stop(cllm_trainer *t);
+/* Steps done so far. */
+int64_t cllm_trainer_step_count(const cllm_trainer *t);
+/* The run's settings (for display). */
+const cllm_train_settings *cllm_trainer_settings(const cllm_trainer *t);
+/* The model being trained (owned by the trainer; valid until cllm_trainer_free). */
+cllm_model *cllm_trainer_model(cllm_trainer *t);
+/* Releases the run directory's lock and everything the trainer owns; NULL is fine. Saves nothing. */
+void cllm_trainer_free(cllm_trainer *t);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

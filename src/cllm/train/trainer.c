@@ -1,0 +1,315 @@
+/* trainer.c — the training loop as an object: one optimizer step per call, validation, JSONL log, checkpoints,
+ * stop rules. Setup of fresh and resumed runs is in trainer_setup.c; settings and the lock in trainer_settings.c. */
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cllm_io.h"
+#include "trainer_internal.h"
+
+static double now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static void log_line(const cllm_trainer *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void log_line(const cllm_trainer *t, const char *fmt, ...) {
+    if (!t->log) return;
+    va_list ap;
+    va_start(ap, fmt);
+    vfprintf(t->log, fmt, ap);
+    va_end(ap);
+    fputc('\n', t->log);
+    fflush(t->log);
+}
+
+static double elapsed(const cllm_trainer *t) { return t->started ? now_s() - t->t0 : 0; }
+
+/* ---- validation: mean loss and bits per byte over the first max_batches windows (the same ones every time) ---- */
+
+static void validate(cllm_trainer *t, int64_t max_batches) {
+    double t_start = now_s(), nats = 0, bytes = 0;
+    int64_t tokens = 0;
+    int B = t->s.B, T = t->s.T;
+    cllm_window_iter it;
+    cllm_window_iter_init(&it, t->val, T);
+    for (int64_t b = 0; b < max_batches; b++) {
+        int rows = cllm_window_iter_next(&it, B, t->x, t->y);
+        if (rows == 0) break;
+        cllm_model_evaluate(t->model, t->x, t->y, rows, T);
+        const float *losses = cllm_model_losses(t->model);
+        for (int i = 0; i < rows * T; i++) {
+            size_t len = 0;
+            cllm_tokenizer_token_bytes(t->tok, t->y[i], &len);
+            nats += losses[i];
+            bytes += (double)len;
+        }
+        tokens += (int64_t)rows * T;
+    }
+    double loss = tokens > 0 ? nats / (double)tokens : 0, bpb = bytes > 0 ? nats / log(2.0) / bytes : 0;
+    t->eval_s += now_s() - t_start;
+    double el = elapsed(t);
+    log_line(t, "{\"step\":%lld,\"val_loss\":%.6f,\"val_bpb\":%.6f,\"val_tokens\":%lld,\"elapsed_s\":%.2f,"
+                "\"eval_s\":%.2f}", (long long)t->step, loss, bpb, (long long)tokens, el, t->eval_s);
+    cllm_train_event ev = {.kind = CLLM_TRAIN_VALIDATION, .step = t->step, .steps = t->s.steps, .val_loss = loss,
+                           .val_bpb = bpb, .elapsed_s = el, .eval_s = t->eval_s, .skipped = t->skipped};
+    trainer_emit(t, &ev);
+}
+
+/* ---- checkpoints: only rank 0 writes ---- */
+
+static int save_all(cllm_trainer *t, cllm_error *err) {
+    if (t->comm.rank != 0) return 0;
+    cllm_train_state st;
+    memset(&st, 0, sizeof st);
+    st.step = t->step;
+    st.tokens = (uint64_t)t->step * (uint64_t)t->s.total_batch;
+    cllm_loader_state ls = cllm_loader_get_state(t->loader);
+    memcpy(st.data_state, &ls, sizeof ls);
+    st.data_state_size = sizeof ls;
+    if (trainer_settings_to_json(&t->s, t->out, st.args_json, sizeof st.args_json, err)) return err ? err->code : 1;
+    char path[4200];
+    snprintf(path, sizeof path, "%s/checkpoint.safetensors", t->out);
+    if (cllm_checkpoint_save(path, t->model, t->tok, &t->opt, &st, err)) return err ? err->code : 1;
+    snprintf(path, sizeof path, "%s/model.safetensors", t->out);
+    if (cllm_model_save(t->model, t->tok, path, err)) return err ? err->code : 1;
+    cllm_train_event ev = {.kind = CLLM_TRAIN_CHECKPOINT, .step = t->step, .steps = t->s.steps,
+                           .elapsed_s = elapsed(t), .skipped = t->skipped};
+    trainer_emit(t, &ev);
+    return 0;
+}
+
+/* ---- setup shared by fresh and resumed runs ---- */
+
+static cllm_trainer *trainer_alloc(const cllm_train_opts *o) {
+    cllm_trainer *t = calloc(1, sizeof *t);
+    if (!t) return NULL;
+    t->lock_fd = -1;
+    atomic_init(&t->stop, 0);
+    t->comm.size = 1;
+    if (o->comm) t->comm = *o->comm;
+    t->skip_nonfinite = o->skip_nonfinite;
+    t->on_event = o->on_event;
+    t->ctx = o->ctx;
+    return t;
+}
+
+/* --minutes without --steps: the schedule's length is what fits, from the time of two forward+backward passes
+ * on a dummy batch (neither the optimizer nor the data order is touched, so the run stays reproducible). */
+static void fit_steps(cllm_trainer *t) {
+    cllm_train_settings *s = &t->s;
+    memset(t->x, 0, sizeof(int32_t) * (size_t)s->B * (size_t)s->T);
+    memset(t->y, 0, sizeof(int32_t) * (size_t)s->B * (size_t)s->T);
+    double best = 1e30;
+    for (int i = 0; i < 2; i++) {
+        double t0 = now_s();
+        cllm_model_forward(t->model, t->x, t->y, s->B, s->T);
+        cllm_model_backward(t->model, 1.0f);
+        double dt = now_s() - t0;
+        best = dt < best ? dt : best;
+    }
+    cllm_model_zero_grad(t->model);
+    /* + optimizer and data (a few %), + validation: val_batches forward passes (a third of forward+backward)
+     * every val_every steps, when there is validation data */
+    double per_step = best * (double)t->accum * 1.03;
+    if (t->val) per_step += best / 3.0 * (double)s->val_batches / (double)s->val_every;
+    s->steps = (int64_t)(s->minutes * 60.0 / per_step);
+    if (s->steps < s->warmup + 1) s->steps = s->warmup + 1;
+    trainer_note(t, "%.2f s per step measured; %lld steps fit in %.1f minutes", per_step, (long long)s->steps,
+                 s->minutes);
+}
+
+static int trainer_start(cllm_trainer *t, const cllm_train_opts *o, int resume, cllm_error *err) {
+    cllm_train_settings *s = &t->s;
+    t->accum = s->total_batch / ((int64_t)s->B * s->T);
+    if (cllm_model_reserve(t->model, s->B, s->T, err)) return err ? err->code : 1;
+    size_t bt = (size_t)s->B * (size_t)s->T;
+    if (!(t->x = malloc(sizeof(int32_t) * bt)) || !(t->y = malloc(sizeof(int32_t) * bt)))
+        return cllm_error_set(err, CLLM_ERR_NOMEM, "out of memory for a %d×%d batch", s->B, s->T);
+    if (t->comm.size > 1 &&
+        t->comm.broadcast(t->comm.ctx, cllm_model_params(t->model), sizeof(float) * cllm_model_num_params(t->model),
+                          0, err))
+        return err ? err->code : 1;
+    if (!resume && s->minutes > 0) fit_steps(t);
+    t->stop_at = o->stop_at > 0 && o->stop_at < s->steps ? o->stop_at : s->steps;
+    double minutes = o->minutes > 0 ? o->minutes : resume ? 0 : s->minutes;
+    t->deadline = minutes * 60; /* relative to t0, which is set by the first step */
+    if (t->comm.rank == 0) {
+        char path[4200];
+        snprintf(path, sizeof path, "%s/log.jsonl", t->out);
+        if (!(t->log = fopen(path, resume ? "a" : "w")))
+            return cllm_error_set(err, CLLM_ERR_IO, "cannot write %s", path);
+    }
+    const cllm_config *cfg = cllm_model_config(t->model);
+    char msg[512];
+    snprintf(msg, sizeof msg, "%zu parameters (L%d C%d H%d T%d V%d), batch %d×%d×%lld = %lld tokens/step, "
+             "steps %lld..%lld", cllm_model_num_params(t->model), cfg->n_layer, cfg->n_embd, cfg->n_head, cfg->n_ctx,
+             cfg->vocab_size, s->B, s->T, (long long)t->accum, (long long)s->total_batch, (long long)t->step,
+             (long long)s->steps);
+    cllm_train_event ev = {.kind = CLLM_TRAIN_START, .step = t->step, .steps = s->steps, .msg = msg};
+    trainer_emit(t, &ev);
+    return 0;
+}
+
+cllm_trainer *cllm_trainer_new(const cllm_train_opts *o, cllm_error *err) {
+    cllm_trainer *t = trainer_alloc(o);
+    if (!t) {
+        cllm_error_set(err, CLLM_ERR_NOMEM, "out of memory");
+        return NULL;
+    }
+    if (trainer_setup_fresh(t, o, err) || trainer_start(t, o, 0, err)) {
+        cllm_trainer_free(t);
+        return NULL;
+    }
+    return t;
+}
+
+cllm_trainer *cllm_trainer_resume(const cllm_train_opts *o, cllm_error *err) {
+    cllm_trainer *t = trainer_alloc(o);
+    if (!t) {
+        cllm_error_set(err, CLLM_ERR_NOMEM, "out of memory");
+        return NULL;
+    }
+    const char *out = o->out_dir ? o->out_dir : "";
+    if (!*out || strlen(out) >= sizeof t->out) cllm_error_set(err, CLLM_ERR_ARG, "no run directory given, or too long");
+    else snprintf(t->out, sizeof t->out, "%s", out);
+    if (!*t->out || trainer_setup_resume(t, err) || trainer_start(t, o, 1, err)) {
+        cllm_trainer_free(t);
+        return NULL;
+    }
+    return t;
+}
+
+/* ---- one step ---- */
+
+/* The first tensor whose gradient holds a non-finite value, or NULL. */
+static const char *nonfinite_tensor(const cllm_model *m) {
+    for (int i = 0; i < cllm_model_tensor_count(m); i++) {
+        const cllm_tensor *tn = cllm_model_tensor(m, i);
+        if (!tn->grad) continue;
+        for (size_t k = 0; k < tn->numel; k++)
+            if (!isfinite(tn->grad[k])) return tn->name;
+    }
+    return NULL;
+}
+
+/* A step whose loss or gradient is not finite: skipped and counted, or the run fails with nothing written. */
+static int nonfinite_step(cllm_trainer *t, double loss, float norm, cllm_error *err) {
+    char what[160];
+    const char *tensor = isfinite(loss) ? nonfinite_tensor(t->model) : NULL;
+    if (!isfinite(loss)) snprintf(what, sizeof what, "the loss is %g", loss);
+    else if (tensor) snprintf(what, sizeof what, "the gradient of %s is not finite (norm %g)", tensor, (double)norm);
+    else snprintf(what, sizeof what, "the gradient norm is %g", (double)norm);
+    if (t->skip_nonfinite) {
+        t->skipped++;
+        t->step++;
+        char msg[256];
+        snprintf(msg, sizeof msg, "step %lld skipped: %s", (long long)t->step, what);
+        log_line(t, "{\"step\":%lld,\"skipped\":%lld,\"elapsed_s\":%.2f}", (long long)t->step, (long long)t->skipped,
+                 elapsed(t));
+        cllm_train_event ev = {.kind = CLLM_TRAIN_SKIPPED, .step = t->step, .steps = t->s.steps,
+                               .elapsed_s = elapsed(t), .skipped = t->skipped, .msg = msg};
+        trainer_emit(t, &ev);
+        return 0;
+    }
+    t->failed = 1;
+    return cllm_error_set(err, CLLM_ERR_STATE, "step %lld: %s; the update was not applied and the checkpoint on disk "
+                          "is the last good one: lower --lr or --grad-clip and continue with --resume, or pass "
+                          "--skip-nonfinite", (long long)t->step + 1, what);
+}
+
+int cllm_trainer_step(cllm_trainer *t, cllm_error *err) {
+    if (t->failed) return cllm_error_set(err, CLLM_ERR_STATE, "the run has already failed");
+    const cllm_train_settings *s = &t->s;
+    if (!t->started) {
+        t->started = 1;
+        t->t0 = now_s();
+        if (t->step == 0 && t->val) validate(t, s->val_batches);
+    }
+    double ts = now_s(), loss = 0;
+    cllm_model_zero_grad(t->model);
+    for (int64_t a = 0; a < t->accum; a++) {
+        cllm_loader_next(t->loader, t->x, t->y);
+        loss += cllm_model_forward(t->model, t->x, t->y, s->B, s->T);
+        /* each rank's share of the mean over accum micro-batches × size ranks */
+        cllm_model_backward(t->model, 1.0f / (float)(t->accum * t->comm.size));
+    }
+    loss /= (double)(t->accum * t->comm.size);
+    if (t->comm.size > 1) {
+        float l = (float)loss;
+        if (t->comm.allreduce_sum(t->comm.ctx, cllm_model_grads(t->model), cllm_model_num_params(t->model), err) ||
+            t->comm.allreduce_sum(t->comm.ctx, &l, 1, err)) {
+            t->failed = 1;
+            return err ? err->code : 1;
+        }
+        loss = l;
+    }
+    float norm = cllm_clip_grad_norm(t->model, (float)s->grad_clip);
+    if (!isfinite(loss) || !isfinite(norm)) return nonfinite_step(t, loss, norm, err);
+    float lr = cllm_lr_schedule(t->step, s->warmup, s->steps, (float)s->lr, (float)s->min_lr);
+    cllm_adamw_step(&t->opt, t->model, lr);
+    t->step++;
+    double now = now_s(), dt = now - ts, el = now - t->t0, tps = (double)s->total_batch / dt;
+    double per_step = (el - t->eval_s) / (double)(t->step - t->start_step);
+    log_line(t, "{\"step\":%lld,\"loss\":%.6f,\"lr\":%.6g,\"grad_norm\":%.4f,\"ms\":%.1f,\"tokens_per_s\":%.1f,"
+                "\"elapsed_s\":%.2f}", (long long)t->step, loss, lr, norm, dt * 1e3, tps, el);
+    cllm_train_event ev = {.kind = CLLM_TRAIN_STEP, .step = t->step, .steps = s->steps, .loss = loss, .lr = lr,
+                           .grad_norm = norm, .tokens_per_s = tps, .elapsed_s = el, .eval_s = t->eval_s,
+                           .eta_s = per_step * (double)(t->stop_at - t->step), .skipped = t->skipped};
+    trainer_emit(t, &ev);
+    /* the last step's validation is the final one, over the whole split, in cllm_trainer_finish */
+    if (t->val && t->step % s->val_every == 0 && t->step < s->steps) validate(t, s->val_batches);
+    if (t->step % s->ckpt_every == 0 && t->step < s->steps && save_all(t, err)) { /* the last: finish */
+        t->failed = 1;
+        return err ? err->code : 1;
+    }
+    return 0;
+}
+
+int cllm_trainer_should_stop(const cllm_trainer *t) {
+    if (t->step >= t->s.steps) return CLLM_STOP_DONE;
+    if (t->step >= t->stop_at) return CLLM_STOP_AT;
+    if (atomic_load(&t->stop)) return CLLM_STOP_REQUESTED;
+    if (t->started && t->deadline > 0 && now_s() - t->t0 >= t->deadline) return CLLM_STOP_TIME;
+    return 0;
+}
+
+int cllm_trainer_finish(cllm_trainer *t, cllm_error *err) {
+    if (t->failed) return cllm_error_set(err, CLLM_ERR_STATE, "the run failed; nothing was saved");
+    if (t->val && t->step >= t->s.steps && t->step > t->start_step) validate(t, INT64_MAX);
+    return save_all(t, err);
+}
+
+int cllm_trainer_run(cllm_trainer *t, cllm_error *err) {
+    while (!cllm_trainer_should_stop(t))
+        if (cllm_trainer_step(t, err)) return err ? err->code : 1;
+    return cllm_trainer_finish(t, err);
+}
+
+void cllm_trainer_request_stop(cllm_trainer *t) { atomic_store(&t->stop, 1); }
+
+int64_t cllm_trainer_step_count(const cllm_trainer *t) { return t->step; }
+
+const cllm_train_settings *cllm_trainer_settings(const cllm_trainer *t) { return &t->s; }
+
+cllm_model *cllm_trainer_model(cllm_trainer *t) { return t->model; }
+
+void cllm_trainer_free(cllm_trainer *t) {
+    if (!t) return;
+    if (t->log) fclose(t->log);
+    free(t->x);
+    free(t->y);
+    cllm_loader_free(t->loader);
+    cllm_shards_free(t->train);
+    cllm_shards_free(t->val);
+    cllm_adamw_free(&t->opt);
+    cllm_model_free(t->model);
+    cllm_tokenizer_free(t->tok);
+    if (t->lock_fd >= 0) close(t->lock_fd);
+    free(t);
+}

@@ -1,0 +1,59 @@
+/* trainer_internal.h — (internal to src/cllm/train) the trainer object, shared by the loop (trainer.c) and
+ * the setup of fresh and resumed runs (trainer_setup.c, trainer_settings.c). */
+#ifndef CLLM_TRAINER_INTERNAL_H
+#define CLLM_TRAINER_INTERNAL_H
+
+#include <stdatomic.h>
+#include <stdio.h>
+
+#include "cllm.h"
+#include "cllm_data.h"
+#include "cllm_tokenizer.h"
+#include "cllm_train.h"
+
+struct cllm_trainer {
+    cllm_train_settings s;    /* what defines the run (paths absolute here; stored relative to out) */
+    char out[1024];           /* run directory */
+    int lock_fd;              /* flock'd RUN_DIR/.lock, -1 when none */
+    cllm_model *model;
+    cllm_tokenizer *tok;
+    cllm_adamw opt;
+    cllm_shards *train, *val; /* val NULL without validation data */
+    cllm_loader *loader;
+    int32_t *x, *y;           /* [B*T] batch buffers */
+    int64_t step, start_step; /* steps done; where this process started */
+    int64_t stop_at;          /* stop after this step (≤ s.steps) */
+    int64_t accum;            /* micro-batches per step: total_batch / (B·T) */
+    double t0, deadline;      /* clock at the first step; wall-clock limit (0: none) */
+    double eval_s;            /* seconds spent validating since t0 */
+    int started;              /* t0 is set */
+    FILE *log;                /* log.jsonl (rank 0 only; NULL elsewhere) */
+    atomic_int stop;          /* cllm_trainer_request_stop was called */
+    int skip_nonfinite;
+    int64_t skipped;          /* non-finite steps skipped */
+    int failed;               /* a step failed: finish saves nothing */
+    cllm_comm comm;           /* size 1, rank 0 and no functions when single-process */
+    cllm_train_event_fn on_event;
+    void *ctx;
+};
+
+/* Emits an event (when there is a listener and this is rank 0). */
+void trainer_emit(const cllm_trainer *t, const cllm_train_event *ev);
+/* Emits a NOTE with a printf-style message. */
+void trainer_note(const cllm_trainer *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Settings ⇄ the JSON stored in checkpoints; paths inside out are stored relative to it. */
+int trainer_settings_to_json(const cllm_train_settings *s, const char *out, char *buf, size_t cap, cllm_error *err);
+int trainer_settings_from_json(cllm_train_settings *s, const char *out, const char *text, cllm_error *err);
+
+/* Locks out (creating it if need be) for this process; a second trainer gets CLLM_ERR_STATE. Removes the temp
+ * files a killed run left behind. */
+int trainer_lock(cllm_trainer *t, const char *out, int create, cllm_error *err);
+/* Opens shards and the loader from t->s (model and tokenizer already set). */
+int trainer_open_data(cllm_trainer *t, cllm_error *err);
+/* Fresh run setup: tokenizer, model, shards, optimizer. */
+int trainer_setup_fresh(cllm_trainer *t, const cllm_train_opts *o, cllm_error *err);
+/* Resume setup: checkpoint, settings (validated), data, loader state, log truncated to the checkpoint's step. */
+int trainer_setup_resume(cllm_trainer *t, cllm_error *err);
+
+#endif
