@@ -24,6 +24,11 @@ ifeq ($(SANITIZE),1)
   CFLAGS   += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
   LDFLAGS  += -fsanitize=address,undefined
 endif
+ifeq ($(SANITIZE),fuzz)  # make fuzz: the library instrumented for libFuzzer (clang only)
+  BUILD    := build-fuzz
+  CFLAGS   += -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+  LDFLAGS  += -fsanitize=address,undefined
+endif
 ifeq ($(BLAS),openblas)
   CPPFLAGS += -DCLLM_USE_OPENBLAS
   LDLIBS   += -lopenblas
@@ -119,11 +124,33 @@ endif
 test: all $(TEST_BINS)
 	@BUILD=$(BUILD) bash scripts/run-tests.sh $(TEST_BINS)
 
+# ---- fuzzing (tests/fuzz/) -------------------------------------------------------------------------------------
+# One harness per loader, tests/fuzz/fuzz_NAME.c. `make fuzz` (clang) links each with libFuzzer into
+# build-fuzz/fuzz_NAME; bench/fuzz.sh runs them. `make test` links the same harnesses with replay.c (any compiler)
+# and tests/fuzz/replay.sh feeds them every kept input in tests/fuzz/regressions/NAME/.
+FUZZ_NAMES   := $(patsubst tests/fuzz/fuzz_%.c,%,$(sort $(wildcard tests/fuzz/fuzz_*.c)))
+REPLAY_BINS  := $(FUZZ_NAMES:%=$(BUILD)/tests/fuzz/replay_%)
+FUZZ_BINS    := $(FUZZ_NAMES:%=$(BUILD)/fuzz_%)
+fuzz_args_EXTRA := $(BUILD)/tools/cllm/args.o -Wl,--wrap=exit   # the flag parser, its exit(2) caught
+$(BUILD)/tests/fuzz/%.o: CPPFLAGS += -Itools/cllm
+$(REPLAY_BINS): $(BUILD)/tests/fuzz/replay_%: $(BUILD)/tests/fuzz/fuzz_%.o $(BUILD)/tests/fuzz/replay.o \
+                $(BUILD)/tests/fuzz/common.o $(BUILD)/tools/cllm/args.o $(LIBS_A)
+	$(CC) $(LDFLAGS) -o $@ $(filter-out %/args.o,$(filter %.o,$^)) $(fuzz_$*_EXTRA) $(LIBS_A) $(LDLIBS)
+$(FUZZ_BINS): $(BUILD)/fuzz_%: $(BUILD)/tests/fuzz/fuzz_%.o $(BUILD)/tests/fuzz/common.o $(BUILD)/tools/cllm/args.o \
+              $(LIBS_A)
+	$(CC) $(LDFLAGS) -fsanitize=fuzzer -o $@ $(filter-out %/args.o,$(filter %.o,$^)) $(fuzz_$*_EXTRA) $(LIBS_A) $(LDLIBS)
+test: $(REPLAY_BINS)
+fuzz:
+	$(MAKE) CC=clang SANITIZE=fuzz fuzz-bins
+fuzz-bins: $(FUZZ_BINS)
+.PHONY: fuzz fuzz-bins
+# ---- end of fuzzing ----------------------------------------------------------------------------------------------
+
 demo:
 	bash scripts/demo.sh
 
 clean:
-	rm -rf build build-san build-clang build-mpi build-san-mpi build-clang-mpi
+	rm -rf build build-san build-clang build-mpi build-san-mpi build-clang-mpi build-fuzz
 
 -include $(wildcard $(BUILD)/*/*.d $(BUILD)/*/*/*.d $(BUILD)/*/*/*/*.d $(BUILD)/*/*/*/*/*.d)
 -include $(wildcard $(MPI_BUILD)/*/*/*.d $(MPI_BUILD)/*/*/*/*.d)

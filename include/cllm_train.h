@@ -36,6 +36,8 @@
 extern "C" {
 #endif
 
+enum { CLLM_TRAIN_MAX_STEPS = 1 << 30 }; /* steps of a time-budgeted run: the clock ends it first */
+
 /* ADAMW: AdamW on every tensor. MUON: Muon on the hidden matrices (cllm_adamw_set_muon), AdamW on the rest. */
 typedef enum cllm_optimizer_kind { CLLM_OPTIMIZER_ADAMW = 0, CLLM_OPTIMIZER_MUON = 1 } cllm_optimizer_kind;
 typedef enum cllm_precision { CLLM_PRECISION_FP32 = 0 } cllm_precision;
@@ -53,7 +55,9 @@ typedef struct cllm_train_settings {
     cllm_optimizer_kind optimizer;       /* (b) */
     double muon_lr;                      /* MUON: the hidden matrices' peak lr (lr stays AdamW's), scheduled alike */
     cllm_precision precision;            /* (c) */
-    double minutes;                      /* > 0: a time-budgeted run; the schedule follows elapsed training time */
+    double minutes;                      /* > 0: a time budget: training (validation included) ends after this
+                                            many minutes of wall time, the learning rate's cosine follows the clock
+                                            to end there, and steps is ignored */
 } cllm_train_settings;
 
 /* (a) Multi-process training: every function returns 0 or an error code with err filled. */
@@ -79,7 +83,8 @@ typedef enum cllm_train_event_kind {
 
 typedef struct cllm_train_event {
     cllm_train_event_kind kind;
-    int64_t step, steps;      /* steps done, and the schedule's length */
+    int64_t step, steps;      /* steps done, and the schedule's length (estimated in a time-budgeted run) */
+    double progress;          /* share of the schedule done, [0, 1]: steps, or time in a time-budgeted run */
     double loss, lr, grad_norm, tokens_per_s;
     double elapsed_s, eta_s;  /* training wall time so far (excluding setup), estimated time left */
     double eval_s;            /* of elapsed_s, seconds spent validating */
@@ -103,10 +108,9 @@ typedef struct cllm_train_opts {
     const char *init_path;            /* start from this model file (its config and tokenizer); NULL: new */
     int context;                      /* train on T = context < n_ctx; 0: n_ctx */
     cllm_train_settings settings;     /* train_dir/val_dir/T are filled by the trainer; warmup, min_lr < 0: default */
-    int steps_given;                  /* 0 with settings.minutes > 0: the schedule follows the clock */
     /* resume too: */
     int64_t stop_at;                  /* stop (with a checkpoint) after this step; 0: at settings.steps */
-    double minutes;                   /* resume too: a wall-clock limit for this process; 0: none */
+    double minutes;                   /* resume too: a wall-clock limit for this process's steps; 0: none */
     int skip_nonfinite;               /* skip-and-count non-finite steps instead of failing */
     const cllm_comm *comm;            /* NULL: one process */
     cllm_train_event_fn on_event;     /* may be NULL */

@@ -37,8 +37,11 @@ static const char usage[] =
     "  --batch B              sequences per micro-batch (default 8)\n"
     "  --total-batch N        tokens per optimizer step, a multiple of B*T (default B*T: no accumulation)\n"
     "  --steps N              optimizer steps (default 1000)\n"
-    "  --minutes M            stop (with a checkpoint) after M minutes; without --steps, the schedule is fitted\n"
-    "                         to M minutes from a timed pass (warmup then defaults to 20 steps)\n"
+    "  --minutes M            without --steps: train for M minutes of wall time (validation included); the\n"
+    "                         learning rate's cosine follows the clock and ends at the deadline, a validation\n"
+    "                         of the whole val split closes the run, periodic validations keep under 5% of\n"
+    "                         the time, warmup defaults to 20 steps. With --steps, or on --resume: stop (with a\n"
+    "                         checkpoint) after M minutes\n"
     "  --lr LR                peak learning rate (default 1e-3)  --min-lr LR   end of the cosine (default lr/10)\n"
     "  --warmup N             linear warmup steps (default 5% of steps)\n"
     "  --weight-decay W       AdamW decoupled decay on matrices (default 0.1)\n"
@@ -172,7 +175,7 @@ static void parse(cli_train *c, int argc, char **argv) {
     };
     int nopts = (int)(sizeof opts / sizeof *opts);
     cli_parse(argc, argv, opts, nopts, usage);
-    c->o.minutes = minutes;
+    c->o.minutes = c->resume || seen[15] ? minutes : 0; /* a limit on this process; else the run's budget */
     c->o.stop_at = c->stop_at;
     if (!c->o.out_dir) cli_die(2, "train: --out RUN_DIR is required (see 'cllm train --help')");
     if (c->resume) {
@@ -193,7 +196,6 @@ static void parse(cli_train *c, int argc, char **argv) {
     c->o.n_val = c->val.n;
     c->o.tokenizer_vocab = (int)c->tokenizer_vocab;
     c->o.context = c->o.init_path ? (int)c->context : 0; /* a new model's context is its n_ctx */
-    c->o.steps_given = seen[15];
     s->B = (int)B;
     s->steps = steps;
     s->warmup = warmup;
@@ -206,7 +208,7 @@ static void parse(cli_train *c, int argc, char **argv) {
     s->val_batches = val_batches;
     s->ckpt_every = ckpt_every;
     s->total_batch = total_batch;
-    s->minutes = seen[15] ? 0 : minutes; /* without --steps the schedule is fitted to the minutes */
+    s->minutes = seen[15] ? 0 : minutes;
     apply_recipe(c, seen[34] ? NULL : &s->optimizer);
     s->muon_lr = muon_lr;
     if (c->optimizer && strcmp(c->optimizer, "muon") == 0) s->optimizer = CLLM_OPTIMIZER_MUON;
@@ -218,7 +220,7 @@ static void parse(cli_train *c, int argc, char **argv) {
 /* ---- what the user sees ---- */
 
 static void progress(const cli_train *c, const cllm_train_event *ev) {
-    int width = 24, filled = ev->steps > 0 ? (int)(width * (double)ev->step / (double)ev->steps) : 0;
+    int width = 24, filled = (int)(width * ev->progress);
     char bar[32];
     for (int i = 0; i < width; i++) bar[i] = i < filled ? '#' : '.';
     bar[width] = 0;

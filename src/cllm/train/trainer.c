@@ -30,6 +30,34 @@ static void log_line(const cllm_trainer *t, const char *fmt, ...) {
 
 static double elapsed(const cllm_trainer *t) { return t->started ? now_s() - t->t0 : 0; }
 
+/* Training seconds of the whole run: earlier processes' (from the checkpoint) and this one's. */
+static double clock_s(const cllm_trainer *t) { return t->clock_before + elapsed(t); }
+
+/* ---- the schedule ---- */
+
+/* The learning rate of the next step. Counted in steps: linear warmup, then cosine to min_lr at s.steps. On a time
+ * budget: the same warmup (in steps) times a cosine over the share of the budget used, so that the decay ends at
+ * the deadline however fast the steps go (the first, cold steps are slower, and the machine may be shared). */
+static float next_lr(const cllm_trainer *t) {
+    const cllm_train_settings *s = &t->s;
+    if (t->budget_s <= 0) return cllm_lr_schedule(t->step, s->warmup, s->steps, (float)s->lr, (float)s->min_lr);
+    double p = fmin(fmax(clock_s(t) / t->budget_s, 0), 1);
+    double warm = t->step < s->warmup ? (double)(t->step + 1) / (double)s->warmup : 1.0;
+    return (float)(warm * (s->min_lr + 0.5 * (s->lr - s->min_lr) * (1 + cos(M_PI * p))));
+}
+
+/* Seconds the end of a time-budgeted run needs after its last step: the whole validation split (at the measured
+ * speed of validation batches) and the last checkpoint (as long as the previous one took, or a guess from the
+ * bytes before there was one). */
+static double end_reserve(const cllm_trainer *t) {
+    double batches = ceil((double)t->val_windows / (double)t->s.B);
+    /* before a validation was timed (a resumed run): a forward pass costs about a third of forward+backward */
+    double batch_s = t->val_batch_s > 0 ? t->val_batch_s : t->step_s / (double)t->accum / 3;
+    double val = t->val ? batch_s * batches : 0;
+    double bytes = 12.0 * (double)cllm_model_num_params(t->model); /* model + two moments */
+    return val + (t->save_s > 0 ? t->save_s : 0.05 + bytes / 200e6);
+}
+
 /* ---- validation: mean loss and bits per byte over the first max_batches windows (the same ones every time) ---- */
 
 static void validate(cllm_trainer *t, int64_t max_batches) {
@@ -52,13 +80,28 @@ static void validate(cllm_trainer *t, int64_t max_batches) {
         tokens += (int64_t)rows * T;
     }
     double loss = tokens > 0 ? nats / (double)tokens : 0, bpb = bytes > 0 ? nats / log(2.0) / bytes : 0;
-    t->eval_s += now_s() - t_start;
-    double el = elapsed(t);
+    double dt = now_s() - t_start;
+    t->eval_s += dt;
+    if (tokens > 0) t->val_batch_s = dt / ceil((double)tokens / ((double)B * T));
+    double el = clock_s(t);
     log_line(t, "{\"step\":%lld,\"val_loss\":%.6f,\"val_bpb\":%.6f,\"val_tokens\":%lld,\"elapsed_s\":%.2f,"
                 "\"eval_s\":%.2f}", (long long)t->step, loss, bpb, (long long)tokens, el, t->eval_s);
     cllm_train_event ev = {.kind = CLLM_TRAIN_VALIDATION, .step = t->step, .steps = t->s.steps, .val_loss = loss,
                            .val_bpb = bpb, .elapsed_s = el, .eval_s = t->eval_s, .skipped = t->skipped};
     trainer_emit(t, &ev);
+}
+
+/* A resumed time budget must know what its closing validation will cost before it decides to stop: one batch,
+ * timed and not logged. */
+static void time_val_batch(cllm_trainer *t) {
+    double t_start = now_s();
+    cllm_window_iter it;
+    cllm_window_iter_init(&it, t->val, t->s.T);
+    int rows = cllm_window_iter_next(&it, t->s.B, t->x, t->y);
+    if (rows > 0) cllm_model_evaluate(t->model, t->x, t->y, rows, t->s.T);
+    double dt = now_s() - t_start;
+    t->eval_s += dt;
+    t->val_batch_s = dt;
 }
 
 /* ---- checkpoints: only rank 0 writes ---- */
@@ -72,14 +115,17 @@ static int save_all(cllm_trainer *t, cllm_error *err) {
     cllm_loader_state ls = cllm_loader_get_state(t->loader);
     memcpy(st.data_state, &ls, sizeof ls);
     st.data_state_size = sizeof ls;
-    if (trainer_settings_to_json(&t->s, t->out, st.args_json, sizeof st.args_json, err)) return err ? err->code : 1;
+    double t_start = now_s();
+    if (trainer_settings_to_json(&t->s, clock_s(t), t->out, st.args_json, sizeof st.args_json, err))
+        return err ? err->code : 1;
     char path[4200];
     snprintf(path, sizeof path, "%s/checkpoint.safetensors", t->out);
     if (cllm_checkpoint_save(path, t->model, t->tok, &t->opt, &st, err)) return err ? err->code : 1;
     snprintf(path, sizeof path, "%s/model.safetensors", t->out);
     if (cllm_model_save(t->model, t->tok, path, err)) return err ? err->code : 1;
+    t->save_s = now_s() - t_start;
     cllm_train_event ev = {.kind = CLLM_TRAIN_CHECKPOINT, .step = t->step, .steps = t->s.steps,
-                           .elapsed_s = elapsed(t), .skipped = t->skipped};
+                           .elapsed_s = clock_s(t), .skipped = t->skipped};
     trainer_emit(t, &ev);
     return 0;
 }
@@ -99,31 +145,6 @@ static cllm_trainer *trainer_alloc(const cllm_train_opts *o) {
     return t;
 }
 
-/* --minutes without --steps: the schedule's length is what fits, from the time of two forward+backward passes
- * on a dummy batch (neither the optimizer nor the data order is touched, so the run stays reproducible). */
-static void fit_steps(cllm_trainer *t) {
-    cllm_train_settings *s = &t->s;
-    memset(t->x, 0, sizeof(int32_t) * (size_t)s->B * (size_t)s->T);
-    memset(t->y, 0, sizeof(int32_t) * (size_t)s->B * (size_t)s->T);
-    double best = 1e30;
-    for (int i = 0; i < 2; i++) {
-        double t0 = now_s();
-        cllm_model_forward(t->model, t->x, t->y, s->B, s->T);
-        cllm_model_backward(t->model, 1.0f);
-        double dt = now_s() - t0;
-        best = dt < best ? dt : best;
-    }
-    cllm_model_zero_grad(t->model);
-    /* + optimizer and data (a few %), + validation: val_batches forward passes (a third of forward+backward)
-     * every val_every steps, when there is validation data */
-    double per_step = best * (double)t->accum * 1.03;
-    if (t->val) per_step += best / 3.0 * (double)s->val_batches / (double)s->val_every;
-    s->steps = (int64_t)(s->minutes * 60.0 / per_step);
-    if (s->steps < s->warmup + 1) s->steps = s->warmup + 1;
-    trainer_note(t, "%.2f s per step measured; %lld steps fit in %.1f minutes", per_step, (long long)s->steps,
-                 s->minutes);
-}
-
 static int trainer_start(cllm_trainer *t, const cllm_train_opts *o, int resume, cllm_error *err) {
     cllm_train_settings *s = &t->s;
     t->accum = s->total_batch / ((int64_t)s->B * s->T);
@@ -135,10 +156,10 @@ static int trainer_start(cllm_trainer *t, const cllm_train_opts *o, int resume, 
         t->comm.broadcast(t->comm.ctx, cllm_model_params(t->model), sizeof(float) * cllm_model_num_params(t->model),
                           0, err))
         return err ? err->code : 1;
-    if (!resume && s->minutes > 0) fit_steps(t);
+    t->budget_s = s->minutes * 60;
+    if (t->val) t->val_windows = (int64_t)((cllm_shards_count(t->val) - 1) / (uint64_t)s->T);
     t->stop_at = o->stop_at > 0 && o->stop_at < s->steps ? o->stop_at : s->steps;
-    double minutes = o->minutes > 0 ? o->minutes : resume ? 0 : s->minutes;
-    t->deadline = minutes * 60; /* relative to t0, which is set by the first step */
+    t->deadline = o->minutes * 60; /* relative to t0, which is set by the first step */
     if (t->comm.rank == 0) {
         char path[4200];
         snprintf(path, sizeof path, "%s/log.jsonl", t->out);
@@ -147,10 +168,13 @@ static int trainer_start(cllm_trainer *t, const cllm_train_opts *o, int resume, 
     }
     const cllm_config *cfg = cllm_model_config(t->model);
     char msg[512];
-    snprintf(msg, sizeof msg, "%zu parameters (L%d C%d H%d T%d V%d), batch %d×%d×%lld = %lld tokens/step, "
-             "steps %lld..%lld", cllm_model_num_params(t->model), cfg->n_layer, cfg->n_embd, cfg->n_head, cfg->n_ctx,
-             cfg->vocab_size, s->B, s->T, (long long)t->accum, (long long)s->total_batch, (long long)t->step,
-             (long long)s->steps);
+    int n = snprintf(msg, sizeof msg, "%zu parameters (L%d C%d H%d T%d V%d), batch %d×%d×%lld = %lld tokens/step, ",
+                     cllm_model_num_params(t->model), cfg->n_layer, cfg->n_embd, cfg->n_head, cfg->n_ctx,
+                     cfg->vocab_size, s->B, s->T, (long long)t->accum, (long long)s->total_batch);
+    if (t->budget_s > 0)
+        snprintf(msg + n, sizeof msg - (size_t)n, "%.2f of %.2f minutes done", t->clock_before / 60, s->minutes);
+    else
+        snprintf(msg + n, sizeof msg - (size_t)n, "steps %lld..%lld", (long long)t->step, (long long)s->steps);
     cllm_train_event ev = {.kind = CLLM_TRAIN_START, .step = t->step, .steps = s->steps, .msg = msg};
     trainer_emit(t, &ev);
     return 0;
@@ -230,6 +254,7 @@ int cllm_trainer_step(cllm_trainer *t, cllm_error *err) {
         t->started = 1;
         t->t0 = now_s();
         if (t->step == 0 && t->val) validate(t, s->val_batches);
+        else if (t->budget_s > 0 && t->val) time_val_batch(t);
     }
     double ts = now_s(), loss = 0;
     cllm_model_zero_grad(t->model);
@@ -251,19 +276,30 @@ int cllm_trainer_step(cllm_trainer *t, cllm_error *err) {
     }
     float norm = cllm_clip_grad_norm(t->model, (float)s->grad_clip);
     if (!isfinite(loss) || !isfinite(norm)) return nonfinite_step(t, loss, norm, err);
-    float lr = cllm_lr_schedule(t->step, s->warmup, s->steps, (float)s->lr, (float)s->min_lr);
+    float lr = next_lr(t);
     cllm_adamw_step(&t->opt, t->model, lr);
     t->step++;
-    double now = now_s(), dt = now - ts, el = now - t->t0, tps = (double)s->total_batch / dt;
-    double per_step = (el - t->eval_s) / (double)(t->step - t->start_step);
+    double now = now_s(), dt = now - ts, el = clock_s(t), tps = (double)s->total_batch / dt;
+    t->step_s = t->step_s > 0 ? 0.8 * t->step_s + 0.2 * dt : dt; /* follows the warm-up of caches and clocks */
     log_line(t, "{\"step\":%lld,\"loss\":%.6f,\"lr\":%.6g,\"grad_norm\":%.4f,\"ms\":%.1f,\"tokens_per_s\":%.1f,"
                 "\"elapsed_s\":%.2f}", (long long)t->step, loss, lr, norm, dt * 1e3, tps, el);
     cllm_train_event ev = {.kind = CLLM_TRAIN_STEP, .step = t->step, .steps = s->steps, .loss = loss, .lr = lr,
                            .grad_norm = norm, .tokens_per_s = tps, .elapsed_s = el, .eval_s = t->eval_s,
-                           .eta_s = per_step * (double)(t->stop_at - t->step), .skipped = t->skipped};
+                           .skipped = t->skipped};
+    if (t->budget_s > 0) {
+        double left = fmax(t->budget_s - el, 0);
+        ev.progress = fmin(el / t->budget_s, 1);
+        ev.eta_s = left;
+        ev.steps = t->step + (int64_t)(fmax(left - end_reserve(t), 0) / t->step_s);
+    } else {
+        ev.progress = (double)t->step / (double)s->steps;
+        ev.eta_s = (elapsed(t) - t->eval_s) / (double)(t->step - t->start_step) * (double)(t->stop_at - t->step);
+    }
     trainer_emit(t, &ev);
-    /* the last step's validation is the final one, over the whole split, in cllm_trainer_finish */
-    if (t->val && t->step % s->val_every == 0 && t->step < s->steps) validate(t, s->val_batches);
+    /* The last step's validation is the final one, over the whole split, in cllm_trainer_finish. On a time budget,
+     * a periodic validation waits while validating has taken over 5% of the time (the step-0 one included). */
+    int due = t->val && t->step % s->val_every == 0 && t->step < s->steps;
+    if (due && (t->budget_s <= 0 || t->eval_s <= 0.05 * elapsed(t))) validate(t, s->val_batches);
     if (t->step % s->ckpt_every == 0 && t->step < s->steps && save_all(t, err)) { /* the last: finish */
         t->failed = 1;
         return err ? err->code : 1;
@@ -273,6 +309,9 @@ int cllm_trainer_step(cllm_trainer *t, cllm_error *err) {
 
 int cllm_trainer_should_stop(const cllm_trainer *t) {
     if (t->step >= t->s.steps) return CLLM_STOP_DONE;
+    /* a budget ends when one more step would overrun it by more than half a step, the end included */
+    if (t->budget_s > 0 && t->budget_s - clock_s(t) < 0.5 * t->step_s + (t->started ? end_reserve(t) : 0))
+        return CLLM_STOP_DONE;
     if (t->step >= t->stop_at) return CLLM_STOP_AT;
     if (atomic_load(&t->stop)) return CLLM_STOP_REQUESTED;
     if (t->started && t->deadline > 0 && now_s() - t->t0 >= t->deadline) return CLLM_STOP_TIME;
@@ -281,8 +320,13 @@ int cllm_trainer_should_stop(const cllm_trainer *t) {
 
 int cllm_trainer_finish(cllm_trainer *t, cllm_error *err) {
     if (t->failed) return cllm_error_set(err, CLLM_ERR_STATE, "the run failed; nothing was saved");
-    if (t->val && t->step >= t->s.steps && t->step > t->start_step) validate(t, INT64_MAX);
-    return save_all(t, err);
+    int done = cllm_trainer_should_stop(t) == CLLM_STOP_DONE;
+    if (t->val && done && t->step > t->start_step) validate(t, INT64_MAX);
+    if (save_all(t, err)) return err ? err->code : 1;
+    log_line(t, "{\"step\":%lld,\"end\":\"%s\",\"elapsed_s\":%.2f,\"eval_s\":%.2f,\"skipped\":%lld}",
+             (long long)t->step, done ? "done" : "stopped", clock_s(t),
+             t->eval_s, (long long)t->skipped);
+    return 0;
 }
 
 int cllm_trainer_run(cllm_trainer *t, cllm_error *err) {

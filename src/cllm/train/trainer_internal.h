@@ -27,6 +27,13 @@ struct cllm_trainer {
     double t0, deadline;      /* clock at the first step; wall-clock limit (0: none) */
     double eval_s;            /* seconds spent validating since t0 */
     int started;              /* t0 is set */
+    /* a time-budgeted run (s.minutes > 0): the clock is the schedule */
+    double budget_s;          /* s.minutes · 60; 0 when the run is counted in steps */
+    double clock_before;      /* training seconds of earlier processes (from the checkpoint) */
+    double step_s;            /* a running estimate of one step's seconds (validation excluded) */
+    double val_batch_s;       /* measured seconds per validation batch (0 before the first) */
+    double save_s;            /* seconds the last checkpoint took (0 before the first) */
+    int64_t val_windows;      /* windows in the validation split: the final evaluation's size */
     FILE *log;                /* log.jsonl (rank 0 only; NULL elsewhere) */
     atomic_int stop;          /* cllm_trainer_request_stop was called */
     int skip_nonfinite;
@@ -43,8 +50,11 @@ void trainer_emit(const cllm_trainer *t, const cllm_train_event *ev);
 void trainer_note(const cllm_trainer *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Settings ⇄ the JSON stored in checkpoints; paths inside out are stored relative to it. */
-int trainer_settings_to_json(const cllm_train_settings *s, const char *out, char *buf, size_t cap, cllm_error *err);
-int trainer_settings_from_json(cllm_train_settings *s, const char *out, const char *text, cllm_error *err);
+/* clock_s: the training seconds so far, which a time-budgeted run continues from. */
+int trainer_settings_to_json(const cllm_train_settings *s, double clock_s, const char *out, char *buf, size_t cap,
+                             cllm_error *err);
+int trainer_settings_from_json(cllm_train_settings *s, double *clock_s, const char *out, const char *text,
+                               cllm_error *err);
 
 /* Locks out (creating it if need be) for this process; a second trainer gets CLLM_ERR_STATE. Removes the temp
  * files a killed run left behind. */

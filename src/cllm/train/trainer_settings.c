@@ -102,19 +102,20 @@ static void store_path(const char *path, const char *out, char *dst, size_t cap)
     free(abs);
 }
 
-int trainer_settings_to_json(const cllm_train_settings *s, const char *out, char *buf, size_t cap, cllm_error *err) {
+int trainer_settings_to_json(const cllm_train_settings *s, double clock_s, const char *out, char *buf, size_t cap,
+                             cllm_error *err) {
     char train_dir[4096], val_dir[4096];
     store_path(s->train_dir, out, train_dir, sizeof train_dir);
     store_path(s->val_dir, out, val_dir, sizeof val_dir);
     json_t *o = json_pack("{s:s, s:s, s:s, s:i, s:i, s:I, s:I, s:f, s:f, s:I, s:f, s:f, s:I, s:I, s:I, s:I, s:s, "
-                          "s:s, s:f}",
+                          "s:s, s:f, s:f}",
                           "paths", "run_dir", "train_dir", train_dir, "val_dir", val_dir, "B", s->B, "T", s->T,
                           "total_batch", (json_int_t)s->total_batch, "steps", (json_int_t)s->steps, "lr", s->lr,
                           "min_lr", s->min_lr, "warmup", (json_int_t)s->warmup, "weight_decay", s->weight_decay,
                           "grad_clip", s->grad_clip, "seed", (json_int_t)s->seed, "val_every", (json_int_t)s->val_every,
                           "val_batches", (json_int_t)s->val_batches, "ckpt_every", (json_int_t)s->ckpt_every,
                           "optimizer", optimizer_names[s->optimizer], "precision", precision_names[s->precision],
-                          "minutes", s->minutes);
+                          "minutes", s->minutes, "clock_s", clock_s);
     if (o && s->optimizer == CLLM_OPTIMIZER_MUON) json_object_set_new(o, "muon_lr", json_real(s->muon_lr));
     char *text = o ? json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS | JSON_REAL_PRECISION(17)) : NULL;
     json_decref(o);
@@ -134,7 +135,8 @@ static int load_path(const char *stored, const char *out, int run_relative, char
     return n < 0 || (size_t)n >= cap;
 }
 
-int trainer_settings_from_json(cllm_train_settings *s, const char *out, const char *text, cllm_error *err) {
+int trainer_settings_from_json(cllm_train_settings *s, double *clock_s, const char *out, const char *text,
+                               cllm_error *err) {
     json_error_t jerr;
     json_t *o = json_loads(text, 0, &jerr);
     const char *train_dir = NULL, *val_dir = NULL;
@@ -171,6 +173,10 @@ int trainer_settings_from_json(cllm_train_settings *s, const char *out, const ch
     s->optimizer = (cllm_optimizer_kind)(k_opt < 0 ? 0 : k_opt);
     s->precision = (cllm_precision)(k_prec < 0 ? 0 : k_prec);
     if (minutes) s->minutes = json_is_number(minutes) ? json_number_value(minutes) : -1;
+    json_t *clock = json_object_get(o, "clock_s");
+    *clock_s = clock ? (json_is_number(clock) ? json_number_value(clock) : -1) : 0;
+    if (!rc && !(*clock_s >= 0 && *clock_s < 1e12))
+        rc = cllm_error_set(err, CLLM_ERR_FORMAT, "the stored training time is invalid");
     json_decref(o);
     if (rc) return rc;
     if (cllm_train_settings_check(s, err)) {

@@ -226,11 +226,10 @@ int trainer_setup_fresh(cllm_trainer *t, const cllm_train_opts *o, cllm_error *e
                               "another --out", t->out);
     cllm_train_settings *s = &t->s;
     *s = o->settings;
-    int clock_schedule = !o->steps_given && s->minutes > 0;
+    int clock_schedule = s->minutes > 0;
+    if (clock_schedule) s->steps = CLLM_TRAIN_MAX_STEPS; /* the clock ends the run */
     if (s->warmup < 0) s->warmup = clock_schedule ? 20 : s->steps / 20 > 0 ? s->steps / 20 : 1;
-    if (clock_schedule) s->steps = s->warmup + 1; /* fitted to the clock once the model is built */
     if (s->min_lr < 0) s->min_lr = s->lr / 10;
-    if (!clock_schedule) s->minutes = 0;
     /* everything but the shapes, now, so a bad flag fails before any slow work */
     s->T = 1;
     s->total_batch = o->settings.total_batch ? o->settings.total_batch : s->B;
@@ -288,7 +287,7 @@ int trainer_setup_resume(cllm_trainer *t, cllm_error *err) {
     if (!(t->model = cllm_checkpoint_load(path, &t->tok, &t->opt, &st, err))) return err ? err->code : 1;
     if (!t->tok) t->tok = cllm_tokenizer_byte_new();
     cllm_error e = {0};
-    if (trainer_settings_from_json(&t->s, t->out, st.args_json, &e))
+    if (trainer_settings_from_json(&t->s, &t->clock_before, t->out, st.args_json, &e))
         return cllm_error_set(err, e.code, "%s: %s", path, e.msg);
     if (t->s.T > cllm_model_config(t->model)->n_ctx)
         return cllm_error_set(err, CLLM_ERR_FORMAT, "%s: the stored context %d exceeds the model's %d", path, t->s.T,

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Fuzzes every loader: `bench/fuzz.sh MINUTES [NAME...]` builds the libFuzzer harnesses (make fuzz, clang), makes
+# seeds with the real CLI (tests/fuzz/make-seeds.sh) and runs each harness for MINUTES under nice -n 19, keeping
+# its corpus in build-fuzz/corpus/NAME. Every input that fails is copied to tests/fuzz/regressions/NAME/ (commit
+# it: `make test` replays it). Each run's execs are appended to build-fuzz/execs.tsv; the cumulative table
+# printed at the end is what docs/reliability.md records.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+minutes=${1:?usage: bench/fuzz.sh MINUTES [NAME...]}; shift
+names=("$@")
+[ ${#names[@]} -gt 0 ] || for h in tests/fuzz/fuzz_*.c; do n=$(basename "$h" .c); names+=("${n#fuzz_}"); done
+make -s -j2 all
+make -s fuzz >/dev/null
+[ -d build-fuzz/seeds ] || CLLM=build/cllm bash tests/fuzz/make-seeds.sh build-fuzz/seeds >/dev/null
+for n in "${names[@]}"; do
+  mkdir -p "build-fuzz/corpus/$n" "build-fuzz/crashes/$n" "tests/fuzz/regressions/$n"
+  log="build-fuzz/fuzz_$n.log"
+  # rss/malloc limits: a small input that makes a loader allocate gigabytes is a failure (issue 10, finding 2)
+  nice -n 19 "build-fuzz/fuzz_$n" -max_total_time=$((minutes * 60)) -rss_limit_mb=2048 -malloc_limit_mb=2048 \
+    -timeout=20 -max_len=262144 -print_final_stats=1 -artifact_prefix="build-fuzz/crashes/$n/" \
+    "build-fuzz/corpus/$n" "build-fuzz/seeds/$n" >"$log" 2>&1 || true
+  execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
+  secs=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)
+  crashes=0
+  for c in build-fuzz/crashes/"$n"/*; do
+    [ -f "$c" ] || continue
+    cp "$c" "tests/fuzz/regressions/$n/"; crashes=$((crashes + 1))
+  done
+  printf '%s\t%s\t%s\t%s\t%s\n' "$(date -u +%FT%TZ)" "$n" "${execs:-0}" "${secs:-0}" "$crashes" >> build-fuzz/execs.tsv
+  echo "$n: ${execs:-0} execs (${secs:-0}/s), $crashes failing inputs"
+done
+echo "cumulative (build-fuzz/execs.tsv): target, execs, failing inputs"
+awk -F'\t' '{e[$2]+=$3; c[$2]+=$5} END {for (n in e) printf "  %-16s %12d %4d\n", n, e[n], c[n]}' build-fuzz/execs.tsv | sort

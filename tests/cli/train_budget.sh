@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# cllm train --minutes M without --steps (#13): training ends at M minutes of wall time (within 2%), the learning
+# rate's cosine reaches --min-lr at the deadline, the closing validation covers the whole val split, validation
+# keeps a small share of the time, and a resumed budget continues the clock instead of restarting it.
+set -uo pipefail
+CLLM=${CLLM:-build/cllm}
+PYTHON=${PYTHON:-/usr/bin/python3}
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+failures=0
+fail() { echo "FAIL: $*"; failures=$((failures+1)); }
+mkdir -p "$tmp/text"
+for d in $(seq 1 40); do
+  for i in $(seq 1 30); do echo "the cat $d sat on the mat $i. the dog ran to the cat."; done >"$tmp/text/doc$d.txt"
+done
+model=(--layers 2 --dim 64 --heads 2 --context 64 --batch 4 --threads 2 --val-every 20 --val-batches 4)
+# check LOG BUDGET_S: the end line, the lr at the last step, the final validation's size, the eval share
+check() {
+  "$PYTHON" - "$1" "$2" "$3" <<'PY'
+import json, math, sys
+lines = [json.loads(l) for l in open(sys.argv[1])]
+budget, val_tokens = float(sys.argv[2]), int(sys.argv[3])
+end = [l for l in lines if 'end' in l][-1]
+steps = [l for l in lines if 'loss' in l]
+vals = [l for l in lines if 'val_loss' in l]
+errs = []
+if end['end'] != 'done': errs.append('ended %s' % end['end'])
+if abs(end['elapsed_s'] - budget) > 0.04 * budget:  # 2% is the goal at minutes; 6 s on a shared machine gets 4%
+    errs.append('trained %.2f s of %.2f' % (end['elapsed_s'], budget))
+if steps[-1]['lr'] > 1e-4 + 0.05 * (1e-3 - 1e-4): errs.append('last lr %g, not near min lr' % steps[-1]['lr'])
+# after the 20 warmup steps the lr is the cosine of the time used (logged after the step; the step's own time is slack)
+for l in steps[20:]:
+    p = min(l['elapsed_s'] / budget, 1.0)
+    want = 1e-4 + 0.5 * 9e-4 * (1 + math.cos(math.pi * p))
+    slack = 3e-5 + 0.5 * 9e-4 * math.pi * (l['ms'] / 1e3 + 0.01) / budget
+    if abs(l['lr'] - want) > slack:
+        errs.append('step %d at %.2f s: lr %g, the clock says %g' % (l['step'], l['elapsed_s'], l['lr'], want)); break
+if vals[-1]['val_tokens'] != val_tokens: errs.append('final validation %d tokens of %d' % (vals[-1]['val_tokens'], val_tokens))
+if vals[-1]['step'] != steps[-1]['step']: errs.append('no validation after the last step')
+if end['eval_s'] > 0.1 * budget: errs.append('validation took %.2f s of %.2f' % (end['eval_s'], budget))
+if errs: sys.exit('; '.join(errs))
+print(len(steps), 'steps,', end['elapsed_s'], 's,', end['eval_s'], 's validating')
+PY
+}
+# the val split's tokens; the whole split is (n - 1) / 64 full windows of 64 predicted tokens
+count_val() { "$CLLM" prepare --verify "$1" 2>/dev/null | sed -n 's/.* val: [0-9]* shards, \([0-9]*\) tokens.*/\1/p'; }
+
+# 1. a 0.1-minute budget
+"$CLLM" train --data "$tmp/text" --out "$tmp/a" "${model[@]}" --minutes 0.1 2>"$tmp/err" || fail "train: $(tail -c 300 "$tmp/err")"
+n=$(count_val "$tmp/a/data")
+[ -n "$n" ] || fail "no val token count from prepare --verify"
+check "$tmp/a/log.jsonl" 6 $(( (n - 1) / 64 * 64 )) || fail "0.1-minute budget"
+
+# 2. the same budget interrupted at step 30 and resumed: the clock continues, the run still ends at 6 s
+"$CLLM" train --data "$tmp/text" --out "$tmp/b" "${model[@]}" --minutes 0.1 --stop-at 30 2>/dev/null || fail "stop-at"
+"$CLLM" train --out "$tmp/b" --resume --threads 2 2>"$tmp/err" || fail "resume: $(tail -c 300 "$tmp/err")"
+check "$tmp/b/log.jsonl" 6 $(( (n - 1) / 64 * 64 )) || fail "resumed budget"
+[ "$(grep -c '"step":30,"loss"' "$tmp/b/log.jsonl")" -eq 1 ] || fail "step 30 logged more than once"
+
+[ $failures -eq 0 ] && echo ok
+exit $((failures > 0))
