@@ -131,6 +131,21 @@ void cllm_model_zero_grad(cllm_model *m);
  * scale = 1/accumulation_steps gives the gradient of the mean over an accumulated batch. */
 void cllm_model_backward(cllm_model *m, float scale);
 
+/* The arithmetic of the matrix products. fp32 everywhere by default. bf16 (training and inference): the linear
+ * layers' and the LM head's products take bf16-rounded inputs and sum in fp32 (cllm_gemm_bf16, vdpbf16ps or its
+ * exact emulation); parameters, optimizer state, layernorm, softmax, attention, cross-entropy, the residual
+ * stream and every other sum stay fp32. int8: generation only (cllm_generator_set_precision). */
+typedef enum cllm_precision { CLLM_PRECISION_FP32 = 0, CLLM_PRECISION_BF16 = 1, CLLM_PRECISION_INT8 = 2 } cllm_precision;
+/* "fp32", "bf16", "int8". */
+const char *cllm_precision_name(cllm_precision precision);
+/* The precision named name ("fp32", "bf16", "int8") into *out: 0, or -1 for an unknown name. */
+int cllm_precision_parse(const char *name, cllm_precision *out);
+/* Sets the model's forward/backward precision (fp32 or bf16; default fp32). 0, or CLLM_ERR_ARG. Files written from
+ * the model stay fp32 whatever it is. */
+int cllm_model_set_precision(cllm_model *m, cllm_precision precision, cllm_error *err);
+/* The precision set on the model. */
+cllm_precision cllm_model_precision(const cllm_model *m);
+
 /* ---------------------------------------------------------------------------------------------------------- */
 /* AdamW (decoupled weight decay) over the model's trainable tensors; decay only where cllm_tensor.decay.
  * With Muon switched on (cllm_adamw_set_muon), the hidden matrices (h.*.attn.c_attn — Q, K and V apart —,

@@ -40,7 +40,6 @@ enum { CLLM_TRAIN_MAX_STEPS = 1 << 30 }; /* steps of a time-budgeted run: the cl
 
 /* ADAMW: AdamW on every tensor. MUON: Muon on the hidden matrices (cllm_adamw_set_muon), AdamW on the rest. */
 typedef enum cllm_optimizer_kind { CLLM_OPTIMIZER_ADAMW = 0, CLLM_OPTIMIZER_MUON = 1 } cllm_optimizer_kind;
-typedef enum cllm_precision { CLLM_PRECISION_FP32 = 0 } cllm_precision;
 
 /* What defines a run: saved (as JSON) in every checkpoint and restored on resume. Paths are stored relative to
  * the run directory when they lie inside it, else absolute. */

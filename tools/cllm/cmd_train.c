@@ -49,6 +49,8 @@ static const char usage[] =
     "  --optimizer KIND       adamw | muon (hidden matrices on Muon, the rest on AdamW at --lr)\n"
     "  --muon-lr LR           Muon's peak learning rate (default 0.02)\n"
     "  --seed S               initialisation and batch order (default 1337)\n"
+    "  --precision P          fp32 (default) | bf16: the matrix products' inputs in bf16, sums and weights fp32\n"
+    "                         (vdpbf16ps where the CPU has AVX512_BF16, else an exact emulation: slower)\n"
     "  --threads N            OpenMP threads (default: physical cores)\n"
     "run:\n"
     "  --val-every N          validate every N steps (default 50)    --val-batches N  batches per validation (20)\n"
@@ -128,6 +130,7 @@ static void parse(cli_train *c, int argc, char **argv) {
     long B = s->B, steps = s->steps, warmup = -1, seed = (long)s->seed, val_every = s->val_every;
     long val_batches = s->val_batches, ckpt_every = s->ckpt_every, total_batch = 0;
     double lr = s->lr, min_lr = -1, wd = s->weight_decay, clip = s->grad_clip, minutes = 0, muon_lr = s->muon_lr;
+    const char *precision = NULL;
     int seen[40] = {0}; /* flags with a seen slot define a run; the others may be given on --resume */
     cli_opt opts[] = {
         {"data", OPT_LIST, &c->data, 0, 0, &seen[0]},
@@ -135,6 +138,7 @@ static void parse(cli_train *c, int argc, char **argv) {
         {"out", OPT_STR, &c->o.out_dir, 0, 0, &seen[2]},
         {"tokenizer", OPT_STR, &c->o.tokenizer_path, 0, 0, &seen[3]},
         {"tokenizer-vocab", OPT_INT, &c->tokenizer_vocab, 257, 1 << 20, &seen[4]},
+        {"precision", OPT_STR, &precision, 0, 0, &seen[27]},
         {"config", OPT_STR, &c->config_name, 0, 0, &seen[5]},
         {"layers", OPT_INT, &c->layers, 0, 256, &seen[6]},
         {"dim", OPT_INT, &c->dim, 1, 16384, &seen[7]},
@@ -144,7 +148,7 @@ static void parse(cli_train *c, int argc, char **argv) {
         {"positions", OPT_STR, &c->positions, 0, 0, &seen[11]},
         {"embed-init", OPT_STR, &c->embed_init, 0, 0, &seen[25]},
         {"attn-prime-bias", OPT_FLAG, &c->attn_prime_bias, 0, 0, &seen[26]},
-        {"relu2", OPT_FLAG, &c->relu2, 0, 0, &seen[27]},
+        {"relu2", OPT_FLAG, &c->relu2, 0, 0, &seen[36]},
         {"rmsnorm", OPT_FLAG, &c->rmsnorm, 0, 0, &seen[28]},
         {"untied-head", OPT_FLAG, &c->untied_head, 0, 0, &seen[29]},
         {"no-bias", OPT_FLAG, &c->no_bias, 0, 0, &seen[30]},
@@ -209,6 +213,8 @@ static void parse(cli_train *c, int argc, char **argv) {
     s->ckpt_every = ckpt_every;
     s->total_batch = total_batch;
     s->minutes = seen[15] ? 0 : minutes;
+    if (precision && (cllm_precision_parse(precision, &s->precision) || s->precision == CLLM_PRECISION_INT8))
+        cli_die(2, "train: --precision must be fp32 or bf16, not '%s'", precision);
     apply_recipe(c, seen[34] ? NULL : &s->optimizer);
     s->muon_lr = muon_lr;
     if (c->optimizer && strcmp(c->optimizer, "muon") == 0) s->optimizer = CLLM_OPTIMIZER_MUON;

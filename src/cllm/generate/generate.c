@@ -85,7 +85,7 @@ static void layernorm(float *out, const float *x, const float *w, const float *b
  * matmul (the full forward's rounding). */
 static void linear(float *out, const float *x, const float *w, const float *bias, int n, int C, int OC) {
     if (n == 1) cllm_sgemv(C, OC, x, w, OC, bias, out);
-    else matmul_forward_f32(out, x, w, bias, n, C, OC);
+    else matmul_forward_f32(out, x, w, bias, n, C, OC, 0);
 }
 
 /* Causal attention of the token at pos (q: its row of qkv) over layer l's cache, all heads → out [C]. The loops

@@ -18,6 +18,10 @@
 #define REAL float
 #define F(name) name##_f32
 #define GEMM cllm_sgemm
+/* The mixed-precision product: bf16 inputs, fp32 sums (cllm_gemm_bf16), or plain fp32. */
+#define GEMM_LOWP(lowp, ta, tb, M, N, K, A, lda, B, ldb, acc, C, ldc)                                             \
+    ((lowp) ? cllm_gemm_bf16(ta, tb, M, N, K, A, lda, B, ldb, acc, C, ldc)                                       \
+            : cllm_sgemm(ta, tb, M, N, K, 1, A, lda, B, ldb, (acc) ? 1.0f : 0.0f, C, ldc))
 #define AXPY cllm_axpy
 #define PARAMS cllm_params
 #define ACTS cllm_acts
@@ -138,7 +142,7 @@ static void F(norm_backward)(REAL *dinp, REAL *dweight, REAL *dbias, const REAL 
  * a->logits [B, V]. */
 static void F(gpt2_forward)(const PARAMS *p, const ACTS *a, const ACTS *ga, const int32_t *inp,
                             const int32_t *targets, const uint8_t *is_prime, const cllm_config *cfg, int B, int T,
-                            int head_rows) {
+                            int head_rows, int lowp) {
     int L = cfg->n_layer, NH = cfg->n_head, C = cfg->n_embd, V = cfg->vocab_size, N = B * T, nb = !cfg->no_bias;
     size_t BTC = (size_t)N * C, lse_size = (size_t)B * NH * T;
     const REAL *head = cfg->untied_head ? p->lmhead : p->wte; /* [V, C] */
@@ -154,25 +158,28 @@ static void F(gpt2_forward)(const PARAMS *p, const ACTS *a, const ACTS *ga, cons
         REAL *fcproj = a->fcproj + l * BTC, *residual3 = a->residual3 + l * BTC;
         const REAL *prime_bias = cfg->attn_prime_bias ? p->prime_bias + l * NH : NULL;
         F(norm_forward)(ln1, ln1_mean, ln1_rstd, residual, p->ln1w + l * C, p->ln1b + l * C, N, C, cfg->rmsnorm);
-        F(matmul_forward)(qkv, ln1, p->qkvw + (size_t)l * C * 3 * C, nb ? p->qkvb + l * 3 * C : NULL, N, C, 3 * C);
+        F(matmul_forward)(qkv, ln1, p->qkvw + (size_t)l * C * 3 * C, nb ? p->qkvb + l * 3 * C : NULL, N, C, 3 * C,
+                          lowp);
         F(attention_forward)(atty, att_lse, a->att_scratch, qkv, prime_bias, is_prime, B, T, C, NH);
-        F(matmul_forward)(attproj, atty, p->attprojw + (size_t)l * C * C, nb ? p->attprojb + l * C : NULL, N, C, C);
+        F(matmul_forward)(attproj, atty, p->attprojw + (size_t)l * C * C, nb ? p->attprojb + l * C : NULL, N, C, C,
+                          lowp);
         F(residual_forward)(residual2, residual, attproj, BTC);
         F(norm_forward)(ln2, ln2_mean, ln2_rstd, residual2, p->ln2w + l * C, p->ln2b + l * C, N, C, cfg->rmsnorm);
-        F(matmul_forward)(fch, ln2, p->fcw + (size_t)l * C * 4 * C, nb ? p->fcb + l * 4 * C : NULL, N, C, 4 * C);
+        F(matmul_forward)(fch, ln2, p->fcw + (size_t)l * C * 4 * C, nb ? p->fcb + l * 4 * C : NULL, N, C, 4 * C,
+                          lowp);
         if (cfg->mlp_relu2) F(relu2_forward)(fch_gelu, fch, 4 * BTC); /* fch_gelu holds the activation either way */
         else F(gelu_forward)(fch_gelu, fch, 4 * BTC);
         F(matmul_forward)(fcproj, fch_gelu, p->fcprojw + (size_t)l * 4 * C * C, nb ? p->fcprojb + l * C : NULL, N,
-                          4 * C, C);
+                          4 * C, C, lowp);
         F(residual_forward)(residual3, residual2, fcproj, BTC);
     }
     REAL *last = L > 0 ? a->residual3 + (L - 1) * BTC : a->encoded;
     F(norm_forward)(a->lnf, a->lnf_mean, a->lnf_rstd, last, p->lnfw, p->lnfb, N, C, cfg->rmsnorm);
     if (targets) {
         F(lmhead_crossentropy)(a->losses, ga ? ga->lnf : NULL, ga ? ga->head_dwte : NULL, a->logits, a->lnf, head,
-                               targets, (REAL)1 / N, N, C, V, head_rows, (REAL)cfg->logit_softcap);
+                               targets, (REAL)1 / N, N, C, V, head_rows, (REAL)cfg->logit_softcap, lowp);
     } else { /* the LM head (wte [V, C] when tied), last position of each row: logits = lnf · headᵀ */
-        GEMM(0, 1, B, V, C, 1, a->lnf + (size_t)(T - 1) * C, T * C, head, C, 0, a->logits, V);
+        GEMM_LOWP(lowp, 0, 1, B, V, C, a->lnf + (size_t)(T - 1) * C, T * C, head, C, 0, a->logits, V);
         if (cfg->logit_softcap > 0) F(softcap_forward)(a->logits, a->logits, (REAL)cfg->logit_softcap, (size_t)B * V);
     }
 }
@@ -186,7 +193,7 @@ static void F(gpt2_forward)(const PARAMS *p, const ACTS *a, const ACTS *ga, cons
  * passes its gradient on unchanged to both branches, so the branch reads dres and the branch's layernorm adds
  * into it. */
 static void F(gpt2_backward)(const PARAMS *p, const PARAMS *g, const ACTS *a, const ACTS *ga, const int32_t *inp,
-                             const uint8_t *is_prime, REAL scale, const cllm_config *cfg, int B, int T) {
+                             const uint8_t *is_prime, REAL scale, const cllm_config *cfg, int B, int T, int lowp) {
     int L = cfg->n_layer, NH = cfg->n_head, C = cfg->n_embd, V = cfg->vocab_size, N = B * T, nb = !cfg->no_bias;
     size_t BTC = (size_t)N * C, lse_size = (size_t)B * NH * T;
     if (scale != 1) {
@@ -204,23 +211,23 @@ static void F(gpt2_backward)(const PARAMS *p, const PARAMS *g, const ACTS *a, co
         size_t lb = l * BTC, ln = (size_t)l * N;
         /* residual3 = residual2 + fcproj: dfcproj = dres, and dres carries on as dresidual2 */
         F(matmul_backward)(ga->fch_gelu, g->fcprojw + (size_t)l * 4 * C * C, nb ? g->fcprojb + l * C : NULL, dres,
-                           a->fch_gelu + 4 * lb, p->fcprojw + (size_t)l * 4 * C * C, N, 4 * C, C);
+                           a->fch_gelu + 4 * lb, p->fcprojw + (size_t)l * 4 * C * C, N, 4 * C, C, lowp);
         if (cfg->mlp_relu2) F(relu2_backward)(ga->fch, a->fch + 4 * lb, ga->fch_gelu, 4 * BTC);
         else F(gelu_backward)(ga->fch, a->fch + 4 * lb, ga->fch_gelu, 4 * BTC);
         F(matmul_backward)(ga->ln2, g->fcw + (size_t)l * C * 4 * C, nb ? g->fcb + l * 4 * C : NULL, ga->fch,
-                           a->ln2 + lb, p->fcw + (size_t)l * C * 4 * C, N, C, 4 * C);
+                           a->ln2 + lb, p->fcw + (size_t)l * C * 4 * C, N, C, 4 * C, lowp);
         F(norm_backward)(dres, g->ln2w + l * C, g->ln2b + l * C, ga->ln2, a->residual2 + lb, p->ln2w + l * C,
                          a->ln2_mean + ln, a->ln2_rstd + ln, N, C, cfg->rmsnorm);
         /* residual2 = residual + attproj: dattproj = dres, and dres carries on as dresidual */
         F(matmul_backward)(ga->atty, g->attprojw + (size_t)l * C * C, nb ? g->attprojb + l * C : NULL, dres,
-                           a->atty + lb, p->attprojw + (size_t)l * C * C, N, C, C);
+                           a->atty + lb, p->attprojw + (size_t)l * C * C, N, C, C, lowp);
         const REAL *prime_bias = cfg->attn_prime_bias ? p->prime_bias + l * NH : NULL;
         REAL *dprime_bias = cfg->attn_prime_bias ? g->prime_bias + l * NH : NULL;
         memset(ga->qkv, 0, 3 * BTC * sizeof(REAL)); /* attention accumulates dq, dk, dv */
         F(attention_backward)(ga->qkv, dprime_bias, ga->prime_part, a->att_scratch, ga->atty, a->qkv + 3 * lb,
                               a->att_lse + l * lse_size, prime_bias, is_prime, B, T, C, NH);
         F(matmul_backward)(ga->ln1, g->qkvw + (size_t)l * C * 3 * C, nb ? g->qkvb + l * 3 * C : NULL, ga->qkv,
-                           a->ln1 + lb, p->qkvw + (size_t)l * C * 3 * C, N, C, 3 * C);
+                           a->ln1 + lb, p->qkvw + (size_t)l * C * 3 * C, N, C, 3 * C, lowp);
         F(norm_backward)(dres, g->ln1w + l * C, g->ln1b + l * C, ga->ln1, residual, p->ln1w + l * C,
                          a->ln1_mean + ln, a->ln1_rstd + ln, N, C, cfg->rmsnorm);
     }
@@ -245,6 +252,7 @@ struct cllm_model {
     cllm_acts a, ga;              /* typed views of acts and grad_acts for B×T */
     int grad_ready;               /* the last forward formed the head's gradient and no backward used it yet */
     int head_rows;                /* LM-head chunk rows, 0: cllm_head_rows's choice (tests set it smaller) */
+    cllm_precision precision;     /* of the linear layers' and the head's products (fp32 or bf16) */
     int32_t *inputs;              /* copy: backward must not depend on the caller keeping them */
 };
 
@@ -399,7 +407,8 @@ static float forward(cllm_model *m, const int32_t *inputs, const int32_t *target
     carve_acts(m, B, T);
     memcpy(m->inputs, inputs, (size_t)B * T * sizeof(int32_t));
     int N = B * T, rows = cllm_head_rows(&m->cfg, N, m->head_rows);
-    gpt2_forward_f32(&m->p, &m->a, grad ? &m->ga : NULL, m->inputs, targets, m->is_prime, &m->cfg, B, T, rows);
+    gpt2_forward_f32(&m->p, &m->a, grad ? &m->ga : NULL, m->inputs, targets, m->is_prime, &m->cfg, B, T, rows,
+                     m->precision == CLLM_PRECISION_BF16);
     m->grad_ready = grad;
     if (!targets) return 0.0f;
     double sum = 0;
@@ -425,9 +434,36 @@ void cllm_model_zero_grad(cllm_model *m) {
 
 void cllm_model_backward(cllm_model *m, float scale) {
     if (!m->grad_ready) abort(); /* caller bug: backward needs a forward with targets, once */
-    gpt2_backward_f32(&m->p, &m->g, &m->a, &m->ga, m->inputs, m->is_prime, scale, &m->cfg, m->B, m->T);
+    gpt2_backward_f32(&m->p, &m->g, &m->a, &m->ga, m->inputs, m->is_prime, scale, &m->cfg, m->B, m->T,
+                      m->precision == CLLM_PRECISION_BF16);
     m->grad_ready = 0;
 }
 
 void cllm_model_set_head_rows(cllm_model *m, int rows) { m->head_rows = rows; }
+
+int cllm_model_set_precision(cllm_model *m, cllm_precision precision, cllm_error *err) {
+    if (precision != CLLM_PRECISION_FP32 && precision != CLLM_PRECISION_BF16)
+        return cllm_error_set(err, CLLM_ERR_ARG, "precision %s is not one the model trains in (fp32, bf16)",
+                              cllm_precision_name(precision));
+    m->precision = precision;
+    return 0;
+}
+
+cllm_precision cllm_model_precision(const cllm_model *m) { return m->precision; }
+
+const char *cllm_precision_name(cllm_precision precision) {
+    switch (precision) {
+    case CLLM_PRECISION_FP32: return "fp32";
+    case CLLM_PRECISION_BF16: return "bf16";
+    case CLLM_PRECISION_INT8: return "int8";
+    }
+    return "unknown";
+}
+
+int cllm_precision_parse(const char *name, cllm_precision *out) {
+    static const cllm_precision all[] = {CLLM_PRECISION_FP32, CLLM_PRECISION_BF16, CLLM_PRECISION_INT8};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+        if (name && strcmp(name, cllm_precision_name(all[i])) == 0) { *out = all[i]; return 0; }
+    return -1;
+}
 #endif /* !CLLM_MODEL_ORACLE */

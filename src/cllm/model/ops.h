@@ -13,9 +13,10 @@
                               const REAL *bias, int N, int C);                                                   \
     void layernorm_backward##S(REAL *dinp, REAL *dweight, REAL *dbias, const REAL *dout, const REAL *inp,         \
                                const REAL *weight, const REAL *mean, const REAL *rstd, int N, int C);            \
-    void matmul_forward##S(REAL *out, const REAL *inp, const REAL *w, const REAL *bias, int N, int C, int OC);   \
+    void matmul_forward##S(REAL *out, const REAL *inp, const REAL *w, const REAL *bias, int N, int C, int OC,   \
+                           int lowp);                                                                        \
     void matmul_backward##S(REAL *dinp, REAL *dw, REAL *dbias, const REAL *dout, const REAL *inp, const REAL *w, \
-                            int N, int C, int OC);                                                               \
+                            int N, int C, int OC, int lowp);                                                     \
     void attention_forward##S(REAL *out, REAL *lse, REAL *scratch, const REAL *inp, const REAL *prime_bias,      \
                               const uint8_t *is_prime, int B, int T, int C, int NH);                            \
     void attention_backward##S(REAL *dinp, REAL *dprime_bias, REAL *dprime_part, REAL *scratch,                  \
@@ -30,7 +31,7 @@
                                  REAL dloss, int N, int V);                                                      \
     void lmhead_crossentropy##S(REAL *losses, REAL *dlnf, REAL *dwte, REAL *scratch, const REAL *lnf,            \
                                 const REAL *wte, const int32_t *targets, REAL dloss, int N, int C, int V, int R, \
-                                REAL cap);                                                                       \
+                                REAL cap, int lowp);                                                             \
     void relu2_forward##S(REAL *out, const REAL *inp, size_t N);                                                 \
     void relu2_forward_serial##S(REAL *out, const REAL *inp, size_t N);                                          \
     void relu2_backward##S(REAL *dinp, const REAL *inp, const REAL *dout, size_t N);                             \

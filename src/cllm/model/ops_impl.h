@@ -2,7 +2,9 @@
  *
  * Included by ops.c with REAL=float (the model that trains) and by the tests (tests/support/model64.c) with
  * REAL=double (the oracle the gradient checks use). Before including, define REAL, F(name) (adds a type suffix),
- * GEMM (cllm_sgemm for float, a naive double GEMM for double), SQRT, EXP, LOG, TANH, DOT(a, b, n) and
+ * GEMM (cllm_sgemm for float, a naive double GEMM for double), GEMM_LOWP(lowp, ta, tb, M, N, K, A, lda, B, ldb,
+ * accumulate, C, ldc) (C = or += op(A)·op(B); for float with lowp set, cllm_gemm_bf16: inputs rounded to bf16,
+ * fp32 sums; the double oracle ignores lowp), SQRT, EXP, LOG, TANH, DOT(a, b, n) and
  * AXPY(alpha, x, y, n) (the SIMD kernels for float).
  * The _backward ops ACCUMULATE into their d-outputs (+=), so residual branches add up naturally, except where a
  * buffer's first write is known: matmul_backward and gelu_backward ASSIGN dinp (=), and lmhead_crossentropy assigns
@@ -143,9 +145,9 @@ OPS_WIDE void F(layernorm_backward)(REAL *dinp, REAL *dweight, REAL *dbias, cons
     }
 }
 
-/* out[N,OC] = inp[N,C] · w[C,OC] + bias[OC] (bias may be NULL) */
-void F(matmul_forward)(REAL *out, const REAL *inp, const REAL *w, const REAL *bias, int N, int C, int OC) {
-    GEMM(0, 0, N, OC, C, 1, inp, C, w, OC, 0, out, OC);
+/* out[N,OC] = inp[N,C] · w[C,OC] + bias[OC] (bias may be NULL). lowp: the product's inputs in bf16 (GEMM_LOWP). */
+void F(matmul_forward)(REAL *out, const REAL *inp, const REAL *w, const REAL *bias, int N, int C, int OC, int lowp) {
+    GEMM_LOWP(lowp, 0, 0, N, OC, C, inp, C, w, OC, 0, out, OC);
     if (!bias) return;
 #pragma omp parallel for schedule(static)
     for (int i = 0; i < N; i++) AXPY(1, bias, out + (size_t)i * OC, OC);
@@ -153,9 +155,9 @@ void F(matmul_forward)(REAL *out, const REAL *inp, const REAL *w, const REAL *bi
 
 /* dinp = dout · wᵀ (assigned); dw += inpᵀ · dout; dbias += Σ_rows dout (dbias may be NULL) */
 OPS_WIDE void F(matmul_backward)(REAL *dinp, REAL *dw, REAL *dbias, const REAL *dout, const REAL *inp,
-                                 const REAL *w, int N, int C, int OC) {
-    GEMM(0, 1, N, C, OC, 1, dout, OC, w, OC, 0, dinp, C);
-    GEMM(1, 0, C, OC, N, 1, inp, C, dout, OC, 1, dw, OC);
+                                 const REAL *w, int N, int C, int OC, int lowp) {
+    GEMM_LOWP(lowp, 0, 1, N, C, OC, dout, OC, w, OC, 0, dinp, C);
+    GEMM_LOWP(lowp, 1, 0, C, OC, N, inp, C, dout, OC, 1, dw, OC);
     if (!dbias) return;
     /* columns in parallel, rows summed in order: the result does not depend on the thread count */
 #pragma omp parallel for schedule(static)
@@ -367,19 +369,19 @@ OPS_WIDE void F(crossentropy_forward)(REAL *losses, REAL *dlogits, const REAL *l
  * Chunks run in order, so the sums into dwte do not depend on the thread count. With cap > 0 the logits are
  * soft-capped first (softcap_forward) and scratch holds 2·R·V. wte may be an untied head of the same shape. */
 void F(lmhead_crossentropy)(REAL *losses, REAL *dlnf, REAL *dwte, REAL *scratch, const REAL *lnf, const REAL *wte,
-                            const int32_t *targets, REAL dloss, int N, int C, int V, int R, REAL cap) {
+                            const int32_t *targets, REAL dloss, int N, int C, int V, int R, REAL cap, int lowp) {
     REAL *capped = scratch + (size_t)R * V; /* with a soft-cap (cap > 0): the capped logits, [R, V] more scratch */
     for (int r0 = 0; r0 < N; r0 += R) {
         int rows = N - r0 < R ? N - r0 : R;
         const REAL *x = lnf + (size_t)r0 * C;
-        GEMM(0, 1, rows, V, C, 1, x, C, wte, C, 0, scratch, V); /* logits = lnf · wteᵀ */
+        GEMM_LOWP(lowp, 0, 1, rows, V, C, x, C, wte, C, 0, scratch, V); /* logits = lnf · wteᵀ */
         if (cap > 0) F(softcap_forward)(capped, scratch, cap, (size_t)rows * V);
         F(crossentropy_forward)(losses + r0, dlnf ? scratch : NULL, cap > 0 ? capped : scratch, targets + r0, dloss,
                                 rows, V);
         if (!dlnf) continue;
         if (cap > 0) F(softcap_backward)(scratch, capped, cap, (size_t)rows * V);
-        GEMM(0, 0, rows, C, V, 1, scratch, V, wte, C, 0, dlnf + (size_t)r0 * C, C);
-        GEMM(1, 0, V, C, rows, 1, scratch, V, x, C, r0 == 0 ? 0 : 1, dwte, C);
+        GEMM_LOWP(lowp, 0, 0, rows, C, V, scratch, V, wte, C, 0, dlnf + (size_t)r0 * C, C);
+        GEMM_LOWP(lowp, 1, 0, V, C, rows, scratch, V, x, C, r0 == 0 ? 0 : 1, dwte, C);
     }
 }
 

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cllm_io.h"
+#include "cllm_simd.h"
 #include "trainer_internal.h"
 
 static double now_s(void) {
@@ -149,6 +150,9 @@ static int trainer_start(cllm_trainer *t, const cllm_train_opts *o, int resume, 
     cllm_train_settings *s = &t->s;
     t->accum = s->total_batch / ((int64_t)s->B * s->T);
     if (cllm_model_reserve(t->model, s->B, s->T, err)) return err ? err->code : 1;
+    if (cllm_model_set_precision(t->model, s->precision, err)) return err ? err->code : 1;
+    if (s->precision == CLLM_PRECISION_BF16 && !cllm_gemm_bf16_native())
+        trainer_note(t, "precision bf16 is emulated on this CPU (no AVX512_BF16): the same results, slower than fp32");
     size_t bt = (size_t)s->B * (size_t)s->T;
     if (!(t->x = malloc(sizeof(int32_t) * bt)) || !(t->y = malloc(sizeof(int32_t) * bt)))
         return cllm_error_set(err, CLLM_ERR_NOMEM, "out of memory for a %d×%d batch", s->B, s->T);
@@ -172,9 +176,10 @@ static int trainer_start(cllm_trainer *t, const cllm_train_opts *o, int resume, 
                      cllm_model_num_params(t->model), cfg->n_layer, cfg->n_embd, cfg->n_head, cfg->n_ctx,
                      cfg->vocab_size, s->B, s->T, (long long)t->accum, (long long)s->total_batch);
     if (t->budget_s > 0)
-        snprintf(msg + n, sizeof msg - (size_t)n, "%.2f of %.2f minutes done", t->clock_before / 60, s->minutes);
+        n += snprintf(msg + n, sizeof msg - (size_t)n, "%.2f of %.2f minutes done", t->clock_before / 60, s->minutes);
     else
-        snprintf(msg + n, sizeof msg - (size_t)n, "steps %lld..%lld", (long long)t->step, (long long)s->steps);
+        n += snprintf(msg + n, sizeof msg - (size_t)n, "steps %lld..%lld", (long long)t->step, (long long)s->steps);
+    if (n > 0 && (size_t)n < sizeof msg) snprintf(msg + n, sizeof msg - (size_t)n, ", %s", cllm_precision_name(s->precision));
     cllm_train_event ev = {.kind = CLLM_TRAIN_START, .step = t->step, .steps = s->steps, .msg = msg};
     trainer_emit(t, &ev);
     return 0;

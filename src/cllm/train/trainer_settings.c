@@ -72,8 +72,9 @@ int cllm_train_settings_check(const cllm_train_settings *s, cllm_error *err) {
     if (s->optimizer == CLLM_OPTIMIZER_MUON && !(in_range(s->muon_lr, 1e-6, 10) && s->lr > 0))
         return cllm_error_set(err, CLLM_ERR_ARG, "Muon lr %g is out of range [1e-6, 10] (and lr must be > 0)",
                               s->muon_lr);
-    if (s->precision != CLLM_PRECISION_FP32)
-        return cllm_error_set(err, CLLM_ERR_ARG, "unknown precision %d", (int)s->precision);
+    if (s->precision != CLLM_PRECISION_FP32 && s->precision != CLLM_PRECISION_BF16)
+        return cllm_error_set(err, CLLM_ERR_ARG, "precision %d is not one training uses (fp32, bf16)",
+                              (int)s->precision);
     if (!in_range(s->minutes, 0, 1e7))
         return cllm_error_set(err, CLLM_ERR_ARG, "minutes %g is out of range [0, 1e7]", s->minutes);
     return 0;
@@ -82,7 +83,7 @@ int cllm_train_settings_check(const cllm_train_settings *s, cllm_error *err) {
 /* ---- JSON: the keys of the first checkpoints stay; later fields are optional with today's defaults ---- */
 
 static const char *const optimizer_names[] = {"adamw", "muon"};
-static const char *const precision_names[] = {"fp32"};
+static const char *const precision_names[] = {"fp32", "bf16"}; /* by cllm_precision value */
 
 static int name_index(const char *const *names, int n, const char *name) {
     for (int i = 0; i < n; i++)
@@ -166,7 +167,7 @@ int trainer_settings_from_json(cllm_train_settings *s, double *clock_s, const ch
     json_t *minutes = json_object_get(o, "minutes");
     json_t *muon_lr = json_object_get(o, "muon_lr");
     s->muon_lr = muon_lr && json_is_number(muon_lr) ? json_number_value(muon_lr) : 0.02;
-    int k_opt = opt ? name_index(optimizer_names, 2, opt) : 0, k_prec = prec ? name_index(precision_names, 1, prec) : 0;
+    int k_opt = opt ? name_index(optimizer_names, 2, opt) : 0, k_prec = prec ? name_index(precision_names, 2, prec) : 0;
     if (!rc && (k_opt < 0 || k_prec < 0))
         rc = cllm_error_set(err, CLLM_ERR_FORMAT, "unknown %s in the stored settings",
                             k_opt < 0 ? "optimizer" : "precision");

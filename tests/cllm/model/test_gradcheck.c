@@ -86,7 +86,7 @@ static double op_loss(void *vctx) {
         layernorm_forward_f64(c->out, c->aux1, c->aux2, c->inp, c->w, c->bias, N, C);
         return dot(c->out, c->w_out, (size_t)N * C);
     case OP_MATMUL:
-        matmul_forward_f64(c->out, c->inp, c->w, c->bias, N, C, 3 * C);
+        matmul_forward_f64(c->out, c->inp, c->w, c->bias, N, C, 3 * C, 0);
         return dot(c->out, c->w_out, (size_t)N * 3 * C);
     case OP_ATTENTION:
         attention_forward_f64(c->out, c->aux1, c->aux2, c->inp, c->bias, c->is_prime, B, T, C, NH);
@@ -105,7 +105,7 @@ static double op_loss(void *vctx) {
         return 0.7 * s; /* dloss = 0.7 for every row */
     }
     case OP_LMHEAD: { /* inp: lnf [N,C], w: wte [V,C]; 4-row chunks (the last one partial), no gradient */
-        lmhead_crossentropy_f64(c->out, NULL, NULL, c->aux1, c->inp, c->w, c->ids, 0, N, C, V, 4, c->cap);
+        lmhead_crossentropy_f64(c->out, NULL, NULL, c->aux1, c->inp, c->w, c->ids, 0, N, C, V, 4, c->cap, 0);
         double s = 0;
         for (int i = 0; i < N; i++) s += c->out[i];
         return 0.7 * s;
@@ -140,7 +140,7 @@ static void test_matmul(void **state) {
     op_ctx c = {.op = OP_MATMUL, .inp = rand_vec(N * C, 1), .w = rand_vec(C * 3 * C, 1), .bias = rand_vec(3 * C, 1),
                 .out = zeros(N * 3 * C), .w_out = rand_vec(N * 3 * C, 1)};
     double *dinp = zeros(N * C), *dw = zeros(C * 3 * C), *db = zeros(3 * C);
-    matmul_backward_f64(dinp, dw, db, c.w_out, c.inp, c.w, N, C, 3 * C);
+    matmul_backward_f64(dinp, dw, db, c.w_out, c.inp, c.w, N, C, 3 * C, 0);
     check_grad("matmul dinp", c.inp, dinp, N * C, op_loss, &c);
     check_grad("matmul dweight", c.w, dw, C * 3 * C, op_loss, &c);
     check_grad("matmul dbias", c.bias, db, 3 * C, op_loss, &c);
@@ -332,11 +332,11 @@ static void test_lmhead(void **state) {
                 .aux1 = zeros(4 * V), .ids = track(malloc(N * sizeof(int32_t)))};
     for (int i = 0; i < N; i++) c.ids[i] = (int32_t)(test_rand(&seed) % V);
     double *dlnf = zeros(N * C), *dwte = zeros(V * C), *losses = zeros(N), *whole = zeros(N * V);
-    lmhead_crossentropy_f64(losses, dlnf, dwte, c.aux1, c.inp, c.w, c.ids, 0.7, N, C, V, 4, 0);
+    lmhead_crossentropy_f64(losses, dlnf, dwte, c.aux1, c.inp, c.w, c.ids, 0.7, N, C, V, 4, 0, 0);
     check_grad("lmhead dlnf", c.inp, dlnf, N * C, op_loss, &c);
     check_grad("lmhead dwte", c.w, dwte, V * C, op_loss, &c);
     double *one_pass = zeros(N);
-    lmhead_crossentropy_f64(one_pass, NULL, NULL, whole, c.inp, c.w, c.ids, 0, N, C, V, N, 0);
+    lmhead_crossentropy_f64(one_pass, NULL, NULL, whole, c.inp, c.w, c.ids, 0, N, C, V, N, 0, 0);
     for (int i = 0; i < N; i++) assert_true(fabs(losses[i] - one_pass[i]) < 1e-12);
 }
 
@@ -369,7 +369,7 @@ static void test_lmhead_softcap(void **state) {
                 .aux1 = zeros(2 * 4 * V), .ids = track(malloc(N * sizeof(int32_t))), .cap = 2};
     for (int i = 0; i < N; i++) c.ids[i] = (int32_t)(test_rand(&seed) % V);
     double *dlnf = zeros(N * C), *dwte = zeros(V * C), *losses = zeros(N);
-    lmhead_crossentropy_f64(losses, dlnf, dwte, c.aux1, c.inp, c.w, c.ids, 0.7, N, C, V, 4, c.cap);
+    lmhead_crossentropy_f64(losses, dlnf, dwte, c.aux1, c.inp, c.w, c.ids, 0.7, N, C, V, 4, c.cap, 0);
     check_grad("softcap lmhead dlnf", c.inp, dlnf, N * C, op_loss, &c);
     check_grad("softcap lmhead dwte", c.w, dwte, V * C, op_loss, &c);
     double z = 3, capped;

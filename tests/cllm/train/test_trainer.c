@@ -140,6 +140,37 @@ static void test_stop_and_resume_bit_exact(void **state) {
     assert_true(same_file(path_in(test_path("a"), "model.safetensors"), path_in(out, "model.safetensors")));
 }
 
+/* A bf16 run (mixed precision) stopped at 4 and resumed: the straight run's model bytes. The resume asks for fp32,
+ * which the stored settings override; had it run in fp32 the bytes would differ. */
+static void test_bf16_resume_bit_exact(void **state) {
+    (void)state;
+    counts c = {0};
+    const char *straight = test_path("bf16a"), *split = test_path("bf16b");
+    cllm_error err = {0};
+    cllm_train_opts o = opts_for(straight, &c);
+    o.settings.precision = CLLM_PRECISION_BF16;
+    cllm_trainer *t = cllm_trainer_new(&o, &err);
+    assert_non_null(t);
+    assert_int_equal(cllm_trainer_run(t, &err), 0);
+    cllm_trainer_free(t);
+    counts c2 = {0};
+    o = opts_for(split, &c2);
+    o.settings.precision = CLLM_PRECISION_BF16;
+    t = cllm_trainer_new(&o, &err);
+    assert_non_null(t);
+    for (int i = 0; i < 4; i++) assert_int_equal(cllm_trainer_step(t, &err), 0);
+    cllm_trainer_request_stop(t);
+    assert_int_equal(cllm_trainer_finish(t, &err), 0);
+    cllm_trainer_free(t);
+    counts c3 = {.last_step = 4};
+    o = opts_for(split, &c3);
+    t = cllm_trainer_resume(&o, &err);
+    assert_non_null(t);
+    assert_int_equal(cllm_trainer_run(t, &err), 0);
+    cllm_trainer_free(t);
+    assert_true(same_file(path_in(straight, "model.safetensors"), path_in(split, "model.safetensors")));
+}
+
 /* Weights ×5e8: a NaN gradient under a finite loss. The step fails naming itself, nothing is written, and the last
  * good checkpoint still resumes; with skip_nonfinite the step is skipped and counted instead. */
 static void test_nonfinite_step_not_applied(void **state) {
@@ -316,6 +347,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_run_events),
         cmocka_unit_test(test_stop_and_resume_bit_exact),
+        cmocka_unit_test(test_bf16_resume_bit_exact),
         cmocka_unit_test(test_nonfinite_step_not_applied),
         cmocka_unit_test(test_settings_check),
         cmocka_unit_test(test_resume_validates_stored_settings),
