@@ -166,7 +166,7 @@ int cllm_write_file_atomic(const char *path, const void *buf, size_t n, cllm_err
     return rc ? rc : cllm_atomic_commit(f, err);
 }
 
-int cllm_file_map(const char *path, cllm_mapped_file *out, cllm_error *err) {
+int cllm_mapped_file_open(const char *path, cllm_mapped_file *out, cllm_error *err) {
     out->data = NULL;
     out->size = 0;
     int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -190,7 +190,7 @@ int cllm_file_map(const char *path, cllm_mapped_file *out, cllm_error *err) {
     return 0;
 }
 
-void cllm_file_unmap(cllm_mapped_file *m) {
+void cllm_mapped_file_close(cllm_mapped_file *m) {
     if (m->data) munmap((void *)m->data, m->size);
     m->data = NULL;
     m->size = 0;

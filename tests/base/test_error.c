@@ -17,10 +17,10 @@ static void test_atomic_write_replaces_and_abort_keeps_old(void **state) {
     assert_int_equal(cllm_atomic_write(f, "newer", 5, &err), 0);
     cllm_atomic_abort(f); /* a crash before commit: the old content stays */
     cllm_mapped_file m;
-    assert_int_equal(cllm_file_map(path, &m, &err), 0);
+    assert_int_equal(cllm_mapped_file_open(path, &m, &err), 0);
     assert_int_equal(m.size, 3);
     assert_memory_equal(m.data, "old", 3);
-    cllm_file_unmap(&m);
+    cllm_mapped_file_close(&m);
     assert_int_equal(cllm_write_file_atomic(path, "newer", 5, &err), 0);
     size_t n;
     uint8_t *buf = cllm_file_read_all(path, &n, &err);
@@ -34,7 +34,7 @@ static void test_errors_name_the_file(void **state) {
     (void)state;
     cllm_error err = {0};
     cllm_mapped_file m;
-    assert_int_not_equal(cllm_file_map("/nonexistent/dir/x.bin", &m, &err), 0);
+    assert_int_not_equal(cllm_mapped_file_open("/nonexistent/dir/x.bin", &m, &err), 0);
     assert_non_null(strstr(err.msg, "/nonexistent/dir/x.bin"));
     assert_int_equal(err.code, CLLM_ERR_IO);
     assert_null(cllm_atomic_open("/nonexistent/dir/y.bin", &err));
@@ -66,7 +66,7 @@ static void test_error_messages_are_one_line(void **state) {
     assert_string_equal(err.msg, "token 'x\\ny\\x1b]0;title\\x07' in C:\\dir"); /* backslashes of the text kept */
     /* a path holding a newline, from the operating system's error path */
     cllm_mapped_file m;
-    assert_int_not_equal(cllm_file_map("/nonexistent/a\nb.bin", &m, &err), 0);
+    assert_int_not_equal(cllm_mapped_file_open("/nonexistent/a\nb.bin", &m, &err), 0);
     assert_true(test_printable_line(err.msg));
     assert_non_null(strstr(err.msg, "a\\nb.bin"));
 }

@@ -65,6 +65,13 @@ expect 2 "no usable text (0 files read, 1 skipped" -- "$CLLM" train --data "$tmp
   --tokenizer "$tmp/a/tokenizer.json"
 expect 2 "no usable text" -- "$CLLM" train --data "$tmp/bin" --out "$tmp/b2" "${model[@]}"
 
+# 3b. a separate --val folder trains and validates on it; an unusable --val is named
+mkdir -p "$tmp/val"; cp "$tmp/text/doc1.txt" "$tmp/text/doc2.txt" "$tmp/val/"
+"$CLLM" train --data "$tmp/text" --val "$tmp/val" --out "$tmp/v" "${model[@]}" --steps 2 2>"$tmp/err" \
+  || fail "--val: $(tail -c 300 "$tmp/err")"
+grep -q '"val_loss"' "$tmp/v/log.jsonl" || fail "--val: no validation"
+expect 2 "--val holds no usable text" -- "$CLLM" train --data "$tmp/text" --val "$tmp/bin" --out "$tmp/v2" "${model[@]}"
+
 # 4. --init M --context T: T < the model's context trains on T-token windows; T > it is refused
 "$CLLM" train --init "$tmp/a/model.safetensors" --data "$tmp/text" --out "$tmp/ctx" --batch 2 --threads 2 --steps 2 \
   --context 16 2>"$tmp/err" || fail "--init --context 16: $(tail -c 300 "$tmp/err")"

@@ -79,7 +79,7 @@ static int verify(char **paths, int n_paths) {
             printf("%s%s%s: %d shards, %llu tokens, vocabulary %d: ok\n", p, is_dir ? " " : "",
                    is_dir ? splits[k] : "", cllm_shards_files(s), (unsigned long long)cllm_shards_count(s),
                    cllm_shards_vocab_size(s));
-            cllm_shards_free(s);
+            cllm_shards_close(s);
         }
         if (!found) cli_die(2, "prepare: %s: no train-*.bin or val-*.bin shards here", paths[i]);
     }

@@ -166,15 +166,18 @@ static int prepare(cllm_trainer *t, const char *const *paths, int n, const char 
                  (unsigned long long)sum.files_read, (unsigned long long)sum.documents[0],
                  (unsigned long long)sum.documents[1], (unsigned long long)sum.tokens[0],
                  (unsigned long long)sum.tokens[1]);
-    if (sum.tokens[0] == 0)
-        return cllm_error_set(err, CLLM_ERR_ARG, "--data holds no usable text (%llu files read, %llu skipped as "
-                              "binary or unreadable)", (unsigned long long)sum.files_read,
+    if (sum.tokens[0] + sum.tokens[1] == 0)
+        return cllm_error_set(err, CLLM_ERR_ARG, "--%s holds no usable text (%llu files read, %llu skipped as "
+                              "binary or unreadable)", val_fraction == 1.0 ? "val" : "data",
+                              (unsigned long long)sum.files_read,
                               (unsigned long long)sum.files_skipped);
     return 0;
 }
 
-/* Shards for a fresh run: a given shard folder is used as it is; text is tokenized into RUN_DIR/data*. */
+/* Shards for a fresh run: a given shard folder is used as it is; text is tokenized into RUN_DIR/data* (by rank 0:
+ * other ranks only take the folders' names). */
 static int setup_data(cllm_trainer *t, const cllm_train_opts *o, cllm_error *err) {
+    int leader = t->comm.rank == 0;
     cllm_train_settings *s = &t->s;
     if (is_shard_dir(o->data[0])) {
         if (o->n_data != 1 || o->n_val > 1)
@@ -184,10 +187,11 @@ static int setup_data(cllm_trainer *t, const cllm_train_opts *o, cllm_error *err
         return 0;
     }
     snprintf(s->train_dir, sizeof s->train_dir, "%s/data", t->out);
-    if (prepare(t, o->data, o->n_data, s->train_dir, o->n_val ? 0.0 : 0.05, err)) return err ? err->code : 1;
+    if (leader && prepare(t, o->data, o->n_data, s->train_dir, o->n_val ? 0.0 : 0.05, err))
+        return err ? err->code : 1;
     if (o->n_val) {
         snprintf(s->val_dir, sizeof s->val_dir, "%s/data-val", t->out);
-        return prepare(t, o->val, o->n_val, s->val_dir, 1.0, err);
+        return leader ? prepare(t, o->val, o->n_val, s->val_dir, 1.0, err) : 0;
     }
     snprintf(s->val_dir, sizeof s->val_dir, "%s", s->train_dir);
     return 0;
@@ -204,12 +208,12 @@ int trainer_open_data(cllm_trainer *t, cllm_error *err) {
     cllm_error verr = {0};
     t->val = *vdir ? cllm_shards_open(&vdir, 1, "val", &verr) : NULL;
     if (t->val && cllm_shards_count(t->val) < (uint64_t)t->s.T + 1) {
-        cllm_shards_free(t->val);
+        cllm_shards_close(t->val);
         t->val = NULL;
     }
     if (!t->val) trainer_note(t, "no validation data (fewer than %d val tokens)", t->s.T + 1);
-    /* every rank reads its own batch order; rank 0's is the single-process one */
-    uint64_t seed = t->s.seed + 1 + (uint64_t)t->comm.rank;
+    /* one batch order for every rank (each takes its own micro-batches of it): see cllm_comm */
+    uint64_t seed = t->s.seed + 1;
     return (t->loader = cllm_loader_new(t->train, t->s.B, t->s.T, seed, err)) ? 0 : err ? err->code : 1;
 }
 
@@ -219,11 +223,22 @@ int trainer_setup_fresh(cllm_trainer *t, const cllm_train_opts *o, cllm_error *e
     if (o->n_data < 1) return cllm_error_set(err, CLLM_ERR_ARG, "no training data given");
     if (strlen(o->out_dir) >= sizeof t->out) return cllm_error_set(err, CLLM_ERR_ARG, "the run directory's path is too long");
     snprintf(t->out, sizeof t->out, "%s", o->out_dir);
-    if (trainer_lock(t, t->out, 1, err)) return err ? err->code : 1;
+    /* Multi-process: rank 0 locks the run directory, makes the tokenizer and the shards, then meets the others at
+     * a barrier; they take the tokenizer from RUN_DIR/tokenizer.json and build the same model. */
+    int leader = t->comm.rank == 0;
+    if (leader && trainer_lock(t, t->out, 1, err)) return err ? err->code : 1;
     snprintf(path, sizeof path, "%s/checkpoint.safetensors", t->out);
-    if (file_exists(path))
+    if (leader && file_exists(path))
         return cllm_error_set(err, CLLM_ERR_ARG, "%s already holds a run; continue it with --resume or choose "
                               "another --out", t->out);
+    cllm_train_opts follower;
+    if (!leader) {
+        if (t->comm.barrier(t->comm.ctx, err)) return err ? err->code : 1;
+        follower = *o;
+        snprintf(path, sizeof path, "%s/tokenizer.json", t->out);
+        follower.tokenizer_path = path;
+        o = &follower;
+    }
     cllm_train_settings *s = &t->s;
     *s = o->settings;
     int clock_schedule = s->minutes > 0;
@@ -237,16 +252,23 @@ int trainer_setup_fresh(cllm_trainer *t, const cllm_train_opts *o, cllm_error *e
     early.total_batch = s->B;
     if (cllm_train_settings_check(&early, err)) return err->code;
     if (setup_model(t, o, err)) return err ? err->code : 1;
-    snprintf(path, sizeof path, "%s/tokenizer.json", t->out);
-    if (cllm_tokenizer_save(t->tok, path, err)) return err ? err->code : 1;
+    char tok_path[4200];
+    snprintf(tok_path, sizeof tok_path, "%s/tokenizer.json", t->out);
+    if (leader && cllm_tokenizer_save(t->tok, tok_path, err)) return err ? err->code : 1;
     int n_ctx = cllm_model_config(t->model)->n_ctx;
     if (o->context > n_ctx)
         return cllm_error_set(err, CLLM_ERR_ARG, "--context %d is longer than the model's context %d", o->context,
                               n_ctx);
     s->T = o->context ? o->context : n_ctx;
-    s->total_batch = o->settings.total_batch ? o->settings.total_batch : (int64_t)s->B * s->T;
+    int ranks = t->comm.size; /* --batch B is each rank's: the step is ranks·B rows unless total_batch says */
+    s->total_batch = o->settings.total_batch ? o->settings.total_batch : (int64_t)s->B * s->T * ranks;
     if (cllm_train_settings_check(s, err)) return err->code;
+    if (s->total_batch % ((int64_t)s->B * s->T * ranks))
+        return cllm_error_set(err, CLLM_ERR_ARG, "--total-batch %lld is not a whole number of %d×%d micro-batches for "
+                              "each of %d processes: choose a multiple of %lld", (long long)s->total_batch, s->B, s->T,
+                              ranks, (long long)s->B * s->T * ranks);
     if (setup_data(t, o, err)) return err ? err->code : 1;
+    if (leader && t->comm.size > 1 && t->comm.barrier(t->comm.ctx, err)) return err ? err->code : 1;
     if (cllm_adamw_init(&t->opt, t->model, err)) return err ? err->code : 1;
     t->opt.weight_decay = (float)s->weight_decay;
     /* Muon's lr rides on the schedule's (AdamW's) lr as a ratio; a resumed run gets it back from cllm.muon */
@@ -282,7 +304,7 @@ static int truncate_log(const char *out, int64_t step, cllm_error *err) {
 int trainer_setup_resume(cllm_trainer *t, cllm_error *err) {
     char path[4200];
     snprintf(path, sizeof path, "%s/checkpoint.safetensors", t->out);
-    if (trainer_lock(t, t->out, 0, err)) return err ? err->code : 1;
+    if (t->comm.rank == 0 && trainer_lock(t, t->out, 0, err)) return err ? err->code : 1;
     cllm_train_state st;
     if (!(t->model = cllm_checkpoint_load(path, &t->tok, &t->opt, &st, err))) return err ? err->code : 1;
     if (!t->tok) t->tok = cllm_tokenizer_byte_new();
