@@ -110,17 +110,20 @@ CLLM_API const cllm_tensor *cllm_model_tensor(const cllm_model *m, int i);
 CLLM_API const cllm_tensor *cllm_model_tensor_find(const cllm_model *m, const char *name);
 
 /* GPT-2 initialisation from seed: weights normal(0, 0.02), residual projections 0.02/√(2L), biases 0,
- * LayerNorm weight 1 / bias 0; fixed position encodings filled by their formula. */
-CLLM_API void cllm_model_init_gpt2(cllm_model *m, uint64_t seed);
-/* Fills fixed (non-learned) position encodings; call after loading parameters. No-op for LEARNED. */
-CLLM_API void cllm_model_fill_positions(cllm_model *m);
+ * LayerNorm weight 1 / bias 0; fixed position encodings filled by their formula. Returns 0, or CLLM_ERR_NOMEM when
+ * the spiral features of a crystalline option could not be made (those tensors are then zero, never partial). */
+CLLM_API int cllm_model_init_gpt2(cllm_model *m, uint64_t seed);
+/* Fills fixed (non-learned) position encodings; call after loading parameters. No-op for LEARNED. Returns 0, or
+ * CLLM_ERR_NOMEM (wpe then zero). */
+CLLM_API int cllm_model_fill_positions(cllm_model *m);
 
 /* Sizes the activation and gradient arenas for batches up to B×T (T ≤ n_ctx); allocates once. */
 CLLM_API int cllm_model_reserve(cllm_model *m, int B, int T, cllm_error *err);
 /* Forward pass on B×T ids (B ≤ reserved B, T ≤ reserved T). With targets, returns the mean cross-entropy
  * (nats/token) and prepares cllm_model_backward: the LM head's gradient is formed in the same pass, chunk by chunk,
  * so the B×T×V logits are never stored whole. Without targets (NULL), returns 0 and leaves the logits of each
- * sequence's last position for cllm_model_logits. */
+ * sequence's last position for cllm_model_logits. An id (input or target) outside [0, V) is refused: nothing is
+ * computed, NaN is returned and the following cllm_model_backward adds nothing. */
 CLLM_API float cllm_model_forward(cllm_model *m, const int32_t *inputs, const int32_t *targets, int B, int T);
 /* The same forward with targets for evaluation only: mean loss and per-position losses, none of the gradient work
  * (the LM head costs a third of what it does in cllm_model_forward); cllm_model_backward may not follow it. */

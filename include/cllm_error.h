@@ -50,7 +50,7 @@ CLLM_API const char *cllm_escape(const char *s, size_t n, char *out, size_t cap)
  * data, renames over `path` and fsyncs the directory. A crash at any moment leaves the old file intact. */
 typedef struct cllm_atomic_file cllm_atomic_file;
 
-/* Opens `path`.tmp.<pid> for writing; NULL on failure. */
+/* Creates `path`.tmp.XXXXXX (a fresh unpredictable name, O_EXCL) for writing; NULL on failure. */
 CLLM_API cllm_atomic_file *cllm_atomic_open(const char *path, cllm_error *err);
 /* Appends n bytes; on failure the file is aborted (do not call abort or commit again). */
 CLLM_API int cllm_atomic_write(cllm_atomic_file *f, const void *buf, size_t n, cllm_error *err);

@@ -31,9 +31,10 @@ CLLM_API int cllm_generator_length(const cllm_generator *g);
 CLLM_API void cllm_generator_reset(cllm_generator *g);
 /* Appends one token at the next position and returns the logits [V] for the token after it (owned by g, valid
  * until the next call). When the cache is full, the oldest tokens are dropped and the last 3/4·n_ctx are
- * re-fed first, so generation can go on indefinitely. */
+ * re-fed first, so generation can go on indefinitely. NULL, with the cache untouched, when token is outside [0, V). */
 CLLM_API const float *cllm_generator_push(cllm_generator *g, int token);
-/* Appends tokens[0..n) as n pushes would and returns the logits after the last (NULL if n < 1). Up to 64
+/* Appends tokens[0..n) as n pushes would and returns the logits after the last (NULL, with the cache untouched, if
+ * n < 1 or any id is outside [0, V)). Up to 64
  * positions go through each layer together as matrix products, several times faster per token than pushing; the
  * logits equal the pushes' up to rounding (the full forward's summation order instead of the matrix-vector one).
  * A sliding window re-feeds its kept tokens this way too. */

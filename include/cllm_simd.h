@@ -68,6 +68,9 @@ CLLM_API void cllm_sgemm(int trans_a, int trans_b, int M, int N, int K, float al
  * Results are bit-identical across runs and thread counts. alpha == 0 or K == 0 gives beta·C (A, B unread). */
 CLLM_API void cllm_sgemm_native(int trans_a, int trans_b, int M, int N, int K, float alpha, const float *A, int lda,
                                 const float *B, int ldb, float beta, float *C, int ldc);
+/* Frees the calling thread's packing workspace, which the products keep (grown, never shrunk) so that repeated
+ * products allocate nothing; the next product allocates it again. Threads that exit free theirs by themselves. */
+CLLM_API void cllm_gemm_workspace_release(void);
 /* The same product by a plain row-parallel triple loop: slow, simple; the baseline for tests and benchmarks. */
 CLLM_API void cllm_sgemm_reference(int trans_a, int trans_b, int M, int N, int K, float alpha, const float *A, int lda,
                                    const float *B, int ldb, float beta, float *C, int ldc);

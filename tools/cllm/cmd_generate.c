@@ -33,6 +33,12 @@ static void parse_sampling(sampling *o, int argc, char **argv, const char *usage
     if (!o->model) cli_die(2, "%s: --model FILE is required (see 'cllm %s --help')", argv[0], argv[0]);
     cli_set_threads(o->threads);
     o->m = cli_load_model(argv[0], o->model, o->tokenizer, &o->tok);
+    /* every id the model can sample must have text: ids past a smaller tokenizer used to print as NUL bytes */
+    int tok_ids = cllm_tokenizer_vocab_size(o->tok), model_ids = cllm_model_config(o->m)->vocab_size;
+    if (tok_ids < model_ids)
+        cli_die(2, "%s: the tokenizer has %d ids but %s samples from %d; ids %d..%d would have no text (pass the "
+                "model's own tokenizer with --tokenizer)", argv[0], tok_ids, o->model, model_ids, tok_ids,
+                model_ids - 1);
     cllm_error err = {0};
     if (!(o->g = cllm_generator_new(o->m, &err))) cli_die(2, "%s: %s", argv[0], err.msg);
     cllm_rng_seed(&o->rng, (uint64_t)o->seed);
@@ -66,11 +72,10 @@ static const float *feed(cllm_generator *g, const cllm_tokenizer *tok, const cha
 static void sample_loop(cllm_generator *g, const cllm_tokenizer *tok, const float *logits, const sampling *o,
                         cllm_rng *rng, int stop_at_newline) {
     cllm_sample_params sp = {(float)o->temperature, (int)o->top_k, (float)o->top_p};
-    int eot = cllm_tokenizer_eot(tok), vocab = cllm_tokenizer_vocab_size(tok);
+    int eot = cllm_tokenizer_eot(tok);
     for (long i = 0; i < o->max_tokens; i++) {
         int id = cllm_sample(g, logits, &sp, rng);
         if (id == eot) break;
-        if (id >= vocab) id = 0; /* model ids past the tokenizer's (padded vocabularies) */
         emit(tok, id);
         logits = cllm_generator_push(g, id);
         size_t len;

@@ -165,12 +165,11 @@ static void slide(cllm_generator *g) {
     for (int i = 0; i < keep; i += CHUNK) forward_rows(g, g->history + i, keep - i < CHUNK ? keep - i : CHUNK, 0);
 }
 
-static int valid_token(const cllm_generator *g, int token) {
-    return token >= 0 && token < g->cfg.vocab_size ? token : 0; /* ids come from our tokenizer; never index out */
-}
+/* Ids index wte: one outside [0, V) is refused (NULL, the cache untouched), never read out of bounds or replaced. */
+static int valid_token(const cllm_generator *g, int token) { return token >= 0 && token < g->cfg.vocab_size; }
 
 const float *cllm_generator_push(cllm_generator *g, int token) {
-    token = valid_token(g, token);
+    if (!valid_token(g, token)) return NULL;
     if (g->len == g->cfg.n_ctx) slide(g);
     forward_rows(g, &token, 1, 1);
     return g->logits;
@@ -178,13 +177,15 @@ const float *cllm_generator_push(cllm_generator *g, int token) {
 
 const float *cllm_generator_feed(cllm_generator *g, const int32_t *tokens, int n) {
     if (n < 1) return NULL;
+    for (int i = 0; i < n; i++)
+        if (!valid_token(g, tokens[i])) return NULL;
     int chunk[CHUNK];
     for (int i = 0; i < n;) {
         if (g->len == g->cfg.n_ctx) slide(g);
         int room = g->cfg.n_ctx - g->len, m = n - i;
         if (m > CHUNK) m = CHUNK;
         if (m > room) m = room;
-        for (int j = 0; j < m; j++) chunk[j] = valid_token(g, tokens[i + j]);
+        for (int j = 0; j < m; j++) chunk[j] = tokens[i + j];
         forward_rows(g, chunk, m, i + m == n);
         i += m;
     }
