@@ -144,14 +144,14 @@ CLLM_API void cllm_model_backward(cllm_model *m, float scale);
  * stream and every other sum stay fp32. int8: generation only (cllm_generator_set_precision). */
 typedef enum cllm_precision { CLLM_PRECISION_FP32 = 0, CLLM_PRECISION_BF16 = 1, CLLM_PRECISION_INT8 = 2 } cllm_precision;
 /* "fp32", "bf16", "int8". */
-const char *cllm_precision_name(cllm_precision precision);
+CLLM_API const char *cllm_precision_name(cllm_precision precision);
 /* The precision named name ("fp32", "bf16", "int8") into *out: 0, or -1 for an unknown name. */
-int cllm_precision_parse(const char *name, cllm_precision *out);
+CLLM_API int cllm_precision_parse(const char *name, cllm_precision *out);
 /* Sets the model's forward/backward precision (fp32 or bf16; default fp32). 0, or CLLM_ERR_ARG. Files written from
  * the model stay fp32 whatever it is. */
-int cllm_model_set_precision(cllm_model *m, cllm_precision precision, cllm_error *err);
+CLLM_API int cllm_model_set_precision(cllm_model *m, cllm_precision precision, cllm_error *err);
 /* The precision set on the model. */
-cllm_precision cllm_model_precision(const cllm_model *m);
+CLLM_API cllm_precision cllm_model_precision(const cllm_model *m);
 
 /* ---------------------------------------------------------------------------------------------------------- */
 /* AdamW (decoupled weight decay) over the model's trainable tensors; decay only where cllm_tensor.decay.

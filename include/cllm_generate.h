@@ -39,6 +39,11 @@ CLLM_API const float *cllm_generator_push(cllm_generator *g, int token);
  * logits equal the pushes' up to rounding (the full forward's summation order instead of the matrix-vector one).
  * A sliding window re-feeds its kept tokens this way too. */
 CLLM_API const float *cllm_generator_feed(cllm_generator *g, const int32_t *tokens, int n);
+/* The arithmetic of the generator's matrix products (default fp32, the model's own weights). bf16: weights (and
+ * each token's activations) rounded to bf16, fp32 sums (cllm_gemv_bf16); int8: weights quantised to Q8_0 blocks
+ * (cllm_gemv_q8), a quarter of the bytes. The low-bit copies of the weights are made here, once, and owned by g;
+ * attention, layernorm and the KV cache stay fp32. Empties the cache. 0, or CLLM_ERR_NOMEM / CLLM_ERR_ARG. */
+CLLM_API int cllm_generator_set_precision(cllm_generator *g, cllm_precision precision, cllm_error *err);
 /* Picks the next token from logits [V] per params; uses g's scratch (no allocation). */
 CLLM_API int cllm_sample(cllm_generator *g, const float *logits, const cllm_sample_params *params, cllm_rng *rng);
 

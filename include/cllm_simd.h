@@ -30,7 +30,7 @@ typedef enum cllm_simd_level {
     CLLM_SIMD_SCALAR = 0, /* portable C, any architecture */
     CLLM_SIMD_AVX2 = 1,   /* AVX2 + FMA */
     CLLM_SIMD_AVX512 = 2, /* AVX-512 F/BW/DQ/VL */
-    CLLM_SIMD_AVX512BF16 = 3, /* AVX-512 + AVX512_BF16 (vdpbf16ps): fp32 kernels as avx512, bf16 GEMM in hardware */
+    CLLM_SIMD_AVX512BF16 = 3, /* AVX-512 + AVX512_BF16 + AVX512_VNNI: fp32 kernels as avx512; vdpbf16ps, vpdpbusd */
 } cllm_simd_level;
 
 /* The level in use (detected on first call, or forced by CLLM_SIMD). */
@@ -104,7 +104,44 @@ CLLM_API void cllm_gemm_bf16(int trans_a, int trans_b, int M, int N, int K, cons
                              int ldb, int accumulate, float *C, int ldc);
 /* The same product by a plain scalar loop: the definition the kernels are tested against. */
 CLLM_API void cllm_gemm_bf16_reference(int trans_a, int trans_b, int M, int N, int K, const float *A, int lda,
-                                       const float *B, int ldb, int accumulate, float *C, int ldc);
+                              const float *B, int ldb, int accumulate, float *C, int ldc);
+/* ---- One-token products on weights packed once (generation): fewer bytes read per token. ------------------ */
+
+/* op(W) [K,N] as bf16 pairs in panels of 32 columns: [ceil(N/32)][ceil(K/2)][32] uint32 (2 bytes a weight). */
+typedef struct cllm_bf16_panels {
+    int K, N;
+    uint32_t *pairs;
+} cllm_bf16_panels;
+/* Packs op(W) (trans 0: W stored K×N, row stride ldw; trans 1: W stored N×K) rounded to bf16. 0, or -1 when out of
+ * memory. Free with cllm_bf16_panels_free. */
+CLLM_API int cllm_bf16_panels_init(cllm_bf16_panels *p, int trans, int K, int N, const float *W, int ldw);
+CLLM_API void cllm_bf16_panels_free(cllm_bf16_panels *p);
+/* y[N] = x[K]·op(W) (+ bias[N] unless NULL): the bits of cllm_gemm_bf16 with M = 1 (x rounded to bf16, fp32
+ * chains), then the bias added. vdpbf16ps on the avx512bf16 level, a scalar emulation elsewhere. */
+CLLM_API void cllm_gemv_bf16(const cllm_bf16_panels *W, const float *x, const float *bias, float *y);
+
+/* op(W) [K,N] quantised like llama.cpp's Q8_0: for each output column n, blocks of 32 consecutive k share one fp32
+ * scale d = max|w|/127 and hold q = round(w/d) in [-127, 127]. Laid out 16 columns at a time for the dot
+ * products: q [N/16][blocks][8][16][4], scale and sum (Σ q of the block) [N/16][blocks][16]. */
+typedef struct cllm_q8_matrix {
+    int K, N, blocks; /* blocks = ceil(K/32); N rounded up to 16 inside */
+    int8_t *q;
+    float *scale;
+    int32_t *sum;
+} cllm_q8_matrix;
+/* Quantises op(W) (as cllm_bf16_panels_init). 0, or -1 when out of memory. Free with cllm_q8_free. */
+CLLM_API int cllm_q8_init(cllm_q8_matrix *m, int trans, int K, int N, const float *W, int ldw);
+CLLM_API void cllm_q8_free(cllm_q8_matrix *m);
+/* The value the quantised matrix holds for op(W)[k][n]: scale·q. */
+CLLM_API float cllm_q8_value(const cllm_q8_matrix *m, int k, int n);
+/* y[N] = x[K]·op(W) (+ bias): x is quantised the same way (per block of 32: d_x = max|x|/127), each block's
+ * integer dot product is exact, and y[n] = Σ_blocks fma(dot, d_w·d_x, ·) in block order, then + bias: the same
+ * bits at every level (AVX512-VNNI, AVX2, scalar) and thread count. */
+CLLM_API void cllm_gemv_q8(const cllm_q8_matrix *W, const float *x, const float *bias, float *y);
+
+/* cllm_gemm_bf16's rate in GFLOP/s, measured like cllm_sgemm_peak_gflops (same shapes; emulated where the CPU lacks
+ * AVX512_BF16). */
+CLLM_API double cllm_gemm_bf16_peak_gflops(int threads);
 /* Whether cllm_gemm_bf16 runs on bf16 hardware at the current level (0: emulated, same bits, slower). */
 CLLM_API int cllm_gemm_bf16_native(void);
 

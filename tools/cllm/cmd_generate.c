@@ -7,7 +7,7 @@
 #include "cllm_generate.h"
 
 typedef struct sampling {
-    const char *model, *tokenizer, *prompt;
+    const char *model, *tokenizer, *prompt, *precision;
     long max_tokens, top_k, seed;
     double temperature, top_p;
     long threads;
@@ -27,6 +27,7 @@ static void parse_sampling(sampling *o, int argc, char **argv, const char *usage
         {"temperature", OPT_FLOAT, &o->temperature, 0, 100, NULL},
         {"top-k", OPT_INT, &o->top_k, 0, 1 << 24, NULL},    {"top-p", OPT_FLOAT, &o->top_p, 1e-9, 1, NULL},
         {"seed", OPT_INT, &o->seed, 0, 9.2e18, NULL},       {"threads", OPT_INT, &o->threads, 1, 4096, NULL},
+        {"precision", OPT_STR, &o->precision, 0, 0, NULL},
         {"prompt", OPT_STR, &o->prompt, 0, 0, NULL},
     };
     cli_parse(argc, argv, opts, (int)(sizeof opts / sizeof *opts) - (with_prompt ? 0 : 1), usage);
@@ -39,8 +40,7 @@ static void parse_sampling(sampling *o, int argc, char **argv, const char *usage
         cli_die(2, "%s: the tokenizer has %d ids but %s samples from %d; ids %d..%d would have no text (pass the "
                 "model's own tokenizer with --tokenizer)", argv[0], tok_ids, o->model, model_ids, tok_ids,
                 model_ids - 1);
-    cllm_error err = {0};
-    if (!(o->g = cllm_generator_new(o->m, &err))) cli_die(2, "%s: %s", argv[0], err.msg);
+    o->g = cli_generator(argv[0], o->m, o->precision);
     cllm_rng_seed(&o->rng, (uint64_t)o->seed);
 }
 
@@ -86,9 +86,11 @@ static void sample_loop(cllm_generator *g, const cllm_tokenizer *tok, const floa
 
 static const char gen_usage[] =
     "usage: cllm generate --model FILE [--prompt TEXT] [--max-tokens N] [--temperature T] [--top-k K] [--top-p P]\n"
-    "                     [--seed S] [--tokenizer FILE] [--threads N]\n"
+    "                     [--seed S] [--tokenizer FILE] [--threads N] [--precision fp32|bf16|int8]\n"
     "Streams a continuation of TEXT (default: from the start of a document). --temperature 0 is greedy;\n"
-    "defaults: 256 tokens, temperature 0.8, top-k 40, top-p 0.95.\n";
+    "defaults: 256 tokens, temperature 0.8, top-k 40, top-p 0.95. --precision bf16 / int8 runs the matrix\n"
+    "products on bf16 / Q8_0 copies of the weights (half / a quarter of the bytes; `cllm eval --precision` shows\n"
+    "what that costs).\n";
 
 int cmd_generate(int argc, char **argv) {
     sampling o;
@@ -112,6 +114,7 @@ int cmd_generate(int argc, char **argv) {
 
 static const char chat_usage[] =
     "usage: cllm chat --model FILE [--max-tokens N] [--temperature T] [--top-k K] [--top-p P] [--seed S]\n"
+    "                 [--precision fp32|bf16|int8]\n"
     "A REPL: each line you type is appended to the conversation and the model continues it (to the end of its\n"
     "line or --max-tokens, default 256). The whole conversation stays in context, trimmed to the model's\n"
     "context length. Commands: /reset forgets the conversation, /quit (or end of input) leaves.\n";

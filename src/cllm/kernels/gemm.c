@@ -249,6 +249,11 @@ static int workspace_key_ok;
 static void workspace_at_thread_exit(void *p) { free(p); }
 static void workspace_key_make(void) { workspace_key_ok = pthread_key_create(&workspace_key, workspace_at_thread_exit) == 0; }
 
+/* The workspace is freed when its thread ends (an OpenMP team that shrinks ends threads): a key's destructor. */
+static pthread_key_t workspace_key;
+static pthread_once_t workspace_once = PTHREAD_ONCE_INIT;
+static void workspace_key_init(void) { (void)pthread_key_create(&workspace_key, free); }
+
 void *cllm_gemm_workspace(size_t bytes) {
     size_t floats = (bytes + sizeof(float) - 1) / sizeof(float);
     if (floats <= workspace_floats) return workspace;
@@ -256,6 +261,8 @@ void *cllm_gemm_workspace(size_t bytes) {
     float *grown = aligned_alloc(64, sizeof(float) * round16(floats));
     if (!grown) return NULL;
     free(workspace);
+    pthread_once(&workspace_once, workspace_key_init);
+    (void)pthread_setspecific(workspace_key, grown);
     workspace = grown;
     workspace_floats = round16(floats);
     if (workspace_key_ok) pthread_setspecific(workspace_key, workspace);
