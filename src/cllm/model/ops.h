@@ -11,6 +11,8 @@
     void encoder_backward##S(REAL *dwte, REAL *dwpe, const REAL *dout, const int32_t *inp, int B, int T, int C); \
     void layernorm_forward##S(REAL *out, REAL *mean, REAL *rstd, const REAL *inp, const REAL *weight,             \
                               const REAL *bias, int N, int C);                                                   \
+    void layernorm_forward_serial##S(REAL *out, REAL *mean, REAL *rstd, const REAL *inp, const REAL *weight,      \
+                                     const REAL *bias, int N, int C);                                            \
     void layernorm_backward##S(REAL *dinp, REAL *dweight, REAL *dbias, const REAL *dout, const REAL *inp,         \
                                const REAL *weight, const REAL *mean, const REAL *rstd, int N, int C);            \
     void matmul_forward##S(REAL *out, const REAL *inp, const REAL *w, const REAL *bias, int N, int C, int OC,   \
@@ -36,6 +38,7 @@
     void relu2_forward_serial##S(REAL *out, const REAL *inp, size_t N);                                          \
     void relu2_backward##S(REAL *dinp, const REAL *inp, const REAL *dout, size_t N);                             \
     void rmsnorm_forward##S(REAL *out, REAL *rstd, const REAL *inp, const REAL *weight, int N, int C);           \
+    void rmsnorm_forward_serial##S(REAL *out, REAL *rstd, const REAL *inp, const REAL *weight, int N, int C);    \
     void rmsnorm_backward##S(REAL *dinp, REAL *dweight, const REAL *dout, const REAL *inp, const REAL *weight,   \
                              const REAL *rstd, int N, int C);                                                    \
     void softcap_forward##S(REAL *out, const REAL *z, REAL cap, size_t N);                                       \
