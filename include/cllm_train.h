@@ -78,6 +78,9 @@ typedef struct cllm_comm {
     int (*barrier)(void *ctx, cllm_error *err);
     /* In place: rank r's part of data, elements [n·r/size, n·(r+1)/size), reaches every rank (zero only). */
     int (*allgather)(void *ctx, float *data, size_t n, cllm_error *err);
+    /* Rank r's part (its elements [n·r/size, n·(r+1)/size), at part) into full[0..n) on rank 0; full is not used
+     * on the other ranks (zero only: checkpoints of the sharded optimizer state). */
+    int (*gather)(void *ctx, const float *part, float *full, size_t n, cllm_error *err);
 } cllm_comm;
 
 typedef enum cllm_train_event_kind {
