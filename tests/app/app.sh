@@ -68,13 +68,15 @@ awk -v f="${first:-0}" -v l="${last:-9}" 'BEGIN { exit !(l < f - 1.0) }' || fail
 [ -f "$tmp/app_run/model.safetensors" ] && [ -f "$tmp/app_run/checkpoint.safetensors" ] || fail "no files in the run"
 # Frame gaps (multiples of the 16.7 ms frame clock): the 95th percentile while training must stay under 50 ms;
 # on a machine so loaded that the idle window itself misses frames (the baseline measured just before training),
-# it may exceed that baseline's p95 by at most one frame. No gap may reach 250 ms (a freeze).
+# it may exceed that baseline's p95 by at most one frame. No gap may reach 250 ms (a freeze) — 1000 ms in a
+# sanitizer build, whose main loop runs several times slower (measured once: one 367 ms gap under ASan at load 9).
 gaps=$(grep "frame gaps while training" "$tmp/training.out") || fail "no frame-gap measurement"
 base=$(grep "frame gaps before training" "$tmp/training.out") || fail "no baseline measurement"
 echo "$gaps"; echo "$base"
 p95() { echo "$1" | sed 's/.*p95 \([0-9.]*\) ms.*/\1/'; }
 max=$(echo "$gaps" | sed 's/.*max \([0-9.]*\) ms.*/\1/')
-awk -v p="$(p95 "$gaps")" -v b="$(p95 "$base")" -v m="$max" 'BEGIN { exit !((p < 50 || p <= b + 17) && m < 250) }' \
+freeze=250; case "$BUILD" in *san*) freeze=1000 ;; esac
+awk -v p="$(p95 "$gaps")" -v b="$(p95 "$base")" -v m="$max" -v f="$freeze" 'BEGIN { exit !((p < 50 || p <= b + 17) && m < f) }' \
   || fail "the window stalled while training: $gaps (idle: $base)"
 # Pause (a checkpoint) and Resume through the tab's own buttons' code: the same weights as the straight run
 shot paused training --run "$tmp/paused_run" --train-data "$tmp/text" --train-steps 1500 --pause-at 300
