@@ -50,11 +50,23 @@ static float next_lr(const cllm_trainer *t) {
 /* Seconds the end of a time-budgeted run needs after its last step: the whole validation split (at the measured
  * speed of validation batches) and the last checkpoint (as long as the previous one took, or a guess from the
  * bytes before there was one). */
-static double end_reserve(const cllm_trainer *t) {
-    double batches = ceil((double)t->val_windows / (double)t->s.B);
+static double val_batch_seconds(const cllm_trainer *t) {
     /* before a validation was timed (a resumed run): a forward pass costs about a third of forward+backward */
-    double batch_s = t->val_batch_s > 0 ? t->val_batch_s : t->step_s / (double)t->accum / 3;
-    double val = t->val ? batch_s * batches : 0;
+    return t->val_batch_s > 0 ? t->val_batch_s : t->step_s / (double)t->accum / 3;
+}
+
+/* Batches of the closing validation: the whole split, unless on a time budget that would take over a tenth of the
+ * budget (a large split, a short budget or a crowded machine); then as many as fit in that tenth. */
+static int64_t final_val_batches(const cllm_trainer *t) {
+    int64_t all = (t->val_windows + t->s.B - 1) / t->s.B;
+    double batch_s = val_batch_seconds(t);
+    if (t->budget_s <= 0 || batch_s <= 0 || (double)all * batch_s <= 0.1 * t->budget_s) return all;
+    int64_t fit = (int64_t)(0.1 * t->budget_s / batch_s);
+    return fit > 1 ? fit : 1;
+}
+
+static double end_reserve(const cllm_trainer *t) {
+    double val = t->val ? val_batch_seconds(t) * (double)final_val_batches(t) : 0;
     double bytes = 12.0 * (double)cllm_model_num_params(t->model); /* model + two moments */
     return val + (t->save_s > 0 ? t->save_s : 0.05 + bytes / 200e6);
 }
@@ -347,7 +359,13 @@ int cllm_trainer_should_stop(const cllm_trainer *t) {
 int cllm_trainer_finish(cllm_trainer *t, cllm_error *err) {
     if (t->failed) return cllm_error_set(err, CLLM_ERR_STATE, "the run failed; nothing was saved");
     int done = cllm_trainer_should_stop(t) == CLLM_STOP_DONE;
-    if (t->val && done && t->step > t->start_step) validate(t, INT64_MAX);
+    if (t->val && done && t->step > t->start_step) {
+        int64_t batches = final_val_batches(t), all = (t->val_windows + t->s.B - 1) / t->s.B;
+        if (batches < all)
+            trainer_note(t, "the closing validation covers %lld of the val split's %lld batches: all of them would "
+                         "take over a tenth of the time budget", (long long)batches, (long long)all);
+        validate(t, batches);
+    }
     if (save_all(t, err)) return err ? err->code : 1;
     log_line(t, "{\"step\":%lld,\"end\":\"%s\",\"elapsed_s\":%.2f,\"eval_s\":%.2f,\"skipped\":%lld}",
              (long long)t->step, done ? "done" : "stopped", clock_s(t),

@@ -343,6 +343,123 @@ static void test_resume_log_and_temps(void **state) {
     free(log);
 }
 
+/* The communicator seam, with a stand-in for a second process that holds the same gradient: the sum of the two
+ * halves is the single-process gradient exactly, so rank 0 ends with test 1's model bytes; every step all-reduces
+ * the gradients and the loss and broadcasts the stop decision. A rank other than 0 writes no file. */
+typedef struct fake_comm { int sums, broadcasts, barriers, rank, stops; } fake_comm;
+static int fake_sum(void *ctx, float *data, size_t n, cllm_error *err) {
+    (void)err;
+    ((fake_comm *)ctx)->sums++;
+    for (size_t i = 0; i < n; i++) data[i] *= 2; /* + an identical other rank */
+    return 0;
+}
+static int fake_broadcast(void *ctx, void *data, size_t bytes, int root, cllm_error *err) {
+    (void)root; (void)err;
+    fake_comm *f = ctx;
+    f->broadcasts++;
+    /* on rank 1, the stop decisions rank 0 would send: stop after step 8 */
+    if (f->rank == 1 && bytes == sizeof(int)) *(int *)data = ++f->stops >= 8 ? CLLM_STOP_DONE : 0;
+    return 0;
+}
+static int fake_barrier(void *ctx, cllm_error *err) {
+    (void)err;
+    ((fake_comm *)ctx)->barriers++;
+    return 0;
+}
+
+static void test_comm_seam(void **state) {
+    (void)state;
+    fake_comm f = {0};
+    cllm_comm comm = {.ctx = &f, .rank = 0, .size = 2, .allreduce_sum = fake_sum, .broadcast = fake_broadcast,
+                      .barrier = fake_barrier};
+    counts c = {0};
+    const char *out = test_path("comm");
+    cllm_train_opts o = opts_for(out, &c);
+    o.comm = &comm;
+    cllm_error err = {0};
+    cllm_trainer *t = cllm_trainer_new(&o, &err);
+    assert_non_null(t);
+    assert_int_equal(cllm_trainer_run(t, &err), 0);
+    cllm_trainer_free(t);
+    assert_int_equal(f.sums, 2 * 8);           /* gradients and loss, every step */
+    assert_int_equal(f.broadcasts, 1 + 8);     /* the initial parameters, then each step's stop decision */
+    assert_int_equal(f.barriers, 1);           /* the shards are ready */
+    assert_true(same_file(path_in(test_path("a"), "model.safetensors"), path_in(out, "model.safetensors")));
+    /* rank 1 in the same directory: reads rank 0's tokenizer and shards, writes nothing */
+    assert_int_equal(unlink(path_in(out, "model.safetensors")), 0);
+    assert_int_equal(unlink(path_in(out, "checkpoint.safetensors")), 0);
+    assert_int_equal(unlink(path_in(out, "log.jsonl")), 0);
+    comm.rank = f.rank = 1;
+    counts c1 = {0};
+    o = opts_for(out, &c1);
+    o.comm = &comm;
+    t = cllm_trainer_new(&o, &err);
+    assert_non_null(t);
+    assert_int_equal(cllm_trainer_run(t, &err), 0);
+    cllm_trainer_free(t);
+    assert_int_equal(c1.steps, 0); /* no events either */
+    assert_int_equal(f.stops, 8);
+    assert_int_not_equal(access(path_in(out, "model.safetensors"), F_OK), 0);
+    assert_int_not_equal(access(path_in(out, "checkpoint.safetensors"), F_OK), 0);
+    assert_int_not_equal(access(path_in(out, "log.jsonl"), F_OK), 0);
+}
+
+/* Data paths: a run started in one directory resumes from another (they are stored relative to the run
+ * directory); a checkpoint of the first format, with paths relative to where training started, still resumes
+ * from there. */
+static void test_paths(void **state) {
+    (void)state;
+    char cwd[1024];
+    assert_non_null(getcwd(cwd, sizeof cwd));
+    assert_int_equal(chdir(test_tmpdir()), 0);
+    counts c = {0};
+    cllm_train_opts o = opts_for("rel", &c);
+    o.stop_at = 4;
+    cllm_error err = {0};
+    cllm_trainer *t = cllm_trainer_new(&o, &err);
+    assert_non_null(t);
+    assert_int_equal(cllm_trainer_run(t, &err), 0);
+    cllm_trainer_free(t);
+    assert_int_equal(chdir("/"), 0);
+    o = opts_for(path_in(test_tmpdir(), "rel"), &c);
+    o.stop_at = 6;
+    t = cllm_trainer_resume(&o, &err);
+    if (!t) fail_msg("%s", err.msg);
+    assert_int_equal(cllm_trainer_run(t, &err), 0);
+    cllm_trainer_free(t);
+    /* the first format: no "paths" key, "rel/data" relative to the directory training started in */
+    const char *ckpt = path_in(test_tmpdir(), "rel/checkpoint.safetensors");
+    cllm_tokenizer *tok = NULL;
+    cllm_adamw opt;
+    cllm_train_state st;
+    cllm_model *m = cllm_checkpoint_load(ckpt, &tok, &opt, &st, &err);
+    assert_non_null(m);
+    char *a = strstr(st.args_json, "\"paths\":\"run_dir\",");
+    assert_non_null(a);
+    memmove(a, a + 18, strlen(a + 18) + 1);
+    char old[sizeof st.args_json];
+    const char *tail = strstr(st.args_json, "\"train_dir\":\"data\"");
+    assert_non_null(tail);
+    snprintf(old, sizeof old, "%.*s\"train_dir\":\"rel/data\",\"val_batches\":2,\"val_dir\":\"rel/data\"%s",
+             (int)(tail - st.args_json), st.args_json, strstr(tail, ",\"val_every\""));
+    strcpy(st.args_json, old);
+    assert_int_equal(cllm_checkpoint_save(ckpt, m, tok, &opt, &st, &err), 0);
+    cllm_model_free(m);
+    cllm_tokenizer_free(tok);
+    cllm_adamw_free(&opt);
+    o.stop_at = 7;
+    t = cllm_trainer_resume(&o, &err); /* from "/": rel/data is not there */
+    assert_null(t);
+    assert_int_equal(chdir(test_tmpdir()), 0);
+    o.out_dir = "rel";
+    t = cllm_trainer_resume(&o, &err);
+    if (!t) fail_msg("%s", err.msg);
+    assert_int_equal(cllm_trainer_run(t, &err), 0);
+    assert_int_equal(cllm_trainer_step_count(t), 7);
+    cllm_trainer_free(t);
+    assert_int_equal(chdir(cwd), 0);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_run_events),
@@ -353,6 +470,8 @@ int main(void) {
         cmocka_unit_test(test_resume_validates_stored_settings),
         cmocka_unit_test(test_lock),
         cmocka_unit_test(test_resume_log_and_temps),
+        cmocka_unit_test(test_comm_seam),
+        cmocka_unit_test(test_paths),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
