@@ -4,6 +4,7 @@
 #   make test SANITIZE=1 the same under ASan+UBSan, in build-san/
 #   make CC=clang        any C11 compiler; BUILD=dir to keep trees apart
 #   make demo            install what is missing, fetch the Brown corpus, train tiny, sample
+#   make install PREFIX=/usr/local [DESTDIR=stage]   headers, static and shared libraries, CLIs, pkg-config files
 #   make MPI=1           also the MPI-enabled cllm in build-mpi/ (mpirun -np N build-mpi/cllm train ...)
 # Sources are found by wildcard: a new .c file under src/, tools/<cli>/ or tests/ needs no edit here.
 # Files named *_avx2.c / *_avx512.c / *_avx512bf16.c get their instruction-set flags; nothing else does, so the
@@ -12,10 +13,16 @@
 BUILD    ?= build
 SANITIZE ?= 0
 BLAS     ?= none
+PREFIX   ?= /usr/local
+LIBDIR   ?= $(PREFIX)/lib
+# One version for both libraries and CLIs, in the VERSION file; the shared libraries' soname carries its major.
+VERSION  := $(shell cat VERSION)
+SOMAJOR  := $(firstword $(subst ., ,$(VERSION)))
 
 CPPFLAGS += -Iinclude -Isrc/cllm -Itests/support -D_GNU_SOURCE
 CFLAGS   ?= -O2 -g
-CFLAGS   += -std=c11 -Wall -Wextra -fPIC -fopenmp -MMD -MP
+# -fvisibility=hidden: only what the public headers mark CLLM_API / PM_API is exported from the shared libraries.
+CFLAGS   += -std=c11 -Wall -Wextra -fPIC -fopenmp -fvisibility=hidden -MMD -MP
 LDFLAGS  += -fopenmp
 LDLIBS   := -lprimesieve -lflint -lmpfr -lgmp -lutf8proc -ljansson -lm -lpthread
 
@@ -83,10 +90,17 @@ $(BUILD)/libprimemath.a: $(PM_OBJ)
 $(BUILD)/libcllm.a: $(CLLM_OBJ)
 	@rm -f $@
 	$(AR) rcs $@ $^
-$(BUILD)/libprimemath.so: $(PM_OBJ)
-	$(CC) -shared $(LDFLAGS) -o $@ $^ $(LDLIBS)
-$(BUILD)/libcllm.so: $(CLLM_OBJ)
-	$(CC) -shared $(LDFLAGS) -o $@ $^ $(LDLIBS)
+$(BUILD)/src/base/version.o: CPPFLAGS += -DCLLM_VERSION_STRING='"$(VERSION)"'
+$(BUILD)/src/base/version.o: VERSION
+# Shared libraries: lib*.so.VERSION with soname lib*.so.MAJOR, and the two links to it (runtime and link time).
+SO_LDFLAGS := -Wl,--version-script=scripts/exports.map
+$(BUILD)/libprimemath.so: $(PM_OBJ) scripts/exports.map
+	$(CC) -shared -Wl,-soname,libprimemath.so.$(SOMAJOR) $(SO_LDFLAGS) $(LDFLAGS) -o $@.$(VERSION) $(PM_OBJ) $(LDLIBS)
+	ln -sf libprimemath.so.$(VERSION) $@.$(SOMAJOR) && ln -sf libprimemath.so.$(SOMAJOR) $@
+$(BUILD)/libcllm.so: $(CLLM_OBJ) $(BUILD)/libprimemath.so scripts/exports.map
+	$(CC) -shared -Wl,-soname,libcllm.so.$(SOMAJOR) $(SO_LDFLAGS) $(LDFLAGS) -o $@.$(VERSION) $(CLLM_OBJ) -L$(BUILD) -lprimemath \
+	  $(LDLIBS)
+	ln -sf libcllm.so.$(VERSION) $@.$(SOMAJOR) && ln -sf libcllm.so.$(SOMAJOR) $@
 
 define CLI_RULE
 $(BUILD)/$(1): $(patsubst %.c,$(BUILD)/%.o,$(wildcard tools/$(1)/*.c)) $(LIBS_A)
@@ -122,7 +136,23 @@ test: mpi
 endif
 
 test: all $(TEST_BINS)
-	@BUILD=$(BUILD) bash scripts/run-tests.sh $(TEST_BINS)
+	@BUILD=$(BUILD) SANITIZE=$(SANITIZE) CC=$(CC) bash scripts/run-tests.sh $(TEST_BINS)
+
+# Installs into $(DESTDIR)$(PREFIX): include/, lib/ (static, shared with soname links, pkgconfig/), bin/.
+install: all
+	install -d $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(PREFIX)/bin
+	install -m 644 include/*.h $(DESTDIR)$(PREFIX)/include/
+	install -m 644 $(LIBS_A) $(DESTDIR)$(LIBDIR)/
+	for l in libprimemath libcllm; do \
+	  install -m 755 $(BUILD)/$$l.so.$(VERSION) $(DESTDIR)$(LIBDIR)/ && \
+	  ln -sf $$l.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$$l.so.$(SOMAJOR) && \
+	  ln -sf $$l.so.$(SOMAJOR) $(DESTDIR)$(LIBDIR)/$$l.so || exit 1; \
+	done
+	for pc in cllm primemath; do \
+	  sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@VERSION@|$(VERSION)|' \
+	    scripts/$$pc.pc.in >$(DESTDIR)$(LIBDIR)/pkgconfig/$$pc.pc || exit 1; \
+	done
+	install -m 755 $(CLI_BINS) $(DESTDIR)$(PREFIX)/bin/
 
 # ---- fuzzing (tests/fuzz/) -------------------------------------------------------------------------------------
 # One harness per loader, tests/fuzz/fuzz_NAME.c. `make fuzz` (clang) links each with libFuzzer into

@@ -21,6 +21,10 @@
 
 #include "cllm_error.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* How positions enter the model. LEARNED is GPT-2's (and the only kind GPT-2 weights use); the others are fixed
  * encodings with no trainable parameters (the crystalline options; see docs/crystalline.md). */
 typedef enum cllm_pos_kind {
@@ -44,12 +48,12 @@ typedef struct cllm_config {
 
 /* Named presets (crystalline options off): "tiny" (L4 C256 H4 T256), "small" (L6 C384 H6 T256), "gpt2" (L12 C768 H12 T1024 V50257).
  * vocab_size is 50257 for gpt2 and 4096 otherwise (callers set it from their tokenizer). */
-int cllm_config_preset(const char *name, cllm_config *out, cllm_error *err);
+CLLM_API int cllm_config_preset(const char *name, cllm_config *out, cllm_error *err);
 /* Checks every field's range and consistency; the message names the field. */
-int cllm_config_check(const cllm_config *cfg, cllm_error *err);
+CLLM_API int cllm_config_check(const cllm_config *cfg, cllm_error *err);
 /* Name of a cllm_pos_kind ("learned", ...) and its inverse (-1 when unknown). */
-const char *cllm_pos_kind_name(int kind);
-int cllm_pos_kind_parse(const char *name);
+CLLM_API const char *cllm_pos_kind_name(int kind);
+CLLM_API int cllm_pos_kind_parse(const char *name);
 
 /* ---------------------------------------------------------------------------------------------------------- */
 /* Parameter tensors, in arena order. Per-layer kinds hold all L layers back to back: [L, ...]. */
@@ -76,46 +80,49 @@ typedef struct cllm_tensor {
 typedef struct cllm_model cllm_model;
 
 /* Allocates a model with zeroed parameters (one arena); NULL with err on a bad config or no memory. */
-cllm_model *cllm_model_new(const cllm_config *cfg, cllm_error *err);
+CLLM_API cllm_model *cllm_model_new(const cllm_config *cfg, cllm_error *err);
 /* Frees everything the model owns; NULL is fine. */
-void cllm_model_free(cllm_model *m);
+CLLM_API void cllm_model_free(cllm_model *m);
 /* The model's configuration. */
-const cllm_config *cllm_model_config(const cllm_model *m);
+CLLM_API const cllm_config *cllm_model_config(const cllm_model *m);
 /* Total parameters (elements of the arena), and the arena itself (fp32, arena order). */
-size_t cllm_model_num_params(const cllm_model *m);
-float *cllm_model_params(cllm_model *m);
+CLLM_API size_t cllm_model_num_params(const cllm_model *m);
+CLLM_API float *cllm_model_params(cllm_model *m);
 /* Gradients (same layout as params), NULL before cllm_model_reserve. */
-float *cllm_model_grads(cllm_model *m);
+CLLM_API float *cllm_model_grads(cllm_model *m);
 /* The named tensors (L*12 + 4, plus L with attn_prime_bias), in file order. */
-int cllm_model_tensor_count(const cllm_model *m);
-const cllm_tensor *cllm_model_tensor(const cllm_model *m, int i);
-const cllm_tensor *cllm_model_tensor_find(const cllm_model *m, const char *name);
+CLLM_API int cllm_model_tensor_count(const cllm_model *m);
+CLLM_API const cllm_tensor *cllm_model_tensor(const cllm_model *m, int i);
+CLLM_API const cllm_tensor *cllm_model_tensor_find(const cllm_model *m, const char *name);
 
 /* GPT-2 initialisation from seed: weights normal(0, 0.02), residual projections 0.02/√(2L), biases 0,
- * LayerNorm weight 1 / bias 0; fixed position encodings filled by their formula. */
-void cllm_model_init_gpt2(cllm_model *m, uint64_t seed);
-/* Fills fixed (non-learned) position encodings; call after loading parameters. No-op for LEARNED. */
-void cllm_model_fill_positions(cllm_model *m);
+ * LayerNorm weight 1 / bias 0; fixed position encodings filled by their formula. Returns 0, or CLLM_ERR_NOMEM when
+ * the spiral features of a crystalline option could not be made (those tensors are then zero, never partial). */
+CLLM_API int cllm_model_init_gpt2(cllm_model *m, uint64_t seed);
+/* Fills fixed (non-learned) position encodings; call after loading parameters. No-op for LEARNED. Returns 0, or
+ * CLLM_ERR_NOMEM (wpe then zero). */
+CLLM_API int cllm_model_fill_positions(cllm_model *m);
 
 /* Sizes the activation and gradient arenas for batches up to B×T (T ≤ n_ctx); allocates once. */
-int cllm_model_reserve(cllm_model *m, int B, int T, cllm_error *err);
+CLLM_API int cllm_model_reserve(cllm_model *m, int B, int T, cllm_error *err);
 /* Forward pass on B×T ids (B ≤ reserved B, T ≤ reserved T). With targets, returns the mean cross-entropy
  * (nats/token) and prepares cllm_model_backward: the LM head's gradient is formed in the same pass, chunk by chunk,
  * so the B×T×V logits are never stored whole. Without targets (NULL), returns 0 and leaves the logits of each
- * sequence's last position for cllm_model_logits. */
-float cllm_model_forward(cllm_model *m, const int32_t *inputs, const int32_t *targets, int B, int T);
+ * sequence's last position for cllm_model_logits. An id (input or target) outside [0, V) is refused: nothing is
+ * computed, NaN is returned and the following cllm_model_backward adds nothing. */
+CLLM_API float cllm_model_forward(cllm_model *m, const int32_t *inputs, const int32_t *targets, int B, int T);
 /* The same forward with targets for evaluation only: mean loss and per-position losses, none of the gradient work
  * (the LM head costs a third of what it does in cllm_model_forward); cllm_model_backward may not follow it. */
-float cllm_model_evaluate(cllm_model *m, const int32_t *inputs, const int32_t *targets, int B, int T);
+CLLM_API float cllm_model_evaluate(cllm_model *m, const int32_t *inputs, const int32_t *targets, int B, int T);
 /* Logits [B,V] of each sequence's last position, after a forward without targets. */
-const float *cllm_model_logits(const cllm_model *m);
+CLLM_API const float *cllm_model_logits(const cllm_model *m);
 /* Per-position losses [B,T] of the last forward with targets. */
-const float *cllm_model_losses(const cllm_model *m);
+CLLM_API const float *cllm_model_losses(const cllm_model *m);
 /* Zeroes the parameter gradients. */
-void cllm_model_zero_grad(cllm_model *m);
+CLLM_API void cllm_model_zero_grad(cllm_model *m);
 /* Backward of the last cllm_model_forward (which had targets), once: ADDS scale·∂(mean loss)/∂θ into the gradients.
  * scale = 1/accumulation_steps gives the gradient of the mean over an accumulated batch. */
-void cllm_model_backward(cllm_model *m, float scale);
+CLLM_API void cllm_model_backward(cllm_model *m, float scale);
 
 /* The arithmetic of the matrix products. fp32 everywhere by default. bf16 (training and inference): the linear
  * layers' and the LM head's products take bf16-rounded inputs and sum in fp32 (cllm_gemm_bf16, vdpbf16ps or its
@@ -123,14 +130,14 @@ void cllm_model_backward(cllm_model *m, float scale);
  * stream and every other sum stay fp32. int8: generation only (cllm_generator_set_precision). */
 typedef enum cllm_precision { CLLM_PRECISION_FP32 = 0, CLLM_PRECISION_BF16 = 1, CLLM_PRECISION_INT8 = 2 } cllm_precision;
 /* "fp32", "bf16", "int8". */
-const char *cllm_precision_name(cllm_precision precision);
+CLLM_API const char *cllm_precision_name(cllm_precision precision);
 /* The precision named name ("fp32", "bf16", "int8") into *out: 0, or -1 for an unknown name. */
-int cllm_precision_parse(const char *name, cllm_precision *out);
+CLLM_API int cllm_precision_parse(const char *name, cllm_precision *out);
 /* Sets the model's forward/backward precision (fp32 or bf16; default fp32). 0, or CLLM_ERR_ARG. Files written from
  * the model stay fp32 whatever it is. */
-int cllm_model_set_precision(cllm_model *m, cllm_precision precision, cllm_error *err);
+CLLM_API int cllm_model_set_precision(cllm_model *m, cllm_precision precision, cllm_error *err);
 /* The precision set on the model. */
-cllm_precision cllm_model_precision(const cllm_model *m);
+CLLM_API cllm_precision cllm_model_precision(const cllm_model *m);
 
 /* ---------------------------------------------------------------------------------------------------------- */
 /* AdamW (decoupled weight decay) over the model's trainable tensors; decay only where cllm_tensor.decay.
@@ -150,35 +157,39 @@ typedef struct cllm_adamw {
 } cllm_adamw;
 
 /* Allocates zeroed moments for m; defaults beta1 0.9, beta2 0.95, eps 1e-8, weight_decay 0.1. */
-int cllm_adamw_init(cllm_adamw *opt, const cllm_model *m, cllm_error *err);
-void cllm_adamw_free(cllm_adamw *opt);
+CLLM_API int cllm_adamw_init(cllm_adamw *opt, const cllm_model *m, cllm_error *err);
+CLLM_API void cllm_adamw_free(cllm_adamw *opt);
 /* One update at learning rate lr from the model's gradients. */
-void cllm_adamw_step(cllm_adamw *opt, cllm_model *m, float lr);
+CLLM_API void cllm_adamw_step(cllm_adamw *opt, cllm_model *m, float lr);
 /* Switches the hidden matrices to Muon: momentum SGD (Nesterov) whose update is orthogonalised by ns_steps
  * Newton–Schulz iterations and scaled by √max(1, out/in), at lr × lr_scale. Leaves the moments as they are. */
-int cllm_adamw_set_muon(cllm_adamw *opt, const cllm_model *m, float lr_scale, float momentum, int ns_steps,
-                        cllm_error *err);
+CLLM_API int cllm_adamw_set_muon(cllm_adamw *opt, const cllm_model *m, float lr_scale, float momentum, int ns_steps,
+                                 cllm_error *err);
 /* Column blocks Muon orthogonalises t in, each on its own (3 for c_attn: Q, K, V); 0 when AdamW updates t. */
-int cllm_muon_blocks(const cllm_tensor *t);
+CLLM_API int cllm_muon_blocks(const cllm_tensor *t);
 /* The speedrun's quintic Newton–Schulz iteration: out [rows, cols] (contiguous) ≈ the orthogonal factor U·Vᵀ of
  * G [rows, cols] (row stride ld), after steps iterations from G/‖G‖_F. work: 2·rows·cols + 2·min(rows, cols)²
  * floats; out may be G when ld == cols. */
-void cllm_newton_schulz(const float *G, int rows, int cols, int ld, int steps, float *out, float *work);
+CLLM_API void cllm_newton_schulz(const float *G, int rows, int cols, int ld, int steps, float *out, float *work);
 /* Global L2 norm of the gradients; if max_norm > 0 and the norm exceeds it, scales them to max_norm.
  * Returns the norm before clipping. */
-float cllm_clip_grad_norm(cllm_model *m, float max_norm);
+CLLM_API float cllm_clip_grad_norm(cllm_model *m, float max_norm);
 /* Learning rate at step (0-based): linear warmup over `warmup` steps to lr_max, then cosine to lr_min at
  * `total` steps (and lr_min after). */
-float cllm_lr_schedule(int64_t step, int64_t warmup, int64_t total, float lr_max, float lr_min);
+CLLM_API float cllm_lr_schedule(int64_t step, int64_t warmup, int64_t total, float lr_max, float lr_min);
 
 /* ---------------------------------------------------------------------------------------------------------- */
 /* A small deterministic random generator (xoshiro256**): the whole state is 4 words, saved in checkpoints. */
 typedef struct cllm_rng { uint64_t s[4]; } cllm_rng;
-void cllm_rng_seed(cllm_rng *r, uint64_t seed);
-uint64_t cllm_rng_next(cllm_rng *r);
+CLLM_API void cllm_rng_seed(cllm_rng *r, uint64_t seed);
+CLLM_API uint64_t cllm_rng_next(cllm_rng *r);
 /* Uniform in [0, 1). */
-double cllm_rng_uniform(cllm_rng *r);
+CLLM_API double cllm_rng_uniform(cllm_rng *r);
 /* Standard normal (Box–Muller, one value per call). */
-double cllm_rng_normal(cllm_rng *r);
+CLLM_API double cllm_rng_normal(cllm_rng *r);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

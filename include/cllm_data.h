@@ -30,6 +30,10 @@
 #include "cllm_error.h"
 #include "cllm_tokenizer.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* ---------------------------------------------------------------------------------------------------------------
  * Shards: the file format, a streaming writer and a memory-mapped reader
  * ------------------------------------------------------------------------------------------------------------- */
@@ -37,24 +41,24 @@
 enum { CLLM_SHARD_HEADER_BYTES = 64, CLLM_SHARD_VERSION = 1 };
 
 /* The zlib-compatible CRC-32 of n bytes continuing from crc (start with 0). */
-uint32_t cllm_crc32(uint32_t crc, const void *data, size_t n);
+CLLM_API uint32_t cllm_crc32(uint32_t crc, const void *data, size_t n);
 
 /* A shard being written: tokens stream to a scratch file, and close writes header + tokens atomically. */
 typedef struct cllm_shard_writer cllm_shard_writer;
 
 /* Starts a shard at path for a vocabulary of vocab_size ids (sets the width) and eot id (-1: none); the scratch
  * file lives beside path. NULL on error. */
-cllm_shard_writer *cllm_shard_writer_open(const char *path, int vocab_size, int eot, cllm_error *err);
+CLLM_API cllm_shard_writer *cllm_shard_writer_open(const char *path, int vocab_size, int eot, cllm_error *err);
 /* Appends n ids (each in [0, vocab_size)); buffered. */
-int cllm_shard_writer_append(cllm_shard_writer *w, const int32_t *ids, size_t n, cllm_error *err);
+CLLM_API int cllm_shard_writer_append(cllm_shard_writer *w, const int32_t *ids, size_t n, cllm_error *err);
 /* Counts one more document in the header. */
-void cllm_shard_writer_end_document(cllm_shard_writer *w);
+CLLM_API void cllm_shard_writer_end_document(cllm_shard_writer *w);
 /* Tokens appended so far. */
-uint64_t cllm_shard_writer_count(const cllm_shard_writer *w);
+CLLM_API uint64_t cllm_shard_writer_count(const cllm_shard_writer *w);
 /* Writes the finished shard to its path (temp + fsync + rename) and frees w. */
-int cllm_shard_writer_close(cllm_shard_writer *w, cllm_error *err);
+CLLM_API int cllm_shard_writer_close(cllm_shard_writer *w, cllm_error *err);
 /* Drops the shard (nothing appears at its path) and frees w; NULL is fine. */
-void cllm_shard_writer_abort(cllm_shard_writer *w);
+CLLM_API void cllm_shard_writer_abort(cllm_shard_writer *w);
 
 /* A set of shards mapped read-only and seen as one token stream (positions 0..total-1). */
 typedef struct cllm_shards cllm_shards;
@@ -63,19 +67,19 @@ typedef struct cllm_shards cllm_shards;
  * name order (split NULL: every *.bin). Checks magic, version, size, CRC-32 and that every id is below the
  * vocabulary size; a bad shard fails the whole call with an error naming the file. Pages are released after the
  * check, so opening costs no resident memory. NULL on error. */
-cllm_shards *cllm_shards_open(const char *const *paths, int n_paths, const char *split, cllm_error *err);
+CLLM_API cllm_shards *cllm_shards_open(const char *const *paths, int n_paths, const char *split, cllm_error *err);
 /* Unmaps and frees; NULL is fine. */
-void cllm_shards_free(cllm_shards *s);
+CLLM_API void cllm_shards_close(cllm_shards *s);
 /* Tokens in the whole stream. */
-uint64_t cllm_shards_count(const cllm_shards *s);
+CLLM_API uint64_t cllm_shards_count(const cllm_shards *s);
 /* Number of shard files. */
-int cllm_shards_files(const cllm_shards *s);
+CLLM_API int cllm_shards_files(const cllm_shards *s);
 /* Vocabulary size recorded in the shards (all agree). */
-int cllm_shards_vocab_size(const cllm_shards *s);
+CLLM_API int cllm_shards_vocab_size(const cllm_shards *s);
 /* The <|endoftext|> id recorded in the shards, -1 when their tokenizer had none. */
-int cllm_shards_eot(const cllm_shards *s);
+CLLM_API int cllm_shards_eot(const cllm_shards *s);
 /* Copies the n ids at stream positions [pos, pos+n) into dst; pos + n must not exceed the count. */
-void cllm_shards_read(const cllm_shards *s, uint64_t pos, int32_t *dst, size_t n);
+CLLM_API void cllm_shards_read(const cllm_shards *s, uint64_t pos, int32_t *dst, size_t n);
 
 /* ---------------------------------------------------------------------------------------------------------------
  * Batches for training and evaluation
@@ -94,15 +98,15 @@ typedef struct cllm_loader_state {
 typedef struct cllm_loader cllm_loader;
 
 /* A loader of B×T batches; fails when the stream holds fewer than T+1 tokens. NULL on error. */
-cllm_loader *cllm_loader_new(const cllm_shards *s, int B, int T, uint64_t seed, cllm_error *err);
+CLLM_API cllm_loader *cllm_loader_new(const cllm_shards *s, int B, int T, uint64_t seed, cllm_error *err);
 /* Frees; NULL is fine. */
-void cllm_loader_free(cllm_loader *ld);
+CLLM_API void cllm_loader_free(cllm_loader *ld);
 /* Fills inputs[B*T] and targets[B*T] (row b is window b; targets[i] is the token after inputs[i]). */
-void cllm_loader_next(cllm_loader *ld, int32_t *inputs, int32_t *targets);
+CLLM_API void cllm_loader_next(cllm_loader *ld, int32_t *inputs, int32_t *targets);
 /* The current state (to save). */
-cllm_loader_state cllm_loader_get_state(const cllm_loader *ld);
+CLLM_API cllm_loader_state cllm_loader_get_state(const cllm_loader *ld);
 /* Resumes from a saved state; CLLM_ERR_STATE when it was made with another seed. */
-int cllm_loader_set_state(cllm_loader *ld, cllm_loader_state st, cllm_error *err);
+CLLM_API int cllm_loader_set_state(cllm_loader *ld, cllm_loader_state st, cllm_error *err);
 
 /* Consecutive, non-overlapping windows of T+1 tokens from position 0 (stride T), for validation. */
 typedef struct cllm_window_iter {
@@ -112,10 +116,10 @@ typedef struct cllm_window_iter {
 } cllm_window_iter;
 
 /* Starts at position 0. */
-void cllm_window_iter_init(cllm_window_iter *it, const cllm_shards *s, int T);
+CLLM_API void cllm_window_iter_init(cllm_window_iter *it, const cllm_shards *s, int T);
 /* Fills up to B rows of inputs/targets[B*T]; returns the rows filled (0 at the end; a last partial window is
  * dropped). */
-int cllm_window_iter_next(cllm_window_iter *it, int B, int32_t *inputs, int32_t *targets);
+CLLM_API int cllm_window_iter_next(cllm_window_iter *it, int B, int32_t *inputs, int32_t *targets);
 
 /* ---------------------------------------------------------------------------------------------------------------
  * Prepare: raw text → shards
@@ -147,12 +151,12 @@ typedef struct cllm_prepare_summary {
 } cllm_prepare_summary;
 
 /* Defaults: val_fraction 0.05, seed 1337, threads 0, shard_tokens 2^26; everything else zero. */
-cllm_prepare_opts cllm_prepare_defaults(void);
+CLLM_API cllm_prepare_opts cllm_prepare_defaults(void);
 /* Reads every input, encodes documents in parallel and writes the shards; the summary is filled even on error
  * (as far as it got). Memory stays bounded by the batch size, not the corpus size. */
-int cllm_prepare_run(const cllm_prepare_opts *o, cllm_prepare_summary *sum, cllm_error *err);
+CLLM_API int cllm_prepare_run(const cllm_prepare_opts *o, cllm_prepare_summary *sum, cllm_error *err);
 /* Whether document number doc (0-based, in input order) goes to the val split for this seed and fraction. */
-int cllm_prepare_is_val(uint64_t doc, uint64_t seed, double val_fraction);
+CLLM_API int cllm_prepare_is_val(uint64_t doc, uint64_t seed, double val_fraction);
 
 /* ---------------------------------------------------------------------------------------------------------------
  * Brown corpus
@@ -163,6 +167,10 @@ int cllm_prepare_is_val(uint64_t doc, uint64_t seed, double val_fraction);
  * and none after ( [ or an opening quote, `` and '' both written as ASCII ", a , or . after a closing quote moved
  * inside it. Returns a malloc'd NUL-terminated
  * string (caller frees), its length in *out_len; NULL only when out of memory. */
-char *cllm_brown_to_text(const char *src, size_t n, size_t *out_len, cllm_error *err);
+CLLM_API char *cllm_brown_to_text(const char *src, size_t n, size_t *out_len, cllm_error *err);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

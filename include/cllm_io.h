@@ -14,11 +14,15 @@
 #include "cllm.h"
 #include "cllm_tokenizer.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* Writes m (and tok, if non-NULL) to path atomically. */
-int cllm_model_save(const cllm_model *m, const cllm_tokenizer *tok, const char *path, cllm_error *err);
+CLLM_API int cllm_model_save(const cllm_model *m, const cllm_tokenizer *tok, const char *path, cllm_error *err);
 /* Reads a model file; *tok_out (if non-NULL) receives its tokenizer, or NULL when the file has none. Every
  * tensor's presence, shape and finiteness is checked; NULL with a one-line error naming the file otherwise. */
-cllm_model *cllm_model_load(const char *path, cllm_tokenizer **tok_out, cllm_error *err);
+CLLM_API cllm_model *cllm_model_load(const char *path, cllm_tokenizer **tok_out, cllm_error *err);
 
 /* What besides parameters and moments a checkpoint must carry for a bit-exact resume. */
 typedef struct cllm_train_state {
@@ -30,10 +34,14 @@ typedef struct cllm_train_state {
 } cllm_train_state;
 
 /* Writes a checkpoint: model, tokenizer, AdamW moments and state, atomically. */
-int cllm_checkpoint_save(const char *path, const cllm_model *m, const cllm_tokenizer *tok, const cllm_adamw *opt,
-                         const cllm_train_state *state, cllm_error *err);
+CLLM_API int cllm_checkpoint_save(const char *path, const cllm_model *m, const cllm_tokenizer *tok,
+                                  const cllm_adamw *opt, const cllm_train_state *state, cllm_error *err);
 /* Reads a checkpoint into a new model (and tokenizer), with opt initialised and filled and state restored. */
-cllm_model *cllm_checkpoint_load(const char *path, cllm_tokenizer **tok_out, cllm_adamw *opt,
-                                 cllm_train_state *state, cllm_error *err);
+CLLM_API cllm_model *cllm_checkpoint_load(const char *path, cllm_tokenizer **tok_out, cllm_adamw *opt,
+                                          cllm_train_state *state, cllm_error *err);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -25,6 +25,10 @@
 
 #include "cllm_error.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "cllm_safetensors: big-endian hosts are not supported (the format is little-endian)"
 #endif
@@ -63,50 +67,56 @@ typedef struct cllm_st_tensor {
 } cllm_st_tensor;
 
 /* Bytes per element of dt (1, 2, 4 or 8); 0 for a value outside the enum. */
-size_t cllm_dtype_size(cllm_dtype dt);
+CLLM_API size_t cllm_dtype_size(cllm_dtype dt);
 /* The dtype's name in safetensors files ("F32"); "?" for a value outside the enum. Static storage. */
-const char *cllm_dtype_name(cllm_dtype dt);
+CLLM_API const char *cllm_dtype_name(cllm_dtype dt);
 /* Sets *nbytes = product(shape[0..ndim)) * cllm_dtype_size(dt); returns 0, or -1 when dt or ndim is out of range,
  * a dimension is negative, or the product overflows size_t. */
-int cllm_st_shape_nbytes(cllm_dtype dt, int ndim, const int64_t *shape, size_t *nbytes);
+CLLM_API int cllm_st_shape_nbytes(cllm_dtype dt, int ndim, const int64_t *shape, size_t *nbytes);
 
 /* Writes n tensors (in the given order, back to back) and nmeta metadata string pairs to `path`, atomically: the
  * old file stays until the new one is complete and synced. Tensor data is streamed, never copied. The JSON header
  * is padded with spaces so the data starts 8-byte aligned. Names must be unique, UTF-8, not "__metadata__";
  * metadata keys and values UTF-8, keys unique. Returns 0 or a CLLM_ERR_* code with err filled. */
-int cllm_safetensors_write(const char *path, const cllm_st_tensor *tensors, int n, const char *const *meta_keys,
-                           const char *const *meta_values, int nmeta, cllm_error *err);
+CLLM_API int cllm_safetensors_write(const char *path, const cllm_st_tensor *tensors, int n,
+                                    const char *const *meta_keys, const char *const *meta_values, int nmeta,
+                                    cllm_error *err);
 
 /* A parsed, validated safetensors file. */
 typedef struct cllm_safetensors cllm_safetensors;
 
 /* Maps `path` read-only and validates it; NULL with err filled (naming the file and the problem) on failure. */
-cllm_safetensors *cllm_safetensors_open(const char *path, cllm_error *err);
+CLLM_API cllm_safetensors *cllm_safetensors_open(const char *path, cllm_error *err);
 /* The same over size bytes already in memory, which the caller keeps alive and unchanged until close; `label`
  * names the buffer in error messages (copied). */
-cllm_safetensors *cllm_safetensors_open_memory(const void *data, size_t size, const char *label, cllm_error *err);
+CLLM_API cllm_safetensors *cllm_safetensors_open_memory(const void *data, size_t size, const char *label,
+                                                       cllm_error *err);
 /* Number of tensors. */
-int cllm_safetensors_count(const cllm_safetensors *st);
+CLLM_API int cllm_safetensors_count(const cllm_safetensors *st);
 /* Tensor i, 0 <= i < count, in the order their data lies in the file; NULL if i is out of range. */
-const cllm_st_tensor *cllm_safetensors_get(const cllm_safetensors *st, int i);
+CLLM_API const cllm_st_tensor *cllm_safetensors_get(const cllm_safetensors *st, int i);
 /* The tensor called name, or NULL if absent (O(log n)). */
-const cllm_st_tensor *cllm_safetensors_find(const cllm_safetensors *st, const char *name);
+CLLM_API const cllm_st_tensor *cllm_safetensors_find(const cllm_safetensors *st, const char *name);
 /* The tensor called name if it has exactly this shape (ndim dimensions); otherwise NULL with err naming the file,
  * the tensor and both shapes (CLLM_ERR_FORMAT, also when absent). What a model loader calls for each weight. */
-const cllm_st_tensor *cllm_safetensors_expect(const cllm_safetensors *st, const char *name, int ndim,
-                                              const int64_t *shape, cllm_error *err);
+CLLM_API const cllm_st_tensor *cllm_safetensors_expect(const cllm_safetensors *st, const char *name, int ndim,
+                                                       const int64_t *shape, cllm_error *err);
 /* Number of metadata pairs. */
-int cllm_safetensors_meta_count(const cllm_safetensors *st);
+CLLM_API int cllm_safetensors_meta_count(const cllm_safetensors *st);
 /* Metadata pair i (0 <= i < meta_count) into *key and *value (owned by st); returns -1 if i is out of range. */
-int cllm_safetensors_meta_at(const cllm_safetensors *st, int i, const char **key, const char **value);
+CLLM_API int cllm_safetensors_meta_at(const cllm_safetensors *st, int i, const char **key, const char **value);
 /* The metadata value for key (owned by st), or NULL if absent. */
-const char *cllm_safetensors_meta(const cllm_safetensors *st, const char *key);
+CLLM_API const char *cllm_safetensors_meta(const cllm_safetensors *st, const char *key);
 /* Copies tensor t into out[0..count) as floats, converting F16, BF16 and F64 (exact for F16/BF16, rounded to
  * nearest for F64); count must equal the tensor's element count. Returns 0, CLLM_ERR_ARG on a count mismatch,
  * CLLM_ERR_STATE for a dtype that is not a float. Works on unaligned data. */
-int cllm_safetensors_read_f32(const cllm_safetensors *st, const cllm_st_tensor *t, float *out, size_t count,
-                              cllm_error *err);
+CLLM_API int cllm_safetensors_read_f32(const cllm_safetensors *st, const cllm_st_tensor *t, float *out, size_t count,
+                                       cllm_error *err);
 /* Unmaps and frees; NULL is fine. Every pointer obtained from st becomes invalid. */
-void cllm_safetensors_close(cllm_safetensors *st);
+CLLM_API void cllm_safetensors_close(cllm_safetensors *st);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

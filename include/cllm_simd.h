@@ -20,62 +20,71 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cllm_export.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef enum cllm_simd_level {
     CLLM_SIMD_SCALAR = 0, /* portable C, any architecture */
     CLLM_SIMD_AVX2 = 1,   /* AVX2 + FMA */
     CLLM_SIMD_AVX512 = 2, /* AVX-512 F/BW/DQ/VL */
-    CLLM_SIMD_AVX512BF16 = 3, /* AVX-512 + AVX512_BF16 (vdpbf16ps): fp32 kernels as avx512, bf16 GEMM in hardware */
+    CLLM_SIMD_AVX512BF16 = 3, /* AVX-512 + AVX512_BF16 + AVX512_VNNI: fp32 kernels as avx512; vdpbf16ps, vpdpbusd */
 } cllm_simd_level;
 
 /* The level in use (detected on first call, or forced by CLLM_SIMD). */
-cllm_simd_level cllm_simd_level_get(void);
+CLLM_API cllm_simd_level cllm_simd_level_get(void);
 /* The best level this CPU supports. */
-cllm_simd_level cllm_simd_level_detect(void);
+CLLM_API cllm_simd_level cllm_simd_level_detect(void);
 /* Forces a level for tests and comparison; returns 0, or -1 if the CPU lacks it (level unchanged). */
-int cllm_simd_level_set(cllm_simd_level level);
+CLLM_API int cllm_simd_level_set(cllm_simd_level level);
 /* "scalar", "avx2", "avx512" or "avx512bf16". */
-const char *cllm_simd_level_name(cllm_simd_level level);
+CLLM_API const char *cllm_simd_level_name(cllm_simd_level level);
 
 /* Σ a[i]·b[i] over n floats. */
-float cllm_dot(const float *a, const float *b, size_t n);
+CLLM_API float cllm_dot(const float *a, const float *b, size_t n);
 /* y[i] += alpha·x[i]. */
-void cllm_axpy(float alpha, const float *x, float *y, size_t n);
+CLLM_API void cllm_axpy(float alpha, const float *x, float *y, size_t n);
 /* out[i] = a[i] + b[i] (out may alias a or b). */
-void cllm_vadd(const float *a, const float *b, float *out, size_t n);
+CLLM_API void cllm_vadd(const float *a, const float *b, float *out, size_t n);
 /* x[i] *= alpha. */
-void cllm_vscale(float alpha, float *x, size_t n);
+CLLM_API void cllm_vscale(float alpha, float *x, size_t n);
 /* max over x[0..n) (-INFINITY for n == 0; a NaN in x may or may not propagate). */
-float cllm_vmax(const float *x, size_t n);
+CLLM_API float cllm_vmax(const float *x, size_t n);
 /* out[i] = exp(x[i] - shift), returns Σ out[i] (out may alias x). Softmax's core: shift = cllm_vmax(x, n).
  * A polynomial exp, relative error < 2·FLT_EPSILON (measured ≤ 1) for x - shift in [-87, 88]; far below,
  * 0 (a -INFINITY mask gives exactly 0). Levels differ in the last bits. */
-float cllm_vexp(const float *x, float shift, float *out, size_t n);
+CLLM_API float cllm_vexp(const float *x, float shift, float *out, size_t n);
 
 /* C = alpha·op(A)·op(B) + beta·C, row-major, BLAS semantics: op(A) is M×K, op(B) is K×N, C is M×N;
  * trans_a/trans_b non-zero means A is stored K×M / B is stored N×K. lda/ldb/ldc are row strides in floats.
  * beta == 0 overwrites C without reading it. Threads: uses OpenMP inside (omp_get_max_threads(), fewer for
  * small products); called from inside a parallel region, it runs on the calling thread alone unless OpenMP
  * nesting is enabled. */
-void cllm_sgemm(int trans_a, int trans_b, int M, int N, int K, float alpha, const float *A, int lda,
-                const float *B, int ldb, float beta, float *C, int ldc);
+CLLM_API void cllm_sgemm(int trans_a, int trans_b, int M, int N, int K, float alpha, const float *A, int lda,
+                         const float *B, int ldb, float beta, float *C, int ldc);
 /* The same product on this library's own packed kernels at the current level, even in a BLAS=openblas build.
  * Results are bit-identical across runs and thread counts. alpha == 0 or K == 0 gives beta·C (A, B unread). */
-void cllm_sgemm_native(int trans_a, int trans_b, int M, int N, int K, float alpha, const float *A, int lda,
-                       const float *B, int ldb, float beta, float *C, int ldc);
+CLLM_API void cllm_sgemm_native(int trans_a, int trans_b, int M, int N, int K, float alpha, const float *A, int lda,
+                                const float *B, int ldb, float beta, float *C, int ldc);
+/* Frees the calling thread's packing workspace, which the products keep (grown, never shrunk) so that repeated
+ * products allocate nothing; the next product allocates it again. Threads that exit free theirs by themselves. */
+CLLM_API void cllm_gemm_workspace_release(void);
 /* The same product by a plain row-parallel triple loop: slow, simple; the baseline for tests and benchmarks. */
-void cllm_sgemm_reference(int trans_a, int trans_b, int M, int N, int K, float alpha, const float *A, int lda,
-                          const float *B, int ldb, float beta, float *C, int ldc);
+CLLM_API void cllm_sgemm_reference(int trans_a, int trans_b, int M, int N, int K, float alpha, const float *A, int lda,
+                                   const float *B, int ldb, float beta, float *C, int ldc);
 /* y[N] = x[K]·W[K,N] (+ bias[N] unless NULL), W row-major with row stride ldw: the products of one token (M = 1).
  * Each y[j] sums k = 0, 1, … in order, as cllm_sgemm's M = 1 path does, and adds the bias last; streams W once,
  * in memory order. Threads: OpenMP over column blocks from 4M multiply-adds; bit-identical across thread counts. */
-void cllm_sgemv(int K, int N, const float *x, const float *W, int ldw, const float *bias, float *y);
+CLLM_API void cllm_sgemv(int K, int N, const float *x, const float *W, int ldw, const float *bias, float *y);
 /* y[N] = W[N,K]·x[K] (+ bias[N] unless NULL): y[j] = cllm_dot(x, row j of W) (+ bias[j]). Threads as cllm_sgemv. */
-void cllm_sgemv_t(int N, int K, const float *W, int ldw, const float *x, const float *bias, float *y);
+CLLM_API void cllm_sgemv_t(int N, int K, const float *W, int ldw, const float *x, const float *bias, float *y);
 /* What cllm_sgemm runs on: "openblas" in a BLAS=openblas build, else the level name ("avx512", ...). */
-const char *cllm_sgemm_backend(void);
+CLLM_API const char *cllm_sgemm_backend(void);
 /* This machine's cllm_sgemm rate in GFLOP/s on `threads` threads (< 1: all): the best of a few products shaped
  * like the model's (about 0.2 s). Returns a negative number if the work buffers could not be allocated. */
-double cllm_sgemm_peak_gflops(int threads);
+CLLM_API double cllm_sgemm_peak_gflops(int threads);
 
 /* ---- bf16: the upper half of an fp32 (8-bit exponent, 7-bit mantissa). ----------------------------------------
  * Rounding is vcvtneps2bf16's: round to nearest even, NaN stays a (quiet) NaN, denormals become signed zero. The
@@ -85,18 +94,59 @@ double cllm_sgemm_peak_gflops(int threads);
  * level, block size and thread count. */
 
 /* fp32 → bf16 bits (rounding above). */
-uint16_t cllm_bf16_from_float(float x);
+CLLM_API uint16_t cllm_bf16_from_float(float x);
 /* bf16 bits → fp32 (exact). */
-float cllm_bf16_to_float(uint16_t h);
+CLLM_API float cllm_bf16_to_float(uint16_t h);
 /* C = op(A)·op(B) (accumulate 0: C is not read) or C += op(A)·op(B) (accumulate 1: the chain starts from C), with
  * A and B rounded to bf16 and products summed in fp32 as described above. Shapes and strides as cllm_sgemm;
  * OpenMP inside. Hardware vdpbf16ps on the avx512bf16 level, an exact emulation below. */
-void cllm_gemm_bf16(int trans_a, int trans_b, int M, int N, int K, const float *A, int lda, const float *B,
-                    int ldb, int accumulate, float *C, int ldc);
+CLLM_API void cllm_gemm_bf16(int trans_a, int trans_b, int M, int N, int K, const float *A, int lda, const float *B,
+                             int ldb, int accumulate, float *C, int ldc);
 /* The same product by a plain scalar loop: the definition the kernels are tested against. */
-void cllm_gemm_bf16_reference(int trans_a, int trans_b, int M, int N, int K, const float *A, int lda,
+CLLM_API void cllm_gemm_bf16_reference(int trans_a, int trans_b, int M, int N, int K, const float *A, int lda,
                               const float *B, int ldb, int accumulate, float *C, int ldc);
+/* ---- One-token products on weights packed once (generation): fewer bytes read per token. ------------------ */
+
+/* op(W) [K,N] as bf16 pairs in panels of 32 columns: [ceil(N/32)][ceil(K/2)][32] uint32 (2 bytes a weight). */
+typedef struct cllm_bf16_panels {
+    int K, N;
+    uint32_t *pairs;
+} cllm_bf16_panels;
+/* Packs op(W) (trans 0: W stored K×N, row stride ldw; trans 1: W stored N×K) rounded to bf16. 0, or -1 when out of
+ * memory. Free with cllm_bf16_panels_free. */
+CLLM_API int cllm_bf16_panels_init(cllm_bf16_panels *p, int trans, int K, int N, const float *W, int ldw);
+CLLM_API void cllm_bf16_panels_free(cllm_bf16_panels *p);
+/* y[N] = x[K]·op(W) (+ bias[N] unless NULL): the bits of cllm_gemm_bf16 with M = 1 (x rounded to bf16, fp32
+ * chains), then the bias added. vdpbf16ps on the avx512bf16 level, a scalar emulation elsewhere. */
+CLLM_API void cllm_gemv_bf16(const cllm_bf16_panels *W, const float *x, const float *bias, float *y);
+
+/* op(W) [K,N] quantised like llama.cpp's Q8_0: for each output column n, blocks of 32 consecutive k share one fp32
+ * scale d = max|w|/127 and hold q = round(w/d) in [-127, 127]. Laid out 16 columns at a time for the dot
+ * products: q [N/16][blocks][8][16][4], scale and sum (Σ q of the block) [N/16][blocks][16]. */
+typedef struct cllm_q8_matrix {
+    int K, N, blocks; /* blocks = ceil(K/32); N rounded up to 16 inside */
+    int8_t *q;
+    float *scale;
+    int32_t *sum;
+} cllm_q8_matrix;
+/* Quantises op(W) (as cllm_bf16_panels_init). 0, or -1 when out of memory. Free with cllm_q8_free. */
+CLLM_API int cllm_q8_init(cllm_q8_matrix *m, int trans, int K, int N, const float *W, int ldw);
+CLLM_API void cllm_q8_free(cllm_q8_matrix *m);
+/* The value the quantised matrix holds for op(W)[k][n]: scale·q. */
+CLLM_API float cllm_q8_value(const cllm_q8_matrix *m, int k, int n);
+/* y[N] = x[K]·op(W) (+ bias): x is quantised the same way (per block of 32: d_x = max|x|/127), each block's
+ * integer dot product is exact, and y[n] = Σ_blocks fma(dot, d_w·d_x, ·) in block order, then + bias: the same
+ * bits at every level (AVX512-VNNI, AVX2, scalar) and thread count. */
+CLLM_API void cllm_gemv_q8(const cllm_q8_matrix *W, const float *x, const float *bias, float *y);
+
+/* cllm_gemm_bf16's rate in GFLOP/s, measured like cllm_sgemm_peak_gflops (same shapes; emulated where the CPU lacks
+ * AVX512_BF16). */
+CLLM_API double cllm_gemm_bf16_peak_gflops(int threads);
 /* Whether cllm_gemm_bf16 runs on bf16 hardware at the current level (0: emulated, same bits, slower). */
-int cllm_gemm_bf16_native(void);
+CLLM_API int cllm_gemm_bf16_native(void);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -22,67 +22,78 @@
 
 #include "cllm_error.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef struct cllm_tokenizer cllm_tokenizer;
 
 /* The byte-level tokenizer: ids 0..255 are the bytes; no special tokens. Never NULL except out of memory. */
-cllm_tokenizer *cllm_tokenizer_byte_new(void);
+CLLM_API cllm_tokenizer *cllm_tokenizer_byte_new(void);
 /* Frees; NULL is fine. */
-void cllm_tokenizer_free(cllm_tokenizer *tok);
+CLLM_API void cllm_tokenizer_free(cllm_tokenizer *tok);
 /* Number of ids, special tokens included. */
-int cllm_tokenizer_vocab_size(const cllm_tokenizer *tok);
+CLLM_API int cllm_tokenizer_vocab_size(const cllm_tokenizer *tok);
 /* Id of <|endoftext|>, or -1 when the tokenizer has none. */
-int cllm_tokenizer_eot(const cllm_tokenizer *tok);
+CLLM_API int cllm_tokenizer_eot(const cllm_tokenizer *tok);
 /* Encodes n bytes of any content (not necessarily UTF-8) to a malloc'd array of *count ids (caller frees);
  * NULL on error. Encoding ordinary text never yields the <|endoftext|> id. Thread-safe on a const tokenizer. */
-int32_t *cllm_tokenizer_encode(const cllm_tokenizer *tok, const void *text, size_t n, size_t *count,
-                               cllm_error *err);
+CLLM_API int32_t *cllm_tokenizer_encode(const cllm_tokenizer *tok, const void *text, size_t n, size_t *count,
+                                        cllm_error *err);
 /* Encodes ndocs documents in parallel (OpenMP over documents, nthreads <= 0: OpenMP's default): ids[d] gets a
  * malloc'd array of counts[d] ids, exactly what cllm_tokenizer_encode gives. Returns 0, or an error code with
  * nothing left allocated. */
-int cllm_tokenizer_encode_many(const cllm_tokenizer *tok, size_t ndocs, const void *const *texts,
-                               const size_t *lens, int32_t **ids, size_t *counts, int nthreads, cllm_error *err);
+CLLM_API int cllm_tokenizer_encode_many(const cllm_tokenizer *tok, size_t ndocs, const void *const *texts,
+                                        const size_t *lens, int32_t **ids, size_t *counts, int nthreads,
+                                        cllm_error *err);
 /* The bytes id stands for (owned by tok), length in *len; NULL for an id out of range. Decoding a sequence is
  * the concatenation of its tokens' bytes (<|endoftext|> decodes to its own text). */
-const uint8_t *cllm_tokenizer_token_bytes(const cllm_tokenizer *tok, int id, size_t *len);
+CLLM_API const uint8_t *cllm_tokenizer_token_bytes(const cllm_tokenizer *tok, int id, size_t *len);
 /* The tokenizer as a JSON text (malloc'd, NUL-terminated), as stored in a model file's metadata; NULL if out
  * of memory. This is also the standalone tokenizer file format. */
-char *cllm_tokenizer_to_json(const cllm_tokenizer *tok);
+CLLM_API char *cllm_tokenizer_to_json(const cllm_tokenizer *tok);
 /* Rebuilds a tokenizer from cllm_tokenizer_to_json's text; NULL with err filled if malformed. */
-cllm_tokenizer *cllm_tokenizer_from_json(const char *json, size_t len, cllm_error *err);
+CLLM_API cllm_tokenizer *cllm_tokenizer_from_json(const char *json, size_t len, cllm_error *err);
 
 /* Trains byte-level BPE on the files at paths (each streamed in chunks; only distinct words are kept in memory)
  * to vocab_size ids in all: 256 bytes + learned tokens + <|endoftext|>. Fewer when the corpus runs out of pairs.
  * Deterministic: the most frequent pair wins, ties go to the smallest (left id, right id). NULL on error. */
-cllm_tokenizer *cllm_tokenizer_train(const char *const *paths, int npaths, int vocab_size, cllm_error *err);
+CLLM_API cllm_tokenizer *cllm_tokenizer_train(const char *const *paths, int npaths, int vocab_size, cllm_error *err);
 /* cllm_tokenizer_train on n bytes in memory. */
-cllm_tokenizer *cllm_tokenizer_train_buffer(const void *text, size_t n, int vocab_size, cllm_error *err);
+CLLM_API cllm_tokenizer *cllm_tokenizer_train_buffer(const void *text, size_t n, int vocab_size, cllm_error *err);
 
 /* GPT-2 pre-tokenization: the end offset of the piece that starts at byte `start` of text (n bytes), so pieces
  * are [0, e1), [e1, e2) ... Semantics of GPT-2's pattern
  *   's|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+
  * with Unicode categories; each byte that is not part of valid UTF-8 counts as one symbol ([^\s\p{L}\p{N}]). */
-size_t cllm_tokenizer_pretoken_end(const void *text, size_t n, size_t start);
+CLLM_API size_t cllm_tokenizer_pretoken_end(const void *text, size_t n, size_t start);
 /* The first offset p >= from (or n) where text can be cut into two documents without changing its pieces:
  * just after a "\n" that has a printable ASCII character on each side. Lets one text be encoded in parallel. */
-size_t cllm_tokenizer_next_cut(const void *text, size_t n, size_t from);
+CLLM_API size_t cllm_tokenizer_next_cut(const void *text, size_t n, size_t from);
+/* The Unicode version whose letter/number classes the pre-tokenizer uses (utf8proc's tables, e.g. "15.0.0"). */
+CLLM_API const char *cllm_tokenizer_unicode_version(void);
 
 /* Number of merges (0 for the byte tokenizer). */
-int cllm_tokenizer_merge_count(const cllm_tokenizer *tok);
+CLLM_API int cllm_tokenizer_merge_count(const cllm_tokenizer *tok);
 /* The merge of rank r (0 = applied first): left and right ids and the id they become; -1 if r is out of range. */
-int cllm_tokenizer_merge(const cllm_tokenizer *tok, int r, int *left, int *right, int *result);
+CLLM_API int cllm_tokenizer_merge(const cllm_tokenizer *tok, int r, int *left, int *right, int *result);
 
 /* Writes GPT-2-style vocab.json and merges.txt (GPT-2's bytes_to_unicode spelling) atomically. 0 or an error. */
-int cllm_tokenizer_export_gpt2(const cllm_tokenizer *tok, const char *vocab_path, const char *merges_path,
-                               cllm_error *err);
+CLLM_API int cllm_tokenizer_export_gpt2(const cllm_tokenizer *tok, const char *vocab_path, const char *merges_path,
+                                        cllm_error *err);
 /* Reads GPT-2-style vocab.json + merges.txt (GPT-2's own files load); NULL with err naming the file if bad. */
-cllm_tokenizer *cllm_tokenizer_import_gpt2(const char *vocab_path, const char *merges_path, cllm_error *err);
+CLLM_API cllm_tokenizer *cllm_tokenizer_import_gpt2(const char *vocab_path, const char *merges_path, cllm_error *err);
 /* cllm_tokenizer_import_gpt2 from the two files' contents in memory. */
-cllm_tokenizer *cllm_tokenizer_from_gpt2(const char *vocab_json, size_t vocab_len, const char *merges_txt,
-                                         size_t merges_len, cllm_error *err);
+CLLM_API cllm_tokenizer *cllm_tokenizer_from_gpt2(const char *vocab_json, size_t vocab_len, const char *merges_txt,
+                                                  size_t merges_len, cllm_error *err);
 
 /* Writes cllm_tokenizer_to_json's text to path atomically. 0 or an error. */
-int cllm_tokenizer_save(const cllm_tokenizer *tok, const char *path, cllm_error *err);
+CLLM_API int cllm_tokenizer_save(const cllm_tokenizer *tok, const char *path, cllm_error *err);
 /* Reads a tokenizer file written by cllm_tokenizer_save; NULL with err naming the file if bad. */
-cllm_tokenizer *cllm_tokenizer_load(const char *path, cllm_error *err);
+CLLM_API cllm_tokenizer *cllm_tokenizer_load(const char *path, cllm_error *err);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -19,8 +19,8 @@
  *
  * Seams for others, kept here so they are saved in checkpoints and travel with a run:
  *  (a) cllm_comm: multi-process training. The trainer all-reduces the gradient arena after backward and before
- *      clipping, broadcasts the parameters from rank 0 at the start, and only rank 0 writes files and the log.
- *      NULL = one process.
+ *      clipping, broadcasts the parameters from rank 0 at the start, and only rank 0 writes files, the log and
+ *      takes the run directory's lock; the ranks agree on when to stop. NULL = one process.
  *  (b) cllm_train_settings.optimizer: the update rule (AdamW today; others add their kind and its state).
  *  (c) cllm_train_settings.precision: the arithmetic of forward/backward (fp32 today).
  */
@@ -57,13 +57,20 @@ typedef struct cllm_train_settings {
                                             to end there, and steps is ignored */
 } cllm_train_settings;
 
-/* (a) Multi-process training: every function returns 0 or an error code with err filled. */
+/* (a) Multi-process training (data parallel): every function returns 0 or an error code with err filled.
+ * Every rank walks the same batch order and takes its own micro-batches of each step (rank r: micro-batches
+ * r·a .. r·a + a - 1 of the N·a in a step, a = total_batch / (B·T·N)); each micro-batch's gradient is scaled by
+ * 1/(N·a) and kept apart until it is added, and the ranks' sums are added in rank order. So N ranks do exactly the
+ * additions of one process accumulating N micro-batches when a = 1 (bit-identical, docs/scaling.md), and the loader
+ * state in a checkpoint does not depend on N: a run resumes on any number of ranks. */
 typedef struct cllm_comm {
     void *ctx;
     int rank, size; /* this process, and how many take part */
-    /* In place: data[i] = sum over ranks of data[i], the same bits on every rank (the gradient arena, already
-     * scaled by 1/size so that the sum is the mean; and the step's loss). */
+    /* In place: data[i] = Σ over ranks of data[i], added in rank order (rank 0's value first, as is, then + rank
+     * 1's, ...), the same bits on every rank. */
     int (*allreduce_sum)(void *ctx, float *data, size_t n, cllm_error *err);
+    /* The same for a few doubles (n ≤ 64: the step's loss sum). */
+    int (*allreduce_sum_f64)(void *ctx, double *data, size_t n, cllm_error *err);
     /* In place: bytes at data on every rank become root's. */
     int (*broadcast)(void *ctx, void *data, size_t bytes, int root, cllm_error *err);
     int (*barrier)(void *ctx, cllm_error *err);
@@ -109,42 +116,42 @@ typedef struct cllm_train_opts {
     int64_t stop_at;                  /* stop (with a checkpoint) after this step; 0: at settings.steps */
     double minutes;                   /* resume too: a wall-clock limit for this process's steps; 0: none */
     int skip_nonfinite;               /* skip-and-count non-finite steps instead of failing */
-    const cllm_comm *comm;            /* NULL: one process */
+    const cllm_comm *comm;            /* NULL: one process; with N, a fresh run's default total_batch is N·B·T */
     cllm_train_event_fn on_event;     /* may be NULL */
     void *ctx;                        /* passed to on_event */
 } cllm_train_opts;
 
 /* Defaults of `cllm train`: tiny config, B 8, 1000 steps, lr 1e-3, AdamW, fp32, seed 1337. */
-cllm_train_opts cllm_train_defaults(void);
+CLLM_API cllm_train_opts cllm_train_defaults(void);
 /* Checks settings as flags and stored checkpoints must both satisfy; 0 or CLLM_ERR_ARG naming the field. */
-int cllm_train_settings_check(const cllm_train_settings *s, cllm_error *err);
+CLLM_API int cllm_train_settings_check(const cllm_train_settings *s, cllm_error *err);
 
 typedef struct cllm_trainer cllm_trainer;
 
 /* A fresh run in o->out_dir: locks it, prepares data and tokenizer, builds the model. NULL with err on failure. */
-cllm_trainer *cllm_trainer_new(const cllm_train_opts *o, cllm_error *err);
+CLLM_API cllm_trainer *cllm_trainer_new(const cllm_train_opts *o, cllm_error *err);
 /* Continues the run in o->out_dir from its checkpoint, with its stored (validated) settings. NULL on failure. */
-cllm_trainer *cllm_trainer_resume(const cllm_train_opts *o, cllm_error *err);
+CLLM_API cllm_trainer *cllm_trainer_resume(const cllm_train_opts *o, cllm_error *err);
 /* One optimizer step (with validation and checkpoint when due). 0, or an error code (CLLM_ERR_STATE: the step
  * was not finite and was not applied; nothing was written). */
-int cllm_trainer_step(cllm_trainer *t, cllm_error *err);
+CLLM_API int cllm_trainer_step(cllm_trainer *t, cllm_error *err);
 /* Why the run should stop now: 0 (go on) or one of CLLM_STOP_*. */
-int cllm_trainer_should_stop(const cllm_trainer *t);
+CLLM_API int cllm_trainer_should_stop(const cllm_trainer *t);
 enum { CLLM_STOP_DONE = 1, CLLM_STOP_AT = 2, CLLM_STOP_TIME = 3, CLLM_STOP_REQUESTED = 4 };
 /* Ends the run: final validation (the whole split) when the schedule is done, checkpoint and model saved. */
-int cllm_trainer_finish(cllm_trainer *t, cllm_error *err);
+CLLM_API int cllm_trainer_finish(cllm_trainer *t, cllm_error *err);
 /* should_stop / step until done, then finish. 0 or an error code. */
-int cllm_trainer_run(cllm_trainer *t, cllm_error *err);
+CLLM_API int cllm_trainer_run(cllm_trainer *t, cllm_error *err);
 /* Asks the run to stop after the current step; safe from another thread and from a signal handler. */
-void cllm_trainer_request_stop(cllm_trainer *t);
+CLLM_API void cllm_trainer_request_stop(cllm_trainer *t);
 /* Steps done so far. */
-int64_t cllm_trainer_step_count(const cllm_trainer *t);
+CLLM_API int64_t cllm_trainer_step_count(const cllm_trainer *t);
 /* The run's settings (for display). */
-const cllm_train_settings *cllm_trainer_settings(const cllm_trainer *t);
+CLLM_API const cllm_train_settings *cllm_trainer_settings(const cllm_trainer *t);
 /* The model being trained (owned by the trainer; valid until cllm_trainer_free). */
-cllm_model *cllm_trainer_model(cllm_trainer *t);
+CLLM_API cllm_model *cllm_trainer_model(cllm_trainer *t);
 /* Releases the run directory's lock and everything the trainer owns; NULL is fine. Saves nothing. */
-void cllm_trainer_free(cllm_trainer *t);
+CLLM_API void cllm_trainer_free(cllm_trainer *t);
 
 #ifdef __cplusplus
 }

@@ -28,6 +28,9 @@
 extern "C" {
 #endif
 
+/* libprimemath's version, "MAJOR.MINOR.PATCH" (the same as libcllm's). */
+PM_API const char *pm_version(void);
+
 /* ============================== primes (primesieve + FLINT) ============================== */
 
 /* The largest prime below 2^64 (2^64 - 59) and π(2^64 - 1), the count of 64-bit primes. */
@@ -36,23 +39,23 @@ extern "C" {
 
 /* Sets the number of threads primesieve uses for counting and nth prime (0 = all cores, the default). This is
  * primesieve's own process-wide setting; returns CLLM_ERR_ARG for threads < 0. */
-int pm_set_threads(int threads, cllm_error *err);
+PM_API int pm_set_threads(int threads, cllm_error *err);
 
 /* Writes the primes p with a <= p <= b into out[0..cap); *count = how many were written. If the range holds more
  * than cap primes, returns CLLM_ERR_ARG (out then holds the first cap). */
-int pm_primes_range(uint64_t a, uint64_t b, uint64_t *out, size_t cap, size_t *count, cllm_error *err);
+PM_API int pm_primes_range(uint64_t a, uint64_t b, uint64_t *out, size_t cap, size_t *count, cllm_error *err);
 /* The primes in [a, b] in a malloc'd array (caller frees with free()); *out = NULL and *count = 0 if none. */
-int pm_primes_range_alloc(uint64_t a, uint64_t b, uint64_t **out, size_t *count, cllm_error *err);
+PM_API int pm_primes_range_alloc(uint64_t a, uint64_t b, uint64_t **out, size_t *count, cllm_error *err);
 /* π(x): the number of primes <= x. Uses all threads set by pm_set_threads. */
-int pm_prime_count(uint64_t x, uint64_t *out, cllm_error *err);
+PM_API int pm_prime_count(uint64_t x, uint64_t *out, cllm_error *err);
 /* The number of primes in [a, b] (0 when a > b). */
-int pm_prime_count_range(uint64_t a, uint64_t b, uint64_t *out, cllm_error *err);
+PM_API int pm_prime_count_range(uint64_t a, uint64_t b, uint64_t *out, cllm_error *err);
 /* The k-th prime, k >= 1 (p_1 = 2); k <= PM_PRIME_COUNT64, else CLLM_ERR_ARG. */
-int pm_nth_prime(uint64_t k, uint64_t *out, cllm_error *err);
+PM_API int pm_nth_prime(uint64_t k, uint64_t *out, cllm_error *err);
 /* 1 if n is prime, 0 if not; deterministic for every 64-bit n (FLINT n_is_prime). */
-int pm_is_prime(uint64_t n);
+PM_API int pm_is_prime(uint64_t n);
 /* Greatest common divisor; pm_gcd(0, 0) = 0. */
-uint64_t pm_gcd(uint64_t a, uint64_t b);
+PM_API uint64_t pm_gcd(uint64_t a, uint64_t b);
 
 /* A factorization n = Π prime[i]^exponent[i], primes ascending. 15 distinct primes is the most any 64-bit n has. */
 typedef struct pm_factorization {
@@ -62,7 +65,7 @@ typedef struct pm_factorization {
 } pm_factorization;
 
 /* Factors n >= 1 into proven primes (FLINT n_factor); n = 0 gives CLLM_ERR_ARG. */
-int pm_factor(uint64_t n, pm_factorization *out, cllm_error *err);
+PM_API int pm_factor(uint64_t n, pm_factorization *out, cllm_error *err);
 
 /* ============================== spirals and the 12-fold clock ============================== */
 
@@ -80,9 +83,9 @@ typedef struct pm_point {
 } pm_point;
 
 /* Ulam square spiral, n >= 1 (any uint64): 1→(0,0), 2→(1,0), 3→(1,1), 4→(0,1), 5→(-1,1), ... O(1), exact. */
-int pm_ulam_xy(uint64_t n, int64_t *x, int64_t *y, cllm_error *err);
+PM_API int pm_ulam_xy(uint64_t n, int64_t *x, int64_t *y, cllm_error *err);
 /* The inverse: n at (x, y); CLLM_ERR_ARG when n would exceed 2^64 - 1 (|x| or |y| > 2^31). */
-int pm_ulam_n(int64_t x, int64_t y, uint64_t *n, cllm_error *err);
+PM_API int pm_ulam_n(int64_t x, int64_t y, uint64_t *n, cllm_error *err);
 
 /* The 12-fold clock lattice of n >= 1: ring r = (n-1) div 12 holds n = 12r+1 .. 12r+12, hour h = n mod 12 (0 drawn at
  * the 12 o'clock position), hours run clockwise: θ = π/2 − 2π·h/12 (wrapped to [0, 2π)), radius ρ = r + 1. Primes
@@ -94,16 +97,16 @@ typedef struct pm_clock_pos {
 } pm_clock_pos;
 
 /* Position of n >= 1 on the clock lattice. */
-int pm_clock(uint64_t n, pm_clock_pos *out, cllm_error *err);
+PM_API int pm_clock(uint64_t n, pm_clock_pos *out, cllm_error *err);
 /* Vogel's golden-angle spiral: r = c·sqrt(n), θ = 2π·frac(n·g), g = (3-√5)/2 (θ = n·golden angle mod 2π, computed
  * in 128-bit fixed point so it stays exact to ~2^-64 turns for every 64-bit n); n >= 0, c > 0 and finite. */
-int pm_golden(uint64_t n, double c, pm_point *out, cllm_error *err);
+PM_API int pm_golden(uint64_t n, double c, pm_point *out, cllm_error *err);
 /* Position of n on the chosen spiral as a point (golden with c = 1); n >= 1. */
-int pm_spiral_point(pm_spiral kind, uint64_t n, pm_point *out, cllm_error *err);
+PM_API int pm_spiral_point(pm_spiral kind, uint64_t n, pm_point *out, cllm_error *err);
 /* Parses "ulam", "clock" or "golden"; CLLM_ERR_ARG otherwise. */
-int pm_spiral_from_name(const char *name, pm_spiral *out, cllm_error *err);
+PM_API int pm_spiral_from_name(const char *name, pm_spiral *out, cllm_error *err);
 /* "ulam", "clock", "golden" (or "?"). */
-const char *pm_spiral_name(pm_spiral kind);
+PM_API const char *pm_spiral_name(pm_spiral kind);
 
 /* ============================== ranks → primes → features (the model bridge) ============================== */
 
@@ -114,11 +117,11 @@ typedef enum pm_index_map {
 } pm_index_map;
 
 /* The prime of rank t: the (t+1)-th prime. */
-int pm_rank_prime(uint64_t rank, uint64_t *out, cllm_error *err);
+PM_API int pm_rank_prime(uint64_t rank, uint64_t *out, cllm_error *err);
 /* The primes of ranks 0..count-1 (the first count primes) into out[count]. */
-int pm_rank_primes(size_t count, uint64_t *out, cllm_error *err);
+PM_API int pm_rank_primes(size_t count, uint64_t *out, cllm_error *err);
 /* The point of rank t's prime on a spiral. */
-int pm_rank_point(pm_spiral kind, uint64_t rank, pm_point *out, cllm_error *err);
+PM_API int pm_rank_point(pm_spiral kind, uint64_t rank, pm_point *out, cllm_error *err);
 
 /* Fills out[count × dim] (row-major, float) with sinusoidal features of the spiral coordinates (x, y) of the
  * integer n(t) of ranks t = 0..count-1. dim must be a positive multiple of 4; F = dim/4 frequencies
@@ -126,7 +129,7 @@ int pm_rank_point(pm_spiral kind, uint64_t rank, pm_point *out, cllm_error *err)
  *     out[t·dim + 4f + 0] = sin(ω_f·x)   out[t·dim + 4f + 1] = cos(ω_f·x)
  *     out[t·dim + 4f + 2] = sin(ω_f·y)   out[t·dim + 4f + 3] = cos(ω_f·y)
  * computed in double and rounded to float. This formula is part of the model-file contract: do not change it. */
-int pm_spiral_features(pm_spiral kind, pm_index_map map, size_t count, size_t dim, float *out, cllm_error *err);
+PM_API int pm_spiral_features(pm_spiral kind, pm_index_map map, size_t count, size_t dim, float *out, cllm_error *err);
 
 /* ============================== lattices (FLINT fmpz_lll) ============================== */
 
@@ -137,24 +140,24 @@ typedef struct pm_lll_params {
 } pm_lll_params;
 
 /* {0.99, 0.51}. */
-pm_lll_params pm_lll_params_default(void);
+PM_API pm_lll_params pm_lll_params_default(void);
 
 /* LLL-reduces the integer basis in place (rows × cols, rows are the vectors and must be linearly independent, else
  * CLLM_ERR_ARG — FLINT would abort). If U is non-NULL it receives the rows × rows unimodular transform with reduced = U·input.
  * params NULL = default. CLLM_ERR_ARG if an entry of the result does not fit in int64 (input then unchanged). */
-int pm_lll_int64(int64_t *basis, size_t rows, size_t cols, int64_t *U, const pm_lll_params *params,
-                 cllm_error *err);
+PM_API int pm_lll_int64(int64_t *basis, size_t rows, size_t cols, int64_t *U, const pm_lll_params *params,
+                        cllm_error *err);
 /* LLL-reduces a real basis: B' = round(2^s·B) is reduced exactly with FLINT, and basis receives B'_reduced / 2^s.
  * scale_bits = s in 0..62, or −1 to choose s so that the largest |entry|·2^s is near 2^40; *scale_used = s (may be
  * NULL); U as in pm_lll_int64 (the transform of the scaled integer basis). Entries must be finite. */
-int pm_lll_double(double *basis, size_t rows, size_t cols, int scale_bits, int *scale_used, int64_t *U,
-                  const pm_lll_params *params, cllm_error *err);
+PM_API int pm_lll_double(double *basis, size_t rows, size_t cols, int scale_bits, int *scale_used, int64_t *U,
+                         const pm_lll_params *params, cllm_error *err);
 
 /* Gram–Schmidt in double (modified GS): bstar[rows × cols] (may be NULL), mu[rows × rows] lower triangle with
  * unit diagonal (may be NULL), norm2[rows] = ‖b*_i‖² (may be NULL). CLLM_ERR_ARG if the rows are dependent
  * (some ‖b*_i‖² <= 1e-24·‖b_i‖²). */
-int pm_gram_schmidt(const double *basis, size_t rows, size_t cols, double *bstar, double *mu, double *norm2,
-                    cllm_error *err);
+PM_API int pm_gram_schmidt(const double *basis, size_t rows, size_t cols, double *bstar, double *mu, double *norm2,
+                           cllm_error *err);
 
 /* Measures of a basis of full row rank (n = rows); natural logarithms. */
 typedef struct pm_basis_quality {
@@ -166,9 +169,9 @@ typedef struct pm_basis_quality {
 } pm_basis_quality;
 
 /* Fills q for a double basis rows × cols. */
-int pm_basis_quality_of(const double *basis, size_t rows, size_t cols, pm_basis_quality *q, cllm_error *err);
+PM_API int pm_basis_quality_of(const double *basis, size_t rows, size_t cols, pm_basis_quality *q, cllm_error *err);
 /* log volume alone: Σ log‖b*_i‖ (natural log). */
-int pm_log_volume(const double *basis, size_t rows, size_t cols, double *out, cllm_error *err);
+PM_API int pm_log_volume(const double *basis, size_t rows, size_t cols, double *out, cllm_error *err);
 
 #ifdef __cplusplus
 }

@@ -90,6 +90,18 @@ struct cllm_atomic_file {
     char *tmp_path; /* where the bytes go until commit */
 };
 
+/* The process's umask without changing it (umask(2) can only set it, racing other threads): Linux reports it in
+ * /proc/self/status; 022 when that cannot be read. */
+static mode_t current_umask(void) {
+    unsigned mask = 022;
+    FILE *f = fopen("/proc/self/status", "re");
+    char line[128];
+    while (f && fgets(line, sizeof line, f))
+        if (sscanf(line, "Umask: %o", &mask) == 1) break;
+    if (f) fclose(f);
+    return (mode_t)mask;
+}
+
 cllm_atomic_file *cllm_atomic_open(const char *path, cllm_error *err) {
     cllm_atomic_file *f = calloc(1, sizeof *f);
     size_t n = strlen(path) + 32;
@@ -98,8 +110,11 @@ cllm_atomic_file *cllm_atomic_open(const char *path, cllm_error *err) {
         cllm_error_set(err, CLLM_ERR_NOMEM, "%s: out of memory opening for write", path);
         return NULL;
     }
-    snprintf(f->tmp_path, n, "%s.tmp.%ld", path, (long)getpid());
-    f->fd = open(f->tmp_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    /* an unpredictable name created with O_EXCL (mkostemp): never an existing file, never through a symlink that
+     * someone planted at a name they could guess */
+    snprintf(f->tmp_path, n, "%s.tmp.XXXXXX", path);
+    f->fd = mkostemp(f->tmp_path, O_CLOEXEC);
+    if (f->fd >= 0) fchmod(f->fd, 0666 & ~current_umask()); /* mkostemp makes 0600; a model file is shared as usual */
     if (f->fd < 0) {
         cllm_error_set(err, CLLM_ERR_IO, "%s: cannot create (%s); is the directory there and writable?", path,
                        strerror(errno));
@@ -166,7 +181,7 @@ int cllm_write_file_atomic(const char *path, const void *buf, size_t n, cllm_err
     return rc ? rc : cllm_atomic_commit(f, err);
 }
 
-int cllm_file_map(const char *path, cllm_mapped_file *out, cllm_error *err) {
+int cllm_mapped_file_open(const char *path, cllm_mapped_file *out, cllm_error *err) {
     out->data = NULL;
     out->size = 0;
     int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -190,7 +205,7 @@ int cllm_file_map(const char *path, cllm_mapped_file *out, cllm_error *err) {
     return 0;
 }
 
-void cllm_file_unmap(cllm_mapped_file *m) {
+void cllm_mapped_file_close(cllm_mapped_file *m) {
     if (m->data) munmap((void *)m->data, m->size);
     m->data = NULL;
     m->size = 0;

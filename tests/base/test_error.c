@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "cllm_error.h"
 #include "support.h"
@@ -17,10 +18,10 @@ static void test_atomic_write_replaces_and_abort_keeps_old(void **state) {
     assert_int_equal(cllm_atomic_write(f, "newer", 5, &err), 0);
     cllm_atomic_abort(f); /* a crash before commit: the old content stays */
     cllm_mapped_file m;
-    assert_int_equal(cllm_file_map(path, &m, &err), 0);
+    assert_int_equal(cllm_mapped_file_open(path, &m, &err), 0);
     assert_int_equal(m.size, 3);
     assert_memory_equal(m.data, "old", 3);
-    cllm_file_unmap(&m);
+    cllm_mapped_file_close(&m);
     assert_int_equal(cllm_write_file_atomic(path, "newer", 5, &err), 0);
     size_t n;
     uint8_t *buf = cllm_file_read_all(path, &n, &err);
@@ -34,7 +35,7 @@ static void test_errors_name_the_file(void **state) {
     (void)state;
     cllm_error err = {0};
     cllm_mapped_file m;
-    assert_int_not_equal(cllm_file_map("/nonexistent/dir/x.bin", &m, &err), 0);
+    assert_int_not_equal(cllm_mapped_file_open("/nonexistent/dir/x.bin", &m, &err), 0);
     assert_non_null(strstr(err.msg, "/nonexistent/dir/x.bin"));
     assert_int_equal(err.code, CLLM_ERR_IO);
     assert_null(cllm_atomic_open("/nonexistent/dir/y.bin", &err));
@@ -66,9 +67,34 @@ static void test_error_messages_are_one_line(void **state) {
     assert_string_equal(err.msg, "token 'x\\ny\\x1b]0;title\\x07' in C:\\dir"); /* backslashes of the text kept */
     /* a path holding a newline, from the operating system's error path */
     cllm_mapped_file m;
-    assert_int_not_equal(cllm_file_map("/nonexistent/a\nb.bin", &m, &err), 0);
+    assert_int_not_equal(cllm_mapped_file_open("/nonexistent/a\nb.bin", &m, &err), 0);
     assert_true(test_printable_line(err.msg));
     assert_non_null(strstr(err.msg, "a\\nb.bin"));
+}
+
+/* A symlink planted at the old predictable temporary name (PATH.tmp.PID) is not followed: the file it points to
+ * keeps its bytes, and the result has the usual permissions (issue 10, finding 7). */
+static void test_atomic_write_ignores_planted_symlink(void **state) {
+    (void)state;
+    const char *victim = test_path("victim.txt"), *path = test_path("model.bin");
+    test_write_file(victim, "precious", 8);
+    char planted[4096];
+    snprintf(planted, sizeof planted, "%s.tmp.%ld", path, (long)getpid());
+    assert_int_equal(symlink(victim, planted), 0);
+    mode_t old = umask(027);
+    cllm_error err = {0};
+    assert_int_equal(cllm_write_file_atomic(path, "model", 5, &err), 0);
+    umask(old);
+    size_t n;
+    uint8_t *buf = cllm_file_read_all(victim, &n, &err);
+    assert_non_null(buf);
+    assert_int_equal(n, 8);
+    assert_memory_equal(buf, "precious", 8);
+    free(buf);
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0640);
+    unlink(planted);
 }
 
 int main(void) {
@@ -77,6 +103,7 @@ int main(void) {
         cmocka_unit_test(test_errors_name_the_file),
         cmocka_unit_test(test_escape_makes_one_printable_line),
         cmocka_unit_test(test_error_messages_are_one_line),
+        cmocka_unit_test(test_atomic_write_ignores_planted_symlink),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

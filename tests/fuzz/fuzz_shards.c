@@ -31,6 +31,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     } else if (n >= 5) {
         abort(); /* enough tokens for a window of 4 + 1 */
     }
-    cllm_shards_free(s);
+    cllm_shards_close(s);
     return 0;
 }

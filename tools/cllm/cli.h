@@ -53,6 +53,9 @@ _Noreturn void cli_die(int code, const char *fmt, ...) __attribute__((format(pri
 cllm_model *cli_load_model(const char *cmd, const char *path, const char *tokenizer_path, cllm_tokenizer **tok);
 /* Loads a tokenizer file (the JSON that `cllm tokenizer` writes) or dies. */
 cllm_tokenizer *cli_load_tokenizer(const char *cmd, const char *path);
+/* A generator over m whose products run at the named precision (NULL: fp32): "fp32", "bf16" or "int8"; dies with
+ * exit 2 on another name. Says on stderr when bf16 is emulated (no AVX512_BF16 here). */
+struct cllm_generator *cli_generator(const char *cmd, const cllm_model *m, const char *precision);
 /* Threads to use: n if > 0, else the number of physical cores; also sets OpenMP's. */
 int cli_set_threads(long n);
 /* Seconds on a monotonic clock. */

@@ -10,14 +10,17 @@
 #include "cllm_simd.h"
 
 static const char usage[] =
-    "usage: cllm bench [--config tiny|small] [--batch B] [--steps N] [--threads N]\n"
+    "usage: cllm bench [--config tiny|small] [--batch B] [--steps N] [--threads N] [--precision fp32|bf16]\n"
     "       cllm bench --generate [--config NAME] [--prompt-tokens N] [--gen-tokens N] [--rounds R]\n"
+    "                  [--precision fp32|bf16|int8]\n"
     "\n"
     "Times full training steps (zero_grad, forward, backward, clip, AdamW) on random token batches after 2\n"
     "warm-up steps, and prints a summary on stderr and one JSON line on stdout:\n"
-    "  {\"tokens_per_s\", \"ms_per_step\" (median), \"gflops\", \"peak_gflops\", \"mfu\", \"peak_rss_mb\"}\n"
+    "  {\"tokens_per_s\", \"ms_per_step\" (median), \"gflops\", \"peak_gflops\", \"mfu\", \"peak_bf16_gflops\",\n"
+    "   \"mfu_bf16\", \"precision\", \"peak_rss_mb\"}\n"
     "gflops counts nanoGPT's 6N + 12*L*C*T FLOPs per token (N: parameters without the position embeddings);\n"
-    "peak_gflops is this machine's matrix-product rate measured now on the same threads; mfu = gflops/peak.\n"
+    "peak_gflops / peak_bf16_gflops are this machine's fp32 / bf16 matrix-product rates measured now on the same\n"
+    "threads (the same shapes); mfu = gflops/peak_gflops, mfu_bf16 = gflops/peak_bf16_gflops.\n"
     "With --generate: greedy generation with the KV cache from a random prompt, median over rounds:\n"
     "  {\"tokens_per_s\", \"ms_per_token\", \"first_token_ms\" (prompt fed + first token), \"peak_rss_mb\"}\n"
     "\n"
@@ -33,10 +36,11 @@ static const char usage[] =
     "  --rounds R             generations timed (default 3)\n"
     "both:\n"
     "  --threads N            OpenMP threads (default: physical cores)\n"
-    "  --seed S               initialisation and tokens (default 1337)\n";
+    "  --seed S               initialisation and tokens (default 1337)\n"
+    "  --precision P          the products' arithmetic (training: fp32 | bf16; generation also int8)\n";
 
 typedef struct bench_args {
-    const char *config_name;
+    const char *config_name, *precision;
     long layers, dim, heads, context, vocab_size;
     long batch, steps, threads, seed;
     int generate;
@@ -60,6 +64,7 @@ static void bench_parse(bench_args *a, int argc, char **argv) {
         {"prompt-tokens", OPT_INT, &a->prompt_tokens, 1, 65536, NULL},
         {"gen-tokens", OPT_INT, &a->gen_tokens, 1, 1 << 20, NULL},
         {"rounds", OPT_INT, &a->rounds, 1, 1000, NULL},
+        {"precision", OPT_STR, &a->precision, 0, 0, NULL},
     };
     cli_parse(argc, argv, opts, (int)(sizeof opts / sizeof *opts), usage);
 }
@@ -128,6 +133,10 @@ static int bench_train(const bench_args *a, int threads) {
     const cllm_config *cfg = cllm_model_config(m);
     int B = (int)a->batch, T = cfg->n_ctx, steps = (int)a->steps, warmup = 2;
     if (cllm_model_reserve(m, B, T, &err)) cli_die(2, "bench: %s", err.msg);
+    cllm_precision precision = CLLM_PRECISION_FP32;
+    if (a->precision && cllm_precision_parse(a->precision, &precision))
+        cli_die(2, "bench: --precision must be fp32 or bf16, not '%s'", a->precision);
+    if (cllm_model_set_precision(m, precision, &err)) cli_die(2, "bench: %s", err.msg);
     cllm_adamw opt;
     if (cllm_adamw_init(&opt, m, &err)) cli_die(2, "bench: %s", err.msg);
     size_t n = (size_t)B * T;
@@ -148,12 +157,15 @@ static int bench_train(const bench_args *a, int threads) {
         if (s >= 0) dt[s] = cli_now() - t0;
     }
     double step_s = median(dt, steps), rss_mb = peak_rss_mb(); /* before the peak measurement's buffers */
-    double peak = cllm_sgemm_peak_gflops(threads);
+    double peak = cllm_sgemm_peak_gflops(threads), peak16 = cllm_gemm_bf16_peak_gflops(threads);
     double tps = (double)n / step_s, gflops = flops_per_token(m) * tps * 1e-9;
-    fprintf(stderr, "bench: median step %.1f ms, %.0f tokens/s, %.2f GFLOP/s of %.2f peak (%s), last loss %.3f\n",
-            step_s * 1e3, tps, gflops, peak, cllm_sgemm_backend(), loss);
+    fprintf(stderr, "bench: %s, median step %.1f ms, %.0f tokens/s, %.2f GFLOP/s of %.2f fp32 peak (%s) and %.2f "
+            "bf16 peak (%s), last loss %.3f\n", cllm_precision_name(precision), step_s * 1e3, tps, gflops, peak,
+            cllm_sgemm_backend(), peak16, cllm_gemm_bf16_native() ? "vdpbf16ps" : "emulated", loss);
     printf("{\"tokens_per_s\":%.1f,\"ms_per_step\":%.3f,\"gflops\":%.3f,\"peak_gflops\":%.3f,\"mfu\":%.4f,"
-           "\"peak_rss_mb\":%.1f}\n", tps, step_s * 1e3, gflops, peak, peak > 0 ? gflops / peak : 0.0, rss_mb);
+           "\"peak_bf16_gflops\":%.3f,\"mfu_bf16\":%.4f,\"precision\":\"%s\",\"peak_rss_mb\":%.1f}\n", tps,
+           step_s * 1e3, gflops, peak, peak > 0 ? gflops / peak : 0.0, peak16, peak16 > 0 ? gflops / peak16 : 0.0,
+           cllm_precision_name(precision), rss_mb);
     free(x);
     free(y);
     free(dt);
@@ -180,15 +192,14 @@ static double generate_once(cllm_generator *g, const int32_t *prompt, int n_prom
 }
 
 static int bench_generate(const bench_args *a, int threads) {
-    cllm_error err = {0};
     cllm_model *m = bench_model(a);
     const cllm_config *cfg = cllm_model_config(m);
     int n_prompt = (int)a->prompt_tokens, n_gen = (int)a->gen_tokens, rounds = (int)a->rounds;
     if (n_gen < 2) cli_die(2, "bench: --gen-tokens must be at least 2 (the first token is timed apart)");
-    cllm_generator *g = cllm_generator_new(m, &err);
+    cllm_generator *g = cli_generator("bench", m, a->precision);
     int32_t *prompt = malloc(sizeof(int32_t) * (size_t)n_prompt);
     double *first = malloc(sizeof(double) * (size_t)rounds), *rest = malloc(sizeof(double) * (size_t)rounds);
-    if (!g || !prompt || !first || !rest) cli_die(2, "bench: %s", g ? "out of memory" : err.msg);
+    if (!prompt || !first || !rest) cli_die(2, "bench: out of memory");
     cllm_rng rng;
     cllm_rng_seed(&rng, (uint64_t)a->seed + 1);
     random_tokens(&rng, prompt, (size_t)n_prompt, cfg->vocab_size);
@@ -201,8 +212,9 @@ static int bench_generate(const bench_args *a, int threads) {
     double first_s = median(first, rounds), per_token_s = median(rest, rounds) / (n_gen - 1);
     fprintf(stderr, "bench: first token %.1f ms (prompt %d), then %.2f ms/token = %.0f tokens/s\n", first_s * 1e3,
             n_prompt, per_token_s * 1e3, 1 / per_token_s);
-    printf("{\"tokens_per_s\":%.1f,\"ms_per_token\":%.3f,\"first_token_ms\":%.3f,\"peak_rss_mb\":%.1f}\n",
-           1 / per_token_s, per_token_s * 1e3, first_s * 1e3, peak_rss_mb());
+    printf("{\"tokens_per_s\":%.1f,\"ms_per_token\":%.3f,\"first_token_ms\":%.3f,\"precision\":\"%s\","
+           "\"peak_rss_mb\":%.1f}\n", 1 / per_token_s, per_token_s * 1e3, first_s * 1e3,
+           a->precision ? a->precision : "fp32", peak_rss_mb());
     free(prompt);
     free(first);
     free(rest);

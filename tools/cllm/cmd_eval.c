@@ -5,12 +5,15 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cllm_generate.h"
 #include "cllm_io.h"
 
 static const char eval_usage[] =
-    "usage: cllm eval --model FILE --data PATH... [--tokenizer FILE] [--threads N]\n"
+    "usage: cllm eval --model FILE --data PATH... [--tokenizer FILE] [--threads N] [--precision P]\n"
     "Prints the mean next-token cross-entropy (nats/token) and bits per byte over the text, in consecutive\n"
-    "windows of the model's context length (each file is read whole; files are joined in order).\n";
+    "windows of the model's context length (each file is read whole; files are joined in order).\n"
+    "--precision fp32 (default: the training forward) | bf16 | int8: the generator's arithmetic at that precision,\n"
+    "a token at a time, so the figure is what `cllm generate --precision P` predicts with.\n";
 
 /* The text of every path, concatenated. */
 static uint8_t *read_texts(const cli_list *paths, size_t *total) {
@@ -31,15 +34,31 @@ static uint8_t *read_texts(const cli_list *paths, size_t *total) {
     return all;
 }
 
+/* −log softmax(logits[V])[target], in double. */
+static double nll(const float *logits, int V, int target) {
+    float maxv = logits[0];
+    for (int v = 1; v < V; v++) maxv = logits[v] > maxv ? logits[v] : maxv;
+    double sum = 0;
+    for (int v = 0; v < V; v++) sum += exp((double)logits[v] - maxv);
+    return log(sum) + maxv - logits[target];
+}
+
+/* losses[i] of window ids[0..len] (len predictions) through the generator: a fresh cache, one token at a time. */
+static void window_losses(cllm_generator *g, const int32_t *ids, int len, int V, float *losses) {
+    cllm_generator_reset(g);
+    for (int i = 0; i < len; i++) losses[i] = (float)nll(cllm_generator_push(g, ids[i]), V, ids[i + 1]);
+}
+
 int cmd_eval(int argc, char **argv) {
-    const char *model = NULL, *tokenizer = NULL;
+    const char *model = NULL, *tokenizer = NULL, *precision = NULL;
     cli_list data = {0};
     long threads = 0;
     cli_opt opts[] = {
         {"model", OPT_STR, &model, 0, 0, NULL}, {"tokenizer", OPT_STR, &tokenizer, 0, 0, NULL},
         {"data", OPT_LIST, &data, 0, 0, NULL},  {"threads", OPT_INT, &threads, 1, 4096, NULL},
+        {"precision", OPT_STR, &precision, 0, 0, NULL},
     };
-    cli_parse(argc, argv, opts, 4, eval_usage);
+    cli_parse(argc, argv, opts, 5, eval_usage);
     if (!model || data.n == 0) cli_die(2, "eval: --model FILE and --data PATH are required (see 'cllm eval --help')");
     cli_set_threads(threads);
     cllm_tokenizer *tok;
@@ -52,15 +71,21 @@ int cmd_eval(int argc, char **argv) {
     free(text);
     if (!ids) cli_die(2, "eval: %s", err.msg);
     if (n < 2) cli_die(2, "eval: the text has %zu token(s); at least 2 are needed to predict one", n);
-    int T = cllm_model_config(m)->n_ctx;
+    int T = cllm_model_config(m)->n_ctx, V = cllm_model_config(m)->vocab_size;
     if (cllm_model_reserve(m, 1, T, &err)) cli_die(2, "eval: %s", err.msg);
+    cllm_generator *g = precision && strcmp(precision, "fp32") != 0 ? cli_generator("eval", m, precision) : NULL;
+    float *gen_losses = g ? malloc(sizeof(float) * (size_t)T) : NULL;
+    if (g && !gen_losses) cli_die(2, "eval: out of memory");
+    for (size_t i = 0; g && i < n; i++) /* the generator indexes its tables by id */
+        if (ids[i] < 0 || ids[i] >= V) cli_die(2, "eval: token id %d is outside the model's vocabulary %d", ids[i], V);
     /* windows start every T tokens; window w predicts tokens s+1 .. s+len from their prefixes in the window */
     double nats = 0, bytes = 0;
     size_t predicted = 0;
     for (size_t s = 0; s + 1 < n; s += (size_t)T) {
         int len = (int)(n - 1 - s < (size_t)T ? n - 1 - s : (size_t)T);
-        cllm_model_evaluate(m, ids + s, ids + s + 1, 1, len);
-        const float *losses = cllm_model_losses(m);
+        const float *losses = gen_losses;
+        if (g) window_losses(g, ids + s, len, V, gen_losses);
+        else cllm_model_evaluate(m, ids + s, ids + s + 1, 1, len), losses = cllm_model_losses(m);
         for (int i = 0; i < len; i++) {
             size_t bl = 0;
             cllm_tokenizer_token_bytes(tok, ids[s + 1 + i], &bl);
@@ -70,7 +95,10 @@ int cmd_eval(int argc, char **argv) {
         predicted += (size_t)len;
     }
     double loss = nats / (double)predicted, bpb = bytes > 0 ? nats / log(2.0) / bytes : 0;
-    printf("loss %.6f nats/token  bpb %.6f  tokens %zu  bytes %.0f\n", loss, bpb, predicted, bytes);
+    printf("loss %.6f nats/token  bpb %.6f  tokens %zu  bytes %.0f  precision %s\n", loss, bpb, predicted, bytes,
+           precision ? precision : "fp32");
+    free(gen_losses);
+    cllm_generator_free(g);
     free(ids);
     cllm_model_free(m);
     cllm_tokenizer_free(tok);

@@ -7,7 +7,7 @@
 #include "cllm_generate.h"
 
 typedef struct sampling {
-    const char *model, *tokenizer, *prompt;
+    const char *model, *tokenizer, *prompt, *precision;
     long max_tokens, top_k, seed;
     double temperature, top_p;
     long threads;
@@ -27,14 +27,20 @@ static void parse_sampling(sampling *o, int argc, char **argv, const char *usage
         {"temperature", OPT_FLOAT, &o->temperature, 0, 100, NULL},
         {"top-k", OPT_INT, &o->top_k, 0, 1 << 24, NULL},    {"top-p", OPT_FLOAT, &o->top_p, 1e-9, 1, NULL},
         {"seed", OPT_INT, &o->seed, 0, 9.2e18, NULL},       {"threads", OPT_INT, &o->threads, 1, 4096, NULL},
+        {"precision", OPT_STR, &o->precision, 0, 0, NULL},
         {"prompt", OPT_STR, &o->prompt, 0, 0, NULL},
     };
     cli_parse(argc, argv, opts, (int)(sizeof opts / sizeof *opts) - (with_prompt ? 0 : 1), usage);
     if (!o->model) cli_die(2, "%s: --model FILE is required (see 'cllm %s --help')", argv[0], argv[0]);
     cli_set_threads(o->threads);
     o->m = cli_load_model(argv[0], o->model, o->tokenizer, &o->tok);
-    cllm_error err = {0};
-    if (!(o->g = cllm_generator_new(o->m, &err))) cli_die(2, "%s: %s", argv[0], err.msg);
+    /* every id the model can sample must have text: ids past a smaller tokenizer used to print as NUL bytes */
+    int tok_ids = cllm_tokenizer_vocab_size(o->tok), model_ids = cllm_model_config(o->m)->vocab_size;
+    if (tok_ids < model_ids)
+        cli_die(2, "%s: the tokenizer has %d ids but %s samples from %d; ids %d..%d would have no text (pass the "
+                "model's own tokenizer with --tokenizer)", argv[0], tok_ids, o->model, model_ids, tok_ids,
+                model_ids - 1);
+    o->g = cli_generator(argv[0], o->m, o->precision);
     cllm_rng_seed(&o->rng, (uint64_t)o->seed);
 }
 
@@ -66,11 +72,10 @@ static const float *feed(cllm_generator *g, const cllm_tokenizer *tok, const cha
 static void sample_loop(cllm_generator *g, const cllm_tokenizer *tok, const float *logits, const sampling *o,
                         cllm_rng *rng, int stop_at_newline) {
     cllm_sample_params sp = {(float)o->temperature, (int)o->top_k, (float)o->top_p};
-    int eot = cllm_tokenizer_eot(tok), vocab = cllm_tokenizer_vocab_size(tok);
+    int eot = cllm_tokenizer_eot(tok);
     for (long i = 0; i < o->max_tokens; i++) {
         int id = cllm_sample(g, logits, &sp, rng);
         if (id == eot) break;
-        if (id >= vocab) id = 0; /* model ids past the tokenizer's (padded vocabularies) */
         emit(tok, id);
         logits = cllm_generator_push(g, id);
         size_t len;
@@ -81,9 +86,11 @@ static void sample_loop(cllm_generator *g, const cllm_tokenizer *tok, const floa
 
 static const char gen_usage[] =
     "usage: cllm generate --model FILE [--prompt TEXT] [--max-tokens N] [--temperature T] [--top-k K] [--top-p P]\n"
-    "                     [--seed S] [--tokenizer FILE] [--threads N]\n"
+    "                     [--seed S] [--tokenizer FILE] [--threads N] [--precision fp32|bf16|int8]\n"
     "Streams a continuation of TEXT (default: from the start of a document). --temperature 0 is greedy;\n"
-    "defaults: 256 tokens, temperature 0.8, top-k 40, top-p 0.95.\n";
+    "defaults: 256 tokens, temperature 0.8, top-k 40, top-p 0.95. --precision bf16 / int8 runs the matrix\n"
+    "products on bf16 / Q8_0 copies of the weights (half / a quarter of the bytes; `cllm eval --precision` shows\n"
+    "what that costs).\n";
 
 int cmd_generate(int argc, char **argv) {
     sampling o;
@@ -107,6 +114,7 @@ int cmd_generate(int argc, char **argv) {
 
 static const char chat_usage[] =
     "usage: cllm chat --model FILE [--max-tokens N] [--temperature T] [--top-k K] [--top-p P] [--seed S]\n"
+    "                 [--precision fp32|bf16|int8]\n"
     "A REPL: each line you type is appended to the conversation and the model continues it (to the end of its\n"
     "line or --max-tokens, default 256). The whole conversation stays in context, trimmed to the model's\n"
     "context length. Commands: /reset forgets the conversation, /quit (or end of input) leaves.\n";

@@ -79,7 +79,7 @@ static int verify(char **paths, int n_paths) {
             printf("%s%s%s: %d shards, %llu tokens, vocabulary %d: ok\n", p, is_dir ? " " : "",
                    is_dir ? splits[k] : "", cllm_shards_files(s), (unsigned long long)cllm_shards_count(s),
                    cllm_shards_vocab_size(s));
-            cllm_shards_free(s);
+            cllm_shards_close(s);
         }
         if (!found) cli_die(2, "prepare: %s: no train-*.bin or val-*.bin shards here", paths[i]);
     }
@@ -141,6 +141,10 @@ int cmd_prepare(int argc, char **argv) {
     free(paths);
     if (rc) cli_die(2, "%s%s", strncmp(err.msg, "prepare: ", 9) ? "prepare: " : "", err.msg);
     print_summary(&sum, o.out_dir, (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) * 1e-9);
+    if (sum.documents[0] + sum.documents[1] == 0)
+        cli_die(2, "prepare: no usable document in the inputs (%llu files read, %llu skipped as binary or unreadable, "
+                "%llu bad JSONL lines); nothing to train on", (unsigned long long)sum.files_read,
+                (unsigned long long)sum.files_skipped, (unsigned long long)sum.bad_lines);
     if (o.val_fraction > 0 && (sum.documents[0] == 0 || sum.documents[1] == 0))
         fprintf(stderr, "cllm prepare: note: every document went to the %s split (the split is by document and "
                 "a text file is one); use more files, JSONL or --blank-line-docs\n",

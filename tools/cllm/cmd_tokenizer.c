@@ -11,13 +11,21 @@
 #include "cli.h"
 #include "cllm_tokenizer.h"
 
-static const char *usage_text =
+static const char *usage_format =
     "usage: cllm tokenizer ACTION [flags]\n"
     "  train  --vocab-size N --out FILE PATH...   train byte-level BPE on files (folders: their files, recursively)\n"
     "  export --tokenizer FILE --out-dir DIR      write DIR/vocab.json and DIR/merges.txt (GPT-2 format)\n"
     "  import --vocab vocab.json --merges merges.txt --out FILE\n"
     "  encode --tokenizer FILE [--threads N] [--stats]   stdin bytes -> ids on one line\n"
-    "  decode --tokenizer FILE                    stdin ids (whitespace-separated) -> bytes\n";
+    "  decode --tokenizer FILE                    stdin ids (whitespace-separated) -> bytes\n"
+    "Pieces are split by GPT-2's pattern with the letter and number classes of Unicode %s (utf8proc's tables).\n";
+
+/* The usage text with the Unicode version filled in. */
+static const char *usage_text(void) {
+    static char text[1024];
+    snprintf(text, sizeof text, usage_format, cllm_tokenizer_unicode_version());
+    return text;
+}
 
 /* ---------------------------------------------------------------- helpers */
 
@@ -97,7 +105,7 @@ static int do_train(int argc, char **argv) {
         }
     }
     cli_opt opts[] = {{"vocab-size", OPT_INT, &vocab, 257, 1 << 24, NULL}, {"out", OPT_STR, &out, 0, 0, NULL}};
-    cli_parse(nf, flags, opts, 2, usage_text);
+    cli_parse(nf, flags, opts, 2, usage_text());
     if (!vocab) cli_die(2, "tokenizer train: --vocab-size N is required (e.g. 4096)");
     if (!out) cli_die(2, "tokenizer train: --out FILE is required");
     if (nr == 0) cli_die(2, "tokenizer train: give at least one input PATH (text files or folders)");
@@ -127,7 +135,7 @@ static int do_train(int argc, char **argv) {
 static int do_export(int argc, char **argv) {
     const char *path = NULL, *dir = NULL;
     cli_opt opts[] = {{"tokenizer", OPT_STR, &path, 0, 0, NULL}, {"out-dir", OPT_STR, &dir, 0, 0, NULL}};
-    cli_parse(argc, argv, opts, 2, usage_text);
+    cli_parse(argc, argv, opts, 2, usage_text());
     if (!dir) cli_die(2, "tokenizer export: --out-dir DIR is required");
     if (mkdir(dir, 0777) != 0 && errno != EEXIST)
         cli_die(2, "tokenizer export: cannot create '%s': %s", dir, strerror(errno));
@@ -152,7 +160,7 @@ static int do_import(int argc, char **argv) {
     const char *vocab = NULL, *merges = NULL, *out = NULL;
     cli_opt opts[] = {{"vocab", OPT_STR, &vocab, 0, 0, NULL}, {"merges", OPT_STR, &merges, 0, 0, NULL},
                       {"out", OPT_STR, &out, 0, 0, NULL}};
-    cli_parse(argc, argv, opts, 3, usage_text);
+    cli_parse(argc, argv, opts, 3, usage_text());
     if (!vocab || !merges || !out) cli_die(2, "tokenizer import: --vocab, --merges and --out are all required");
     cllm_error err = {0};
     cllm_tokenizer *tok = cllm_tokenizer_import_gpt2(vocab, merges, &err);
@@ -183,7 +191,7 @@ static int do_encode(int argc, char **argv) {
     int stats = 0;
     cli_opt opts[] = {{"tokenizer", OPT_STR, &path, 0, 0, NULL}, {"threads", OPT_INT, &threads, 1, 256, NULL},
                       {"stats", OPT_FLAG, &stats, 0, 0, NULL}};
-    cli_parse(argc, argv, opts, 3, usage_text);
+    cli_parse(argc, argv, opts, 3, usage_text());
     cllm_tokenizer *tok = load_or_die(path);
     size_t n;
     char *text = read_stream(stdin, &n);
@@ -227,7 +235,7 @@ static int do_encode(int argc, char **argv) {
 static int do_decode(int argc, char **argv) {
     const char *path = NULL;
     cli_opt opts[] = {{"tokenizer", OPT_STR, &path, 0, 0, NULL}};
-    cli_parse(argc, argv, opts, 1, usage_text);
+    cli_parse(argc, argv, opts, 1, usage_text());
     cllm_tokenizer *tok = load_or_die(path);
     size_t n;
     char *text = read_stream(stdin, &n), *p = text, msg[160] = "";
@@ -264,7 +272,7 @@ int cmd_tokenizer(int argc, char **argv) {
     if (argc < 2)
         cli_die(2, "tokenizer: give an action: train, export, import, encode or decode (see 'cllm tokenizer --help')");
     if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-        fputs(usage_text, stdout);
+        fputs(usage_text(), stdout);
         return 0;
     }
     for (size_t i = 0; i < sizeof actions / sizeof actions[0]; i++) {

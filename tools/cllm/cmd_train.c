@@ -8,6 +8,7 @@
 
 #include "cli.h"
 #include "cllm_train.h"
+#include "train_comm.h"
 
 static const char usage[] =
     "usage: cllm train --data PATH... --out RUN_DIR [options]\n"
@@ -212,6 +213,8 @@ int cmd_train(int argc, char **argv) {
     c.o.on_event = on_event;
     c.o.ctx = &c;
     cllm_error err = {0};
+    const cllm_comm *comm = cli_comm_open(&argc, &argv); /* under mpirun with the MPI build; else NULL */
+    c.o.comm = comm;
     cllm_trainer *t = c.resume ? cllm_trainer_resume(&c.o, &err) : cllm_trainer_new(&c.o, &err);
     if (!t) cli_die(2, "train%s: %s", c.resume ? " --resume" : "", err.msg);
 
@@ -234,7 +237,9 @@ int cmd_train(int argc, char **argv) {
     cllm_trainer_free(t);
     if (rc) cli_die(2, "train: %s", err.msg);
     static const char *const reasons[] = {"", "done", "stop-at", "time limit", "interrupted"};
-    fprintf(stderr, "%strain: %s at step %lld; saved %s/model.safetensors and checkpoint.safetensors\n",
-            c.tty ? "\n" : "", reasons[why], (long long)step, c.o.out_dir);
+    if (!comm || comm->rank == 0)
+        fprintf(stderr, "%strain: %s at step %lld; saved %s/model.safetensors and checkpoint.safetensors\n",
+                c.tty ? "\n" : "", reasons[why], (long long)step, c.o.out_dir);
+    cli_comm_close();
     return 0;
 }

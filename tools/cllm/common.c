@@ -7,6 +7,8 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "cllm_generate.h"
+#include "cllm_simd.h"
 #include "cllm_io.h"
 
 cllm_tokenizer *cli_load_tokenizer(const char *cmd, const char *path) {
@@ -71,4 +73,16 @@ double cli_now(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+cllm_generator *cli_generator(const char *cmd, const cllm_model *m, const char *precision) {
+    cllm_precision p = CLLM_PRECISION_FP32;
+    if (precision && cllm_precision_parse(precision, &p))
+        cli_die(2, "%s: --precision must be fp32, bf16 or int8, not '%s'", cmd, precision);
+    cllm_error err = {0};
+    cllm_generator *g = cllm_generator_new(m, &err);
+    if (!g || cllm_generator_set_precision(g, p, &err)) cli_die(2, "%s: %s", cmd, err.msg);
+    if (p == CLLM_PRECISION_BF16 && !cllm_gemm_bf16_native())
+        fprintf(stderr, "%s: bf16 is emulated on this CPU (no AVX512_BF16): the same results, slower\n", cmd);
+    return g;
 }

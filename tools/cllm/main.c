@@ -26,7 +26,7 @@ static const struct {
 };
 
 static void usage(FILE *out) {
-    fputs("usage: cllm COMMAND [flags]   (cllm COMMAND --help for its flags)\n\ncommands:\n", out);
+    fputs("usage: cllm COMMAND [flags]   (cllm COMMAND --help for its flags; cllm --version)\n\ncommands:\n", out);
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
 }
@@ -46,6 +46,10 @@ int main(int argc, char **argv) {
     if (argc < 2) { usage(stderr); return 2; }
     if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "help") == 0) {
         usage(stdout);
+        return 0;
+    }
+    if (strcmp(argv[1], "--version") == 0) {
+        printf("cllm %s\n", cllm_version());
         return 0;
     }
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)

@@ -8,7 +8,7 @@
 #include "primemath.h"
 
 static const char usage[] =
-    "usage: primemath COMMAND [ARGS]\n"
+    "usage: primemath COMMAND [ARGS]   (primemath --version)\n"
     "  count N [--threads T]        π(N), the number of primes <= N\n"
     "  count A B [--threads T]      the number of primes in [A, B]\n"
     "  nth K [--threads T]          the K-th prime (nth 1 = 2)\n"
@@ -102,6 +102,10 @@ int main(int argc, char **argv) {
     if (argc < 2) pm_cli_die(2, "no command given (try 'primemath --help')");
     if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
         fputs(usage, stdout);
+        return 0;
+    }
+    if (strcmp(argv[1], "--version") == 0) {
+        printf("primemath %s\n", pm_version());
         return 0;
     }
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)

@@ -165,7 +165,7 @@ static int check_header(shard_file *f, int *vocab_size, int *eot, cllm_error *er
 }
 
 static int open_one(shard_file *f, int *vocab_size, int *eot, cllm_error *err) {
-    int rc = cllm_file_map(f->path, &f->map, err);
+    int rc = cllm_mapped_file_open(f->path, &f->map, err);
     if (!rc) rc = check_header(f, vocab_size, eot, err);
     if (rc) return rc;
     uint32_t max_id, crc = check_tokens(f, &max_id);
@@ -202,14 +202,14 @@ cllm_shards *cllm_shards_open(const char *const *paths, int n_paths, const char 
     }
     for (int i = 0; i < l.n; i++) free(l.items[i]);
     free(l.items);
-    if (rc) { cllm_shards_free(s); return NULL; }
+    if (rc) { cllm_shards_close(s); return NULL; }
     return s;
 }
 
-void cllm_shards_free(cllm_shards *s) {
+void cllm_shards_close(cllm_shards *s) {
     if (!s) return;
     for (int i = 0; i < s->n; i++) {
-        cllm_file_unmap(&s->files[i].map);
+        cllm_mapped_file_close(&s->files[i].map);
         free(s->files[i].path);
     }
     free(s->files);

@@ -81,8 +81,8 @@ static int open_scratch(const char *path, cllm_error *err) {
     size_t n = strlen(path) + 40;
     char *name = malloc(n);
     if (!name) return cllm_error_set(err, CLLM_ERR_NOMEM, "%s: out of memory", path), -1;
-    snprintf(name, n, "%s.scratch.%ld", path, (long)getpid());
-    fd = open(name, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    snprintf(name, n, "%s.scratch.XXXXXX", path);
+    fd = mkostemp(name, O_CLOEXEC); /* O_EXCL on an unpredictable name: no planted symlink is followed */
     if (fd >= 0) unlink(name);
     else cllm_error_set(err, CLLM_ERR_IO, "%s: cannot create scratch file (%s)", name, strerror(errno));
     free(name);

@@ -26,7 +26,13 @@ struct cllm_generator {
     float *att, *att_sum;                 /* [NH, n_ctx] attention weights and [NH] their sums */
     candidate *cand;                      /* [V] sampling scratch */
     uint8_t *is_prime;                    /* [n_ctx] for the prime-distance option */
+    cllm_precision precision;             /* of the products below; fp32 reads the model's weights */
+    cllm_bf16_panels *bf16;               /* [4L + 1] bf16: qkv, attproj, fc, fcproj of each layer, then the head */
+    cllm_q8_matrix *q8;                   /* [4L + 1] int8: the same products */
 };
+
+/* The low-bit weight slots: 4 per layer, then the LM head. */
+enum { SLOT_QKV, SLOT_ATTPROJ, SLOT_FC, SLOT_FCPROJ, SLOTS_PER_LAYER };
 
 cllm_generator *cllm_generator_new(const cllm_model *model, cllm_error *err) {
     cllm_generator *g = calloc(1, sizeof *g);
@@ -59,8 +65,59 @@ cllm_generator *cllm_generator_new(const cllm_model *model, cllm_error *err) {
     return g;
 }
 
+static void lowbit_free(cllm_generator *g) {
+    int slots = g->cfg.n_layer * SLOTS_PER_LAYER + 1;
+    for (int i = 0; i < slots && g->bf16; i++) cllm_bf16_panels_free(&g->bf16[i]);
+    for (int i = 0; i < slots && g->q8; i++) cllm_q8_free(&g->q8[i]);
+    free(g->bf16);
+    free(g->q8);
+    g->bf16 = NULL;
+    g->q8 = NULL;
+    g->precision = CLLM_PRECISION_FP32;
+}
+
+/* Slot i's weight as op(W) [K, N]: a Conv1D [in, out] of layer i / 4, or (the last slot) the tied head, wte [V, C]
+ * read transposed. */
+static void slot_weight(const cllm_generator *g, int i, const float **w, int *trans, int *K, int *N) {
+    int C = g->cfg.n_embd, l = i / SLOTS_PER_LAYER;
+    const cllm_params *p = g->p;
+    *trans = 0;
+    if (l == g->cfg.n_layer) { *w = p->wte, *trans = 1, *K = C, *N = g->cfg.vocab_size; return; }
+    switch (i - l * SLOTS_PER_LAYER) {
+    case SLOT_QKV: *w = p->qkvw + (size_t)l * C * 3 * C, *K = C, *N = 3 * C; return;
+    case SLOT_ATTPROJ: *w = p->attprojw + (size_t)l * C * C, *K = C, *N = C; return;
+    case SLOT_FC: *w = p->fcw + (size_t)l * C * 4 * C, *K = C, *N = 4 * C; return;
+    default: *w = p->fcprojw + (size_t)l * 4 * C * C, *K = 4 * C, *N = C; return;
+    }
+}
+
+int cllm_generator_set_precision(cllm_generator *g, cllm_precision precision, cllm_error *err) {
+    if (precision != CLLM_PRECISION_FP32 && precision != CLLM_PRECISION_BF16 && precision != CLLM_PRECISION_INT8)
+        return cllm_error_set(err, CLLM_ERR_ARG, "unknown precision %d", (int)precision);
+    lowbit_free(g);
+    g->len = 0;
+    if (precision == CLLM_PRECISION_FP32) return 0;
+    int slots = g->cfg.n_layer * SLOTS_PER_LAYER + 1, bad = 0;
+    if (precision == CLLM_PRECISION_BF16) bad = !(g->bf16 = calloc((size_t)slots, sizeof *g->bf16));
+    else bad = !(g->q8 = calloc((size_t)slots, sizeof *g->q8));
+    for (int i = 0; i < slots && !bad; i++) {
+        const float *w;
+        int trans, K, N;
+        slot_weight(g, i, &w, &trans, &K, &N);
+        bad = precision == CLLM_PRECISION_BF16 ? cllm_bf16_panels_init(&g->bf16[i], trans, K, N, w, trans ? K : N)
+                                               : cllm_q8_init(&g->q8[i], trans, K, N, w, trans ? K : N);
+    }
+    g->precision = precision;
+    if (bad) {
+        lowbit_free(g);
+        return cllm_error_set(err, CLLM_ERR_NOMEM, "out of memory for the %s weights", cllm_precision_name(precision));
+    }
+    return 0;
+}
+
 void cllm_generator_free(cllm_generator *g) {
     if (!g) return;
+    lowbit_free(g);
     free(g->k_cache); free(g->v_cache); free(g->history); free(g->x); free(g->ln); free(g->qkv);
     free(g->att); free(g->att_sum); free(g->atty); free(g->tmp); free(g->fch); free(g->logits); free(g->cand);
     free(g->is_prime);
@@ -80,9 +137,16 @@ static void layernorm(float *out, const float *x, const float *w, const float *b
     for (int c = 0; c < C; c++) out[c] = (x[c] - m) * s * w[c] + b[c];
 }
 
-/* out[n, OC] = x[n, C] · w[C, OC] + bias. One row takes the matrix-vector path, more rows the training forward's
- * matmul (the full forward's rounding). */
-static void linear(float *out, const float *x, const float *w, const float *bias, int n, int C, int OC) {
+/* out[n, OC] = x[n, C] · w[C, OC] + bias; at bf16 or int8, w's low-bit copy in `slot`, one row at a time. At
+ * fp32 one row takes the matrix-vector path, more rows the training forward's matmul (the full forward's
+ * rounding). */
+static void linear(const cllm_generator *g, int slot, float *out, const float *x, const float *w, const float *bias,
+                   int n, int C, int OC) {
+    for (int i = 0; i < n && g->precision != CLLM_PRECISION_FP32; i++) {
+        if (g->precision == CLLM_PRECISION_BF16) cllm_gemv_bf16(&g->bf16[slot], x + (size_t)i * C, bias, out + (size_t)i * OC);
+        else cllm_gemv_q8(&g->q8[slot], x + (size_t)i * C, bias, out + (size_t)i * OC);
+    }
+    if (g->precision != CLLM_PRECISION_FP32) return;
     if (n == 1) cllm_sgemv(C, OC, x, w, OC, bias, out);
     else matmul_forward_f32(out, x, w, bias, n, C, OC, 0);
 }
@@ -128,19 +192,19 @@ static void forward_rows(cllm_generator *g, const int *tokens, int n, int want_l
         float *kc = g->k_cache + (size_t)l * T * C, *vc = g->v_cache + (size_t)l * T * C;
         for (int i = 0; i < n; i++)
             layernorm(g->ln + i * C, g->x + i * C, p->ln1w + l * C, p->ln1b + l * C, C);
-        linear(g->qkv, g->ln, p->qkvw + (size_t)l * C * 3 * C, p->qkvb + l * 3 * C, n, C, 3 * C);
+        linear(g, l * SLOTS_PER_LAYER + SLOT_QKV, g->qkv, g->ln, p->qkvw + (size_t)l * C * 3 * C, p->qkvb + l * 3 * C, n, C, 3 * C);
         for (int i = 0; i < n; i++) {
             memcpy(kc + (size_t)(pos + i) * C, g->qkv + (i * 3 + 1) * C, C * sizeof(float));
             memcpy(vc + (size_t)(pos + i) * C, g->qkv + (i * 3 + 2) * C, C * sizeof(float));
         }
         for (int i = 0; i < n; i++) attend(g, l, pos + i, g->qkv + i * 3 * C, g->atty + i * C);
-        linear(g->tmp, g->atty, p->attprojw + (size_t)l * C * C, p->attprojb + l * C, n, C, C);
+        linear(g, l * SLOTS_PER_LAYER + SLOT_ATTPROJ, g->tmp, g->atty, p->attprojw + (size_t)l * C * C, p->attprojb + l * C, n, C, C);
         for (int c = 0; c < n * C; c++) g->x[c] += g->tmp[c];
         for (int i = 0; i < n; i++)
             layernorm(g->ln + i * C, g->x + i * C, p->ln2w + l * C, p->ln2b + l * C, C);
-        linear(g->fch, g->ln, p->fcw + (size_t)l * C * 4 * C, p->fcb + l * 4 * C, n, C, 4 * C);
+        linear(g, l * SLOTS_PER_LAYER + SLOT_FC, g->fch, g->ln, p->fcw + (size_t)l * C * 4 * C, p->fcb + l * 4 * C, n, C, 4 * C);
         gelu_forward_serial_f32(g->fch, g->fch, (size_t)n * 4 * C); /* the training forward's GELU, in place */
-        linear(g->tmp, g->fch, p->fcprojw + (size_t)l * 4 * C * C, p->fcprojb + l * C, n, 4 * C, C);
+        linear(g, l * SLOTS_PER_LAYER + SLOT_FCPROJ, g->tmp, g->fch, p->fcprojw + (size_t)l * 4 * C * C, p->fcprojb + l * C, n, 4 * C, C);
         for (int c = 0; c < n * C; c++) g->x[c] += g->tmp[c];
     }
     for (int i = 0; i < n; i++) g->history[pos + i] = tokens[i];
@@ -148,7 +212,10 @@ static void forward_rows(cllm_generator *g, const int *tokens, int n, int want_l
     if (!want_logits) return;
     const float *last = g->x + (size_t)(n - 1) * C;
     layernorm(g->ln, last, p->lnfw, p->lnfb, C);
-    cllm_sgemv_t(V, C, p->wte, C, g->ln, NULL, g->logits); /* the tied head: logits = wte · ln */
+    int head = L * SLOTS_PER_LAYER; /* the tied head: logits = wte · ln */
+    if (g->precision == CLLM_PRECISION_BF16) cllm_gemv_bf16(&g->bf16[head], g->ln, NULL, g->logits);
+    else if (g->precision == CLLM_PRECISION_INT8) cllm_gemv_q8(&g->q8[head], g->ln, NULL, g->logits);
+    else cllm_sgemv_t(V, C, p->wte, C, g->ln, NULL, g->logits);
 }
 
 /* A full window slides: keep the newest 3/4 (at least 1 token) and recompute their cache, a chunk at a time. */
@@ -160,12 +227,11 @@ static void slide(cllm_generator *g) {
     for (int i = 0; i < keep; i += CHUNK) forward_rows(g, g->history + i, keep - i < CHUNK ? keep - i : CHUNK, 0);
 }
 
-static int valid_token(const cllm_generator *g, int token) {
-    return token >= 0 && token < g->cfg.vocab_size ? token : 0; /* ids come from our tokenizer; never index out */
-}
+/* Ids index wte: one outside [0, V) is refused (NULL, the cache untouched), never read out of bounds or replaced. */
+static int valid_token(const cllm_generator *g, int token) { return token >= 0 && token < g->cfg.vocab_size; }
 
 const float *cllm_generator_push(cllm_generator *g, int token) {
-    token = valid_token(g, token);
+    if (!valid_token(g, token)) return NULL;
     if (g->len == g->cfg.n_ctx) slide(g);
     forward_rows(g, &token, 1, 1);
     return g->logits;
@@ -173,13 +239,15 @@ const float *cllm_generator_push(cllm_generator *g, int token) {
 
 const float *cllm_generator_feed(cllm_generator *g, const int32_t *tokens, int n) {
     if (n < 1) return NULL;
+    for (int i = 0; i < n; i++)
+        if (!valid_token(g, tokens[i])) return NULL;
     int chunk[CHUNK];
     for (int i = 0; i < n;) {
         if (g->len == g->cfg.n_ctx) slide(g);
         int room = g->cfg.n_ctx - g->len, m = n - i;
         if (m > CHUNK) m = CHUNK;
         if (m > room) m = room;
-        for (int j = 0; j < m; j++) chunk[j] = valid_token(g, tokens[i + j]);
+        for (int j = 0; j < m; j++) chunk[j] = tokens[i + j];
         forward_rows(g, chunk, m, i + m == n);
         i += m;
     }

@@ -250,7 +250,11 @@ static cllm_model *load_file(const char *path, cllm_tokenizer **tok_out, cllm_ad
         const cllm_tensor *t = cllm_model_tensor(m, i);
         if (load_tensor(st, t->name, t, t->data, path, err)) goto fail;
     }
-    cllm_model_fill_positions(m);
+    if (cllm_model_fill_positions(m)) {
+        cllm_error_set(err, CLLM_ERR_NOMEM, "%s: out of memory computing the %s position encoding", path,
+                       cllm_pos_kind_name(cfg.pos_kind));
+        goto fail;
+    }
     if (opt) {
         if (cllm_adamw_init(opt, m, err)) goto fail;
         const char *muon = cllm_safetensors_meta(st, "cllm.muon");

@@ -275,10 +275,10 @@ cllm_safetensors *cllm_safetensors_open_memory(const void *data, size_t size, co
 
 cllm_safetensors *cllm_safetensors_open(const char *path, cllm_error *err) {
     cllm_mapped_file map;
-    if (cllm_file_map(path, &map, err)) return NULL;
+    if (cllm_mapped_file_open(path, &map, err)) return NULL;
     cllm_safetensors *st = cllm_safetensors_open_memory(map.data, map.size, path, err);
     if (!st) {
-        cllm_file_unmap(&map);
+        cllm_mapped_file_close(&map);
         return NULL;
     }
     st->map = map;
@@ -287,7 +287,7 @@ cllm_safetensors *cllm_safetensors_open(const char *path, cllm_error *err) {
 
 void cllm_safetensors_close(cllm_safetensors *st) {
     if (!st) return;
-    cllm_file_unmap(&st->map);
+    cllm_mapped_file_close(&st->map);
     json_decref(st->root);
     free(st->tensors);
     free(st->by_name);

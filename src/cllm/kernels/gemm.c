@@ -9,6 +9,7 @@
  * (threads split rows at multiples of mr and columns at multiples of nr; K is never split; kc blocks are added in
  * order), so results are bit-identical across runs AND across thread counts.
  */
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -236,19 +237,44 @@ static size_t round16(size_t n) { return (n + 15) / 16 * 16; }
 
 /* The packing workspace of the calling thread: grown when a product needs more, never shrunk, so a training step
  * (the same shapes every time) allocates only on its first call of each size. Thread-local, so products called
- * from different threads (two models, or the attention's per-head tasks) never share one. */
+ * from different threads (two models, or the attention's per-head tasks) never share one. A thread that exits
+ * frees its own (the key's destructor); cllm_gemm_workspace_release frees the caller's (the main thread's, whose
+ * destructors never run). */
 static _Thread_local float *workspace;
 static _Thread_local size_t workspace_floats;
+static pthread_key_t workspace_key;
+static pthread_once_t workspace_key_once = PTHREAD_ONCE_INIT;
+static int workspace_key_ok;
+
+static void workspace_at_thread_exit(void *p) { free(p); }
+static void workspace_key_make(void) { workspace_key_ok = pthread_key_create(&workspace_key, workspace_at_thread_exit) == 0; }
+
+/* The workspace is freed when its thread ends (an OpenMP team that shrinks ends threads): a key's destructor. */
+static pthread_key_t workspace_key;
+static pthread_once_t workspace_once = PTHREAD_ONCE_INIT;
+static void workspace_key_init(void) { (void)pthread_key_create(&workspace_key, free); }
 
 void *cllm_gemm_workspace(size_t bytes) {
     size_t floats = (bytes + sizeof(float) - 1) / sizeof(float);
     if (floats <= workspace_floats) return workspace;
+    pthread_once(&workspace_key_once, workspace_key_make);
     float *grown = aligned_alloc(64, sizeof(float) * round16(floats));
     if (!grown) return NULL;
     free(workspace);
+    pthread_once(&workspace_once, workspace_key_init);
+    (void)pthread_setspecific(workspace_key, grown);
     workspace = grown;
     workspace_floats = round16(floats);
+    if (workspace_key_ok) pthread_setspecific(workspace_key, workspace);
     return workspace;
+}
+
+void cllm_gemm_workspace_release(void) {
+    free(workspace);
+    workspace = NULL;
+    workspace_floats = 0;
+    pthread_once(&workspace_key_once, workspace_key_make);
+    if (workspace_key_ok) pthread_setspecific(workspace_key, NULL);
 }
 
 void cllm_gemm_run_threads(int nt, void (*fn)(void *ctx, int t, int nt), void *ctx) {

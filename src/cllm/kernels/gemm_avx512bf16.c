@@ -5,6 +5,7 @@
 
 #if CLLM_HAVE_X86
 #include <immintrin.h>
+#include <string.h>
 
 #define ROWS(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11)
 
@@ -26,5 +27,36 @@ void cllm_gemm_bf16_micro_avx512bf16(int kp, const uint32_t *a, const uint32_t *
     }
 #define STORE(r) _mm512_storeu_ps(c + (r) * ldc, c##r##0); _mm512_storeu_ps(c + (r) * ldc + 16, c##r##1);
     ROWS(STORE)
+}
+void cllm_gemv_bf16_panel_avx512bf16(int kp, const uint32_t *x, const uint32_t *b, float *y) {
+    __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps(); /* two chains apart would be faster, but
+                                                                       each y[j] must stay one chain */
+    for (int p = 0; p < kp; p++, b += 32) {
+        __m512bh a = (__m512bh)_mm512_set1_epi32((int)x[p]);
+        acc0 = _mm512_dpbf16_ps(acc0, a, (__m512bh)_mm512_load_si512(b));
+        acc1 = _mm512_dpbf16_ps(acc1, a, (__m512bh)_mm512_load_si512(b + 16));
+    }
+    _mm512_storeu_ps(y, acc0);
+    _mm512_storeu_ps(y + 16, acc1);
+}
+
+/* The Q8_0 column group (see q8.c) on AVX512-VNNI: vpdpbusd wants unsigned × signed bytes, so x goes in as
+ * x + 128 (a flipped top bit) and the block's 128·Σq comes off afterwards: exact integers either way. */
+void cllm_q8_group_avx512vnni(int blocks, const int8_t *q, const float *scale, const int32_t *sum, const int8_t *xq,
+                              const float *xd, float *y) {
+    __m512 acc = _mm512_setzero_ps();
+    for (int b = 0; b < blocks; b++, q += 512, scale += 16, sum += 16, xq += 32) {
+        __m512i dot = _mm512_setzero_si512();
+        for (int k4 = 0; k4 < 8; k4++) {
+            int32_t x4;
+            memcpy(&x4, xq + 4 * k4, 4);
+            __m512i xu = _mm512_set1_epi32((int)((uint32_t)x4 ^ 0x80808080u));
+            dot = _mm512_dpbusd_epi32(dot, xu, _mm512_load_si512(q + 64 * k4));
+        }
+        dot = _mm512_sub_epi32(dot, _mm512_slli_epi32(_mm512_loadu_si512(sum), 7));
+        __m512 d = _mm512_mul_ps(_mm512_loadu_ps(scale), _mm512_set1_ps(xd[b]));
+        acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot), d, acc);
+    }
+    _mm512_storeu_ps(y, acc);
 }
 #endif

@@ -15,6 +15,9 @@
 #include <math.h>
 #include <string.h>
 
+#include <omp.h>
+#include <stdlib.h>
+
 #include "kernels.h"
 
 /* ---------------------------------------------------------------------------------------------------------------
@@ -216,6 +219,66 @@ int cllm_gemm_bf16_blocked(const cllm_bf16_kernels *kr, int threads, int trans_a
     bf16_task task = {kr, &g, buf, per_thread, bwords};
     cllm_gemm_run_threads(nt, bf16_task_run, &task);
     return 0;
+}
+
+/* ---------------------------------------------------------------------------------------------------------------
+ * One-token products on prepacked panels: the B panels of the GEMM above, packed once for the whole K. */
+
+enum { PANEL = CLLM_BF16_PANEL };
+
+int cllm_bf16_panels_init(cllm_bf16_panels *p, int trans, int K, int N, const float *W, int ldw) {
+    int kp = (K + 1) / 2, panels = (N + PANEL - 1) / PANEL;
+    *p = (cllm_bf16_panels){K, N, aligned_alloc(64, sizeof(uint32_t) * ((size_t)panels * kp * PANEL + 16))};
+    if (!p->pairs) return -1;
+    for (int q = 0; q < panels; q++) {
+        int j0 = q * PANEL, n = min_int(PANEL, N - j0);
+        uint32_t *dst = p->pairs + (size_t)q * kp * PANEL;
+        if (trans) pack_lanes_along_k(W + (size_t)j0 * ldw, (size_t)ldw, n, K, PANEL, dst);
+        else pack_lanes_across_k(W + j0, (size_t)ldw, n, K, PANEL, dst);
+    }
+    return 0;
+}
+
+void cllm_bf16_panels_free(cllm_bf16_panels *p) {
+    free(p->pairs);
+    p->pairs = NULL;
+}
+
+/* One panel's 32 chains, scalar: the emulation every level without vdpbf16ps runs. */
+static void gemv_panel_scalar(int kp, const uint32_t *x, const uint32_t *b, float *y) {
+    for (int j = 0; j < PANEL; j++) {
+        float acc = 0.0f;
+        for (int p = 0; p < kp; p++) acc = pair_step(acc, x[p], b[(size_t)p * PANEL + j]);
+        y[j] = acc;
+    }
+}
+
+void cllm_gemv_bf16(const cllm_bf16_panels *W, const float *x, const float *bias, float *y) {
+    int K = W->K, N = W->N, kp = (K + 1) / 2, panels = (N + PANEL - 1) / PANEL;
+    uint32_t *xp = cllm_gemm_workspace(sizeof(uint32_t) * (size_t)kp);
+    if (!xp) { /* out of memory for kp words: the same chains, pair by pair from x */
+        for (int j = 0; j < N; j++) {
+            const uint32_t *b = W->pairs + (size_t)(j / PANEL) * kp * PANEL + j % PANEL;
+            float acc = 0.0f;
+            for (int p = 0; p < kp; p++)
+                acc = pair_step(acc, pair_of(x[2 * p], 2 * p + 1 < K ? x[2 * p + 1] : 0.0f), b[(size_t)p * PANEL]);
+            y[j] = bias ? acc + bias[j] : acc;
+        }
+        return;
+    }
+    for (int p = 0; p < kp; p++) xp[p] = pair_of(x[2 * p], 2 * p + 1 < K ? x[2 * p + 1] : 0.0f);
+    void (*panel)(int, const uint32_t *, const uint32_t *, float *) = gemv_panel_scalar;
+#if CLLM_HAVE_X86
+    if (cllm_simd_level_get() == CLLM_SIMD_AVX512BF16) panel = cllm_gemv_bf16_panel_avx512bf16;
+#endif
+    /* panels in parallel from 1M weights; each y[j] is one chain whatever the split */
+#pragma omp parallel for schedule(static) if ((double)K * N >= 1e6 && !omp_in_parallel())
+    for (int q = 0; q < panels; q++) {
+        float tmp[PANEL];
+        int j0 = q * PANEL, n = min_int(PANEL, N - j0);
+        panel(kp, xp, W->pairs + (size_t)q * kp * PANEL, tmp);
+        for (int j = 0; j < n; j++) y[j0 + j] = bias ? tmp[j] + bias[j0 + j] : tmp[j];
+    }
 }
 
 /* ---------------------------------------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-/* gemm_peak.c — cllm_sgemm_peak_gflops: what this machine's matrix product reaches, for MFU figures. */
+/* gemm_peak.c — cllm_sgemm_peak_gflops and cllm_gemm_bf16_peak_gflops: what this machine's matrix products
+ * reach, fp32 and bf16, for MFU figures. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <time.h>
@@ -18,9 +19,16 @@ static double seconds_now(void) {
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-/* One timed product C[M,N] = A[M,K]·B[K,N] on the build's backend with `threads` threads. */
-static double timed_product(int threads, int M, int N, int K, const float *A, const float *B, float *C) {
+/* One timed product C[M,N] = A[M,K]·B[K,N] on the build's backend with `threads` threads (bf16: cllm_gemm_bf16's
+ * kernels at the current level). */
+static double timed_product(int bf16, int threads, int M, int N, int K, const float *A, const float *B, float *C) {
     double t0 = seconds_now();
+    if (bf16) {
+        if (cllm_gemm_bf16_blocked(cllm_bf16_kernels_of(cllm_simd_level_get()), threads, 0, 0, M, N, K, A, K, B, N, 0,
+                                   C, N) != 0)
+            return -1.0;
+        return seconds_now() - t0;
+    }
 #ifdef CLLM_USE_OPENBLAS
     (void)threads; /* set by the caller */
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, M, N, K, 1.0f, A, K, B, N, 0.0f, C, N);
@@ -30,7 +38,7 @@ static double timed_product(int threads, int M, int N, int K, const float *A, co
     return seconds_now() - t0;
 }
 
-double cllm_sgemm_peak_gflops(int threads) {
+static double peak_gflops(int bf16, int threads) {
     /* M·N·K like the model's layers: the QKV projection of a 2048-token batch, the MLP's up projection, and a
      * square product; 3 tries each, the best rate counts (others share the machine; the best is the least
      * disturbed). */
@@ -58,7 +66,7 @@ double cllm_sgemm_peak_gflops(int threads) {
         for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
             int M = shapes[i][0], N = shapes[i][1], K = shapes[i][2];
             for (int rep = 0; rep < 3; rep++) {
-                double dt = timed_product(threads, M, N, K, A, B, C);
+                double dt = timed_product(bf16, threads, M, N, K, A, B, C);
                 if (dt <= 0.0) continue;
                 double rate = 2.0 * M * N * K / dt * 1e-9;
                 if (rate > best) best = rate;
@@ -73,3 +81,7 @@ double cllm_sgemm_peak_gflops(int threads) {
 #endif
     return best;
 }
+
+double cllm_sgemm_peak_gflops(int threads) { return peak_gflops(0, threads); }
+
+double cllm_gemm_bf16_peak_gflops(int threads) { return peak_gflops(1, threads); }

@@ -111,6 +111,7 @@ int cllm_gemm_bf16_blocked(const cllm_bf16_kernels *kr, int threads, int trans_a
                            const float *A, int lda, const float *B, int ldb, int accumulate, float *C, int ldc);
 void cllm_gemm_bf16_micro_scalar(int kp, const uint32_t *a, const uint32_t *b, float *c, size_t ldc, int load);
 #define CLLM_BF16_KC 512 /* values of k per packed block (even: pairs never straddle blocks) */
+#define CLLM_BF16_PANEL 32 /* columns per prepacked one-token panel (cllm_bf16_panels) */
 #define CLLM_BF16_MR_MAX 12
 #define CLLM_BF16_NR_MAX 32
 
@@ -173,6 +174,14 @@ void cllm_gemm_bf16_micro_avx2(int kp, const uint32_t *a, const uint32_t *b, flo
 void cllm_gemm_bf16_pack_along_avx512(const float *src, size_t ld, int n, int kc, int width, uint32_t *dst);
 void cllm_gemm_bf16_pack_across_avx512(const float *src, size_t ld, int n, int kc, int width, uint32_t *dst);
 void cllm_gemm_bf16_micro_avx512(int kp, const uint32_t *a, const uint32_t *b, float *c, size_t ldc, int load);
+/* Q8_0 one-token product, one group of 16 output columns (see q8.c): y[16] from the group's blocks of q [blocks][8]
+ * [16][4], scale and sum [blocks][16], and x's int8 blocks xq and scales xd. */
+void cllm_q8_group_avx2(int blocks, const int8_t *q, const float *scale, const int32_t *sum, const int8_t *xq,
+                        const float *xd, float *y);
+void cllm_q8_group_avx512vnni(int blocks, const int8_t *q, const float *scale, const int32_t *sum, const int8_t *xq,
+                              const float *xd, float *y);
+/* One prepacked panel (32 columns × kp pairs) against x's kp pairs: y[32], vdpbf16ps chains. */
+void cllm_gemv_bf16_panel_avx512bf16(int kp, const uint32_t *x, const uint32_t *b, float *y);
 void cllm_gemm_bf16_micro_avx512bf16(int kp, const uint32_t *a, const uint32_t *b, float *c, size_t ldc, int load);
 #endif
 

@@ -130,8 +130,9 @@ static cllm_simd_level detect_uncached(void) {
     if (!avx2) return CLLM_SIMD_SCALAR;
     int avx512 = ((b >> 16) & 1) && ((b >> 17) & 1) && ((b >> 30) & 1) && ((b >> 31) & 1); /* F DQ BW VL */
     if (avx512 && (xcr0 & 0xe6) == 0xe6) { /* + opmask, ZMM0-15 high, ZMM16-31 */
+        int vnni = (c >> 11) & 1; /* leaf 7.0 ECX: AVX512_VNNI (every CPU with BF16 so far has it too) */
         int bf16 = __get_cpuid_count(7, 1, &a, &b, &c, &d) && ((a >> 5) & 1); /* leaf 7.1 EAX: AVX512_BF16 */
-        return bf16 ? CLLM_SIMD_AVX512BF16 : CLLM_SIMD_AVX512;
+        return bf16 && vnni ? CLLM_SIMD_AVX512BF16 : CLLM_SIMD_AVX512;
     }
     return CLLM_SIMD_AVX2;
 #else

@@ -109,9 +109,9 @@ void cllm_prime_table(uint8_t *is_prime, int n);
 int cllm_tensor_table(const cllm_config *cfg, float *params, float *grads, cllm_tensor *out, int cap);
 
 /* Fills a fixed position encoding [n_ctx, C] for cfg->pos_kind into wpe (no-op for LEARNED). */
-void cllm_positions_fill(const cllm_config *cfg, float *wpe);
+int cllm_positions_fill(const cllm_config *cfg, float *wpe);
 /* The lattice initialisation of wte [V, C] (embed_init 1). */
-void cllm_embed_init_lattice(const cllm_config *cfg, float *wte);
+int cllm_embed_init_lattice(const cllm_config *cfg, float *wte);
 
 /* The Muon half of cllm_adamw_step (train/muon.c): updates the tensors cllm_muon_blocks picks, at lr·lr_scale. */
 void cllm_muon_step(cllm_adamw *opt, cllm_model *m, float lr);

@@ -230,6 +230,7 @@ struct cllm_model {
     int B, T;                     /* shape of the last carve (0 before any forward) */
     cllm_acts a, ga;              /* typed views of acts and grad_acts for B×T */
     int grad_ready;               /* the last forward formed the head's gradient and no backward used it yet */
+    int refused;                  /* the last forward refused an id outside [0, V): its backward adds nothing */
     int head_rows;                /* LM-head chunk rows, 0: cllm_head_rows's choice (tests set it smaller) */
     cllm_precision precision;     /* of the linear layers' and the head's products (fp32 or bf16) */
     int32_t *inputs;              /* copy: backward must not depend on the caller keeping them */
@@ -287,7 +288,7 @@ const cllm_tensor *cllm_model_tensor_find(const cllm_model *m, const char *name)
     return NULL;
 }
 
-void cllm_model_init_gpt2(cllm_model *m, uint64_t seed) {
+int cllm_model_init_gpt2(cllm_model *m, uint64_t seed) {
     cllm_rng rng;
     cllm_rng_seed(&rng, seed);
     float resid_std = 0.02f / sqrtf(2.0f * (float)(m->cfg.n_layer > 0 ? m->cfg.n_layer : 1));
@@ -305,12 +306,13 @@ void cllm_model_init_gpt2(cllm_model *m, uint64_t seed) {
             for (size_t j = 0; j < t->numel; j++) t->data[j] = (float)(std * cllm_rng_normal(&rng));
         }
     }
-    if (m->cfg.embed_init) cllm_embed_init_lattice(&m->cfg, m->p.wte);
-    cllm_model_fill_positions(m);
+    int rc = m->cfg.embed_init ? cllm_embed_init_lattice(&m->cfg, m->p.wte) : 0;
+    int rc2 = cllm_model_fill_positions(m);
+    return rc ? rc : rc2;
 }
 
-void cllm_model_fill_positions(cllm_model *m) {
-    cllm_positions_fill(&m->cfg, m->p.wpe);
+int cllm_model_fill_positions(cllm_model *m) {
+    return cllm_positions_fill(&m->cfg, m->p.wpe);
 }
 
 /* Floats of the activation arena for B×T, and (in *grad_floats) of the gradient arena. */
@@ -326,8 +328,9 @@ static size_t act_floats(const cllm_config *cfg, int B, int T, size_t *grad_floa
 }
 
 int cllm_model_reserve(cllm_model *m, int B, int T, cllm_error *err) {
-    if (B < 1 || T < 1 || T > m->cfg.n_ctx)
-        return cllm_error_set(err, CLLM_ERR_ARG, "batch %d×%d does not fit (T must be 1..%d)", B, T, m->cfg.n_ctx);
+    if (B < 1 || T < 1 || T > m->cfg.n_ctx || (int64_t)B * T > INT32_MAX)
+        return cllm_error_set(err, CLLM_ERR_ARG, "batch %d×%d does not fit (T must be 1..%d, B·T below 2^31)", B, T,
+                              m->cfg.n_ctx);
     size_t need_grads, need = act_floats(&m->cfg, B, T, &need_grads);
     if (!m->grads) {
         if (!(m->grads = alloc_floats(m->num_params)))
@@ -375,6 +378,13 @@ static void carve_acts(cllm_model *m, int B, int T) {
     m->T = T;
 }
 
+/* Whether every one of the n ids is in [0, V): ids index wte and the head, and come from callers' files. */
+static int ids_in_range(const int32_t *ids, size_t n, int V) {
+    int bad = 0;
+    for (size_t i = 0; i < n; i++) bad |= ids[i] < 0 || ids[i] >= V;
+    return !bad;
+}
+
 /* The forward pass behind cllm_model_forward and cllm_model_evaluate; grad: also form the head's gradient. */
 static float forward(cllm_model *m, const int32_t *inputs, const int32_t *targets, int B, int T, int grad) {
     size_t need_grads, need = act_floats(&m->cfg, B, T, &need_grads);
@@ -382,6 +392,10 @@ static float forward(cllm_model *m, const int32_t *inputs, const int32_t *target
     if (B < 1 || T < 1 || T > m->cfg.n_ctx || need > m->acts_capacity || need_grads > m->grad_capacity ||
         (size_t)B * T > m->tokens_capacity)
         abort();
+    m->grad_ready = 0;
+    m->refused = !ids_in_range(inputs, (size_t)B * T, m->cfg.vocab_size) ||
+                 (targets && !ids_in_range(targets, (size_t)B * T, m->cfg.vocab_size));
+    if (m->refused) return NAN;
     carve_acts(m, B, T);
     memcpy(m->inputs, inputs, (size_t)B * T * sizeof(int32_t));
     int N = B * T, rows = cllm_head_rows(&m->cfg, N, m->head_rows);
@@ -411,6 +425,7 @@ void cllm_model_zero_grad(cllm_model *m) {
 }
 
 void cllm_model_backward(cllm_model *m, float scale) {
+    if (m->refused) return;
     if (!m->grad_ready) abort(); /* caller bug: backward needs a forward with targets, once */
     gpt2_backward_f32(&m->p, &m->g, &m->a, &m->ga, m->inputs, m->is_prime, scale, &m->cfg, m->B, m->T,
                       m->precision == CLLM_PRECISION_BF16);

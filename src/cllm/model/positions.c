@@ -26,22 +26,28 @@ static void fill_sinusoidal(float *wpe, int T, int C) {
         }
 }
 
-void cllm_positions_fill(const cllm_config *cfg, float *wpe) {
-    size_t n = (size_t)cfg->n_ctx * cfg->n_embd;
-    switch (cfg->pos_kind) {
-    case CLLM_POS_SINUSOIDAL: fill_sinusoidal(wpe, cfg->n_ctx, cfg->n_embd); break;
-    /* position t ↦ the integer t+1 (or the (t+1)-th prime) on a spiral, as sinusoidal features of (x, y).
-     * The arguments were checked by cllm_config_check (n_embd % 4 == 0), so these calls cannot fail. */
-    case CLLM_POS_SPIRAL: pm_spiral_features(PM_SPIRAL_ULAM, PM_INDEX_NATURAL, cfg->n_ctx, cfg->n_embd, wpe, NULL); break;
-    case CLLM_POS_CLOCK: pm_spiral_features(PM_SPIRAL_CLOCK, PM_INDEX_NATURAL, cfg->n_ctx, cfg->n_embd, wpe, NULL); break;
-    case CLLM_POS_PRIME: pm_spiral_features(PM_SPIRAL_ULAM, PM_INDEX_PRIME, cfg->n_ctx, cfg->n_embd, wpe, NULL); break;
-    default: return; /* learned: the parameters are the encoding */
-    }
-    scale_to_rms(wpe, n, CLLM_EMBED_RMS);
+/* Spiral features of count ranks into out [count, C], scaled; on failure (out of memory for the frequencies or
+ * the primes) out is zeroed, never left partial, and the error code returned. */
+static int spiral_fill(pm_spiral kind, pm_index_map map, size_t count, size_t C, float *out) {
+    int rc = pm_spiral_features(kind, map, count, C, out, NULL);
+    if (rc) memset(out, 0, count * C * sizeof *out);
+    else scale_to_rms(out, count * C, CLLM_EMBED_RMS);
+    return rc;
 }
 
-void cllm_embed_init_lattice(const cllm_config *cfg, float *wte) {
+int cllm_positions_fill(const cllm_config *cfg, float *wpe) {
+    size_t T = (size_t)cfg->n_ctx, C = (size_t)cfg->n_embd;
+    /* position t ↦ the integer t+1 (or the (t+1)-th prime) on a spiral, as sinusoidal features of (x, y) */
+    switch (cfg->pos_kind) {
+    case CLLM_POS_SINUSOIDAL: fill_sinusoidal(wpe, cfg->n_ctx, cfg->n_embd); scale_to_rms(wpe, T * C, CLLM_EMBED_RMS); return 0;
+    case CLLM_POS_SPIRAL: return spiral_fill(PM_SPIRAL_ULAM, PM_INDEX_NATURAL, T, C, wpe);
+    case CLLM_POS_CLOCK: return spiral_fill(PM_SPIRAL_CLOCK, PM_INDEX_NATURAL, T, C, wpe);
+    case CLLM_POS_PRIME: return spiral_fill(PM_SPIRAL_ULAM, PM_INDEX_PRIME, T, C, wpe);
+    default: return 0; /* learned: the parameters are the encoding */
+    }
+}
+
+int cllm_embed_init_lattice(const cllm_config *cfg, float *wte) {
     /* token id v ↦ the (v+1)-th prime on the Ulam spiral, as sinusoidal features of its (x, y) */
-    pm_spiral_features(PM_SPIRAL_ULAM, PM_INDEX_PRIME, cfg->vocab_size, cfg->n_embd, wte, NULL);
-    scale_to_rms(wte, (size_t)cfg->vocab_size * cfg->n_embd, CLLM_EMBED_RMS);
+    return spiral_fill(PM_SPIRAL_ULAM, PM_INDEX_PRIME, (size_t)cfg->vocab_size, (size_t)cfg->n_embd, wte);
 }

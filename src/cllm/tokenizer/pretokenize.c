@@ -126,3 +126,5 @@ size_t cllm_tokenizer_next_cut(const void *text, size_t n, size_t from) {
     }
     return n;
 }
+
+const char *cllm_tokenizer_unicode_version(void) { return utf8proc_unicode_version(); }

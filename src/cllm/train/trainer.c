@@ -74,6 +74,7 @@ static double end_reserve(const cllm_trainer *t) {
 /* ---- validation: mean loss and bits per byte over the first max_batches windows (the same ones every time) ---- */
 
 static void validate(cllm_trainer *t, int64_t max_batches) {
+    if (t->comm.rank != 0) return; /* every rank holds the same weights: one evaluation is enough */
     double t_start = now_s(), nats = 0, bytes = 0;
     int64_t tokens = 0;
     int B = t->s.B, T = t->s.T;
@@ -160,7 +161,14 @@ static cllm_trainer *trainer_alloc(const cllm_train_opts *o) {
 
 static int trainer_start(cllm_trainer *t, const cllm_train_opts *o, int resume, cllm_error *err) {
     cllm_train_settings *s = &t->s;
-    t->accum = s->total_batch / ((int64_t)s->B * s->T);
+    int64_t micro = s->total_batch / ((int64_t)s->B * s->T);
+    if (micro % t->comm.size)
+        return cllm_error_set(err, CLLM_ERR_ARG, "%lld micro-batches of %d×%d per step do not divide among %d "
+                              "processes: choose --total-batch as a multiple of %lld", (long long)micro, s->B, s->T,
+                              t->comm.size, (long long)s->B * s->T * t->comm.size);
+    t->accum = micro / t->comm.size;
+    if (t->accum > 1 && !(t->gsum = malloc(sizeof(float) * cllm_model_num_params(t->model))))
+        return cllm_error_set(err, CLLM_ERR_NOMEM, "out of memory for the gradient sum");
     if (cllm_model_reserve(t->model, s->B, s->T, err)) return err ? err->code : 1;
     if (cllm_model_set_precision(t->model, s->precision, err)) return err ? err->code : 1;
     if (s->precision == CLLM_PRECISION_BF16 && !cllm_gemm_bf16_native())
@@ -173,6 +181,9 @@ static int trainer_start(cllm_trainer *t, const cllm_train_opts *o, int resume, 
                           0, err))
         return err ? err->code : 1;
     t->budget_s = s->minutes * 60;
+    if (t->budget_s > 0 && t->comm.size > 1) /* each rank's clock would end the schedule at a different step */
+        return cllm_error_set(err, CLLM_ERR_ARG, "a run whose schedule follows the clock (--minutes without --steps) "
+                              "trains in one process only");
     if (t->val) t->val_windows = (int64_t)((cllm_shards_count(t->val) - 1) / (uint64_t)s->T);
     t->stop_at = o->stop_at > 0 && o->stop_at < s->steps ? o->stop_at : s->steps;
     t->deadline = o->minutes * 60; /* relative to t0, which is set by the first step */
@@ -184,9 +195,11 @@ static int trainer_start(cllm_trainer *t, const cllm_train_opts *o, int resume, 
     }
     const cllm_config *cfg = cllm_model_config(t->model);
     char msg[512];
-    int n = snprintf(msg, sizeof msg, "%zu parameters (L%d C%d H%d T%d V%d), batch %d×%d×%lld = %lld tokens/step, ",
+    char ranks[48] = "";
+    if (t->comm.size > 1) snprintf(ranks, sizeof ranks, "×%d processes", t->comm.size);
+    int n = snprintf(msg, sizeof msg, "%zu parameters (L%d C%d H%d T%d V%d), batch %d×%d×%lld%s = %lld tokens/step, ",
                      cllm_model_num_params(t->model), cfg->n_layer, cfg->n_embd, cfg->n_head, cfg->n_ctx,
-                     cfg->vocab_size, s->B, s->T, (long long)t->accum, (long long)s->total_batch);
+                     cfg->vocab_size, s->B, s->T, (long long)t->accum, ranks, (long long)s->total_batch);
     if (t->budget_s > 0)
         n += snprintf(msg + n, sizeof msg - (size_t)n, "%.2f of %.2f minutes done", t->clock_before / 60, s->minutes);
     else
@@ -277,6 +290,37 @@ static int nonfinite_step(cllm_trainer *t, double loss, float norm, cllm_error *
                           "--skip-nonfinite", (long long)t->step + 1, what);
 }
 
+/* The step's gradient (into the model's gradient arena) and loss. Every rank draws all N·a micro-batches of the
+ * step, so the batch order (and the loader state in checkpoints) is the same at any N, and computes its own a of
+ * them. Each micro-batch's gradient is formed on a zeroed arena, scaled by 1/(N·a), and added to the sum only
+ * then: one process with a = 2 adds g0 + g1 exactly as two ranks' all-reduce does, where accumulating in the arena
+ * (g0 + d1 + d2 ... term by term) would not. With N ranks the ranks' sums (and losses) are added in rank order. */
+static int accumulate(cllm_trainer *t, double *loss, cllm_error *err) {
+    const cllm_train_settings *s = &t->s;
+    int64_t a = t->accum, N = t->comm.size, first = t->comm.rank * a;
+    float *g = cllm_model_grads(t->model);
+    size_t P = cllm_model_num_params(t->model);
+    double sum = 0;
+    for (int64_t i = 0; i < N * a; i++) {
+        cllm_loader_next(t->loader, t->x, t->y);
+        if (i < first || i >= first + a) continue;
+        cllm_model_zero_grad(t->model);
+        sum += cllm_model_forward(t->model, t->x, t->y, s->B, s->T);
+        cllm_model_backward(t->model, 1.0f / (float)(N * a));
+        if (a == 1) continue;
+        if (i == first) memcpy(t->gsum, g, sizeof(float) * P);
+        else
+            for (size_t k = 0; k < P; k++) t->gsum[k] += g[k];
+    }
+    if (a > 1) memcpy(g, t->gsum, sizeof(float) * P);
+    if (N > 1) {
+        if (t->comm.allreduce_sum(t->comm.ctx, g, P, err) || t->comm.allreduce_sum_f64(t->comm.ctx, &sum, 1, err))
+            return err ? err->code : 1;
+    }
+    *loss = sum / (double)(N * a);
+    return 0;
+}
+
 int cllm_trainer_step(cllm_trainer *t, cllm_error *err) {
     if (t->failed) return cllm_error_set(err, CLLM_ERR_STATE, "the run has already failed");
     const cllm_train_settings *s = &t->s;
@@ -287,22 +331,9 @@ int cllm_trainer_step(cllm_trainer *t, cllm_error *err) {
         else if (t->budget_s > 0 && t->val) time_val_batch(t);
     }
     double ts = now_s(), loss = 0;
-    cllm_model_zero_grad(t->model);
-    for (int64_t a = 0; a < t->accum; a++) {
-        cllm_loader_next(t->loader, t->x, t->y);
-        loss += cllm_model_forward(t->model, t->x, t->y, s->B, s->T);
-        /* each rank's share of the mean over accum micro-batches × size ranks */
-        cllm_model_backward(t->model, 1.0f / (float)(t->accum * t->comm.size));
-    }
-    loss /= (double)(t->accum * t->comm.size);
-    if (t->comm.size > 1) {
-        float l = (float)loss;
-        if (t->comm.allreduce_sum(t->comm.ctx, cllm_model_grads(t->model), cllm_model_num_params(t->model), err) ||
-            t->comm.allreduce_sum(t->comm.ctx, &l, 1, err)) {
-            t->failed = 1;
-            return err ? err->code : 1;
-        }
-        loss = l;
+    if (accumulate(t, &loss, err)) {
+        t->failed = 1;
+        return err ? err->code : 1;
     }
     float norm = cllm_clip_grad_norm(t->model, (float)s->grad_clip);
     if (!isfinite(loss) || !isfinite(norm)) {
@@ -392,9 +423,10 @@ void cllm_trainer_free(cllm_trainer *t) {
     if (t->log) fclose(t->log);
     free(t->x);
     free(t->y);
+    free(t->gsum);
     cllm_loader_free(t->loader);
-    cllm_shards_free(t->train);
-    cllm_shards_free(t->val);
+    cllm_shards_close(t->train);
+    cllm_shards_close(t->val);
     cllm_adamw_free(&t->opt);
     cllm_model_free(t->model);
     cllm_tokenizer_free(t->tok);

@@ -23,7 +23,8 @@ struct cllm_trainer {
     int32_t *x, *y;           /* [B*T] batch buffers */
     int64_t step, start_step; /* steps done; where this process started */
     int64_t stop_at;          /* stop after this step (≤ s.steps) */
-    int64_t accum;            /* micro-batches per step: total_batch / (B·T) */
+    int64_t accum;            /* this rank's micro-batches per step: total_batch / (B·T·comm.size) */
+    float *gsum;              /* [params] the step's gradient sum, micro-batches kept apart (accum > 1), else NULL */
     double t0, deadline;      /* clock at the first step; wall-clock limit (0: none) */
     double eval_s;            /* seconds spent validating since t0 */
     int started;              /* t0 is set */

@@ -208,12 +208,12 @@ int trainer_open_data(cllm_trainer *t, cllm_error *err) {
     cllm_error verr = {0};
     t->val = *vdir ? cllm_shards_open(&vdir, 1, "val", &verr) : NULL;
     if (t->val && cllm_shards_count(t->val) < (uint64_t)t->s.T + 1) {
-        cllm_shards_free(t->val);
+        cllm_shards_close(t->val);
         t->val = NULL;
     }
     if (!t->val) trainer_note(t, "no validation data (fewer than %d val tokens)", t->s.T + 1);
-    /* every rank reads its own batch order; rank 0's is the single-process one */
-    uint64_t seed = t->s.seed + 1 + (uint64_t)t->comm.rank;
+    /* one batch order for every rank (each takes its own micro-batches of it): see cllm_comm */
+    uint64_t seed = t->s.seed + 1;
     return (t->loader = cllm_loader_new(t->train, t->s.B, t->s.T, seed, err)) ? 0 : err ? err->code : 1;
 }
 
@@ -260,8 +260,13 @@ int trainer_setup_fresh(cllm_trainer *t, const cllm_train_opts *o, cllm_error *e
         return cllm_error_set(err, CLLM_ERR_ARG, "--context %d is longer than the model's context %d", o->context,
                               n_ctx);
     s->T = o->context ? o->context : n_ctx;
-    s->total_batch = o->settings.total_batch ? o->settings.total_batch : (int64_t)s->B * s->T;
+    int ranks = t->comm.size; /* --batch B is each rank's: the step is ranks·B rows unless total_batch says */
+    s->total_batch = o->settings.total_batch ? o->settings.total_batch : (int64_t)s->B * s->T * ranks;
     if (cllm_train_settings_check(s, err)) return err->code;
+    if (s->total_batch % ((int64_t)s->B * s->T * ranks))
+        return cllm_error_set(err, CLLM_ERR_ARG, "--total-batch %lld is not a whole number of %d×%d micro-batches for "
+                              "each of %d processes: choose a multiple of %lld", (long long)s->total_batch, s->B, s->T,
+                              ranks, (long long)s->B * s->T * ranks);
     if (setup_data(t, o, err)) return err ? err->code : 1;
     if (leader && t->comm.size > 1 && t->comm.barrier(t->comm.ctx, err)) return err ? err->code : 1;
     if (cllm_adamw_init(&t->opt, t->model, err)) return err ? err->code : 1;

@@ -49,7 +49,7 @@ static void test_rows_are_windows_with_shifted_targets(void **state) {
     }
     assert_int_equal(cllm_loader_get_state(ld).batches, 50);
     cllm_loader_free(ld);
-    cllm_shards_free(s);
+    cllm_shards_close(s);
 }
 
 /* Offsets cover the whole stream: the first and the last tenth both get drawn, and no window runs past the end.
@@ -70,7 +70,7 @@ static void test_offsets_cover_the_stream(void **state) {
     }
     assert_true(seen_low && seen_high);
     cllm_loader_free(ld);
-    cllm_shards_free(s);
+    cllm_shards_close(s);
 }
 
 static void test_deterministic_and_resumable(void **state) {
@@ -114,7 +114,7 @@ static void test_deterministic_and_resumable(void **state) {
     cllm_loader_free(b);
     cllm_loader_free(c);
     cllm_loader_free(other);
-    cllm_shards_free(s);
+    cllm_shards_close(s);
 }
 
 static void test_too_short_stream_is_an_error(void **state) {
@@ -126,7 +126,7 @@ static void test_too_short_stream_is_an_error(void **state) {
     cllm_loader *ld = cllm_loader_new(s, B, T - 1, 1, &err);
     assert_non_null(ld);
     cllm_loader_free(ld);
-    cllm_shards_free(s);
+    cllm_shards_close(s);
 }
 
 static void test_window_iterator_walks_consecutively(void **state) {
@@ -149,7 +149,7 @@ static void test_window_iterator_walks_consecutively(void **state) {
     }
     assert_int_equal(rows, (n - 1) / T); /* every complete window, the partial tail dropped */
     assert_int_equal(cllm_window_iter_next(&it, B, in, tg), 0);
-    cllm_shards_free(s);
+    cllm_shards_close(s);
 }
 
 int main(void) {

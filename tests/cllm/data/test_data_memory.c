@@ -115,8 +115,8 @@ static void test_prepare_memory_is_bounded(void **state) {
     printf("opening %d + %d shards: RSS %ld -> %ld KiB\n", cllm_shards_files(train),
            val ? cllm_shards_files(val) : 0, before, after);
     if (!UNDER_ASAN) assert_true(after - before < 16 * 1024);
-    cllm_shards_free(train);
-    cllm_shards_free(val);
+    cllm_shards_close(train);
+    cllm_shards_close(val);
 }
 
 int main(void) {

@@ -67,7 +67,7 @@ static char *read_split(const char *out, const char *split, size_t *n) {
     for (size_t i = 0; i < *n; i++) text[i] = (char)ids[i];
     text[*n] = 0;
     free(ids);
-    cllm_shards_free(s);
+    cllm_shards_close(s);
     return text;
 }
 

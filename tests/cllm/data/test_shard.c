@@ -52,7 +52,7 @@ static void test_round_trip_both_widths(void **state) {
         int32_t buf[100];
         cllm_shards_read(s, n - 100, buf, 100);
         for (int i = 0; i < 100; i++) assert_int_equal(buf[i], (5 + (int64_t)(n - 100 + i)) % vocabs[k]);
-        cllm_shards_free(s);
+        cllm_shards_close(s);
     }
 }
 
@@ -74,11 +74,11 @@ static void test_directory_is_one_stream(void **state) {
     for (int i = 0; i < 800; i++) assert_int_equal(buf[i], i);
     cllm_shards_read(s, 290, buf, 20); /* across the boundary */
     for (int i = 0; i < 20; i++) assert_int_equal(buf[i], 290 + i);
-    cllm_shards_free(s);
+    cllm_shards_close(s);
     s = cllm_shards_open(&dir, 1, "val", &err);
     assert_non_null(s);
     assert_int_equal(cllm_shards_count(s), 10);
-    cllm_shards_free(s);
+    cllm_shards_close(s);
     assert_null(cllm_shards_open(&dir, 1, "test", &err));
     assert_non_null(strstr(err.msg, "no test-*.bin shards"));
 }
@@ -159,11 +159,11 @@ static void test_eot_recorded_and_mixing_refused(void **state) {
     cllm_shards *s = cllm_shards_open(&path, 1, NULL, &err);
     assert_non_null(s);
     assert_int_equal(cllm_shards_eot(s), 299);
-    cllm_shards_free(s);
+    cllm_shards_close(s);
     cllm_mapped_file m;
-    assert_int_equal(cllm_file_map(path, &m, &err), 0);
+    assert_int_equal(cllm_mapped_file_open(path, &m, &err), 0);
     assert_int_equal(m.data[40], 2); /* documents, u64 at offset 40 */
-    cllm_file_unmap(&m);
+    cllm_mapped_file_close(&m);
     write_shard("eot/train-00001.bin", 300, 0, 10); /* same vocabulary, no separator */
     const char *dir = test_path("eot");
     assert_null(cllm_shards_open(&dir, 1, "train", &err));

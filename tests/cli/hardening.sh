@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Issue 10's CLI findings: each a line on stderr and exit 2 instead of a silent success, NUL bytes on stdout or
+# gigabytes allocated.
+set -uo pipefail
+CLLM=${CLLM:-build/cllm}
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+failures=0
+fail() { echo "FAIL: $*"; failures=$((failures+1)); }
+# expect CODE NEEDLE -- command...: exit CODE, one stderr line holding NEEDLE (notes before it are allowed)
+expect() {
+  local code=$1 needle=$2; shift 3
+  "$@" >"$tmp/out" 2>"$tmp/err"; local rc=$?
+  if [ $rc -ne "$code" ] || [ "$(grep -c "cllm: error" "$tmp/err")" -ne 1 ] || ! grep "cllm: error" "$tmp/err" | grep -q -- "$needle"; then
+    fail "$* -> rc $rc (want $code), stderr: $(head -c 400 "$tmp/err")"
+  fi
+}
+
+# prepare with no usable document (an empty file and a binary one) fails instead of writing nothing and exiting 0
+: >"$tmp/empty.txt"; printf '\0\1\2\3' >"$tmp/binary.dat"
+expect 2 "no usable document" -- "$CLLM" prepare --tokenizer byte --out "$tmp/shards" "$tmp/empty.txt" "$tmp/binary.dat"
+
+# a tokenizer with fewer ids than the model samples from is refused by generate and chat (ids past it printed NULs)
+head -c 20000 corpus/fallback.txt >"$tmp/train.txt"
+"$CLLM" tokenizer train --vocab-size 300 --out "$tmp/tok.json" "$tmp/train.txt" >/dev/null 2>&1 || fail "tokenizer train"
+"$CLLM" train --data "$tmp/train.txt" --out "$tmp/run" --tokenizer "$tmp/tok.json" --layers 1 --dim 16 --heads 2 \
+  --context 16 --steps 1 --batch 2 --threads 1 >/dev/null 2>&1 || fail "train"
+printf '{"type": "byte"}' >"$tmp/byte.json"
+expect 2 "would have no text" -- "$CLLM" generate --model "$tmp/run/model.safetensors" --tokenizer "$tmp/byte.json" \
+  --prompt "The" --max-tokens 5
+"$CLLM" generate --model "$tmp/run/model.safetensors" --prompt "The" --max-tokens 20 --seed 3 >"$tmp/gen" 2>/dev/null \
+  || fail "generate with the model's own tokenizer"
+
+# a model file whose metadata claims a config its tensors do not back: refused before allocating (the address
+# space is capped at 1 GB; not under ASan, whose shadow memory needs terabytes)
+cap=""; case "$BUILD" in *san*) ;; *) cap="ulimit -v 1048576;" ;; esac
+expect 2 "metadata and tensors disagree" -- bash -c "$cap exec \"$CLLM\" info --model tests/fuzz/regressions/modelfile/finding2-metadata-sizes-unbacked-model.safetensors"
+
+# untrusted bytes in a message are escaped: one line, no terminal control codes
+expect 2 'cannot open' -- "$CLLM" info --model "$tmp/no"$'\n'"such"$'\e'"]0;title"$'\a'
+grep -q $'\e' "$tmp/err" && fail "an ESC byte reached stderr"
+grep -q 'no\\nsuch\\x1b\]0;title\\x07' "$tmp/err" || fail "the file name is not shown escaped: $(cat -v "$tmp/err")"
+
+[ $failures -eq 0 ] && echo ok
+exit $failures
