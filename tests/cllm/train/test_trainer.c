@@ -2,6 +2,7 @@
  * same weights as one run, a non-finite step is never applied or saved, stored settings are validated like
  * flags, a run directory is locked, and a resumed log does not repeat steps. */
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -343,65 +344,99 @@ static void test_resume_log_and_temps(void **state) {
     free(log);
 }
 
-/* The communicator seam, with a stand-in for a second process that holds the same gradient: the sum of the two
- * halves is the single-process gradient exactly, so rank 0 ends with test 1's model bytes; every step all-reduces
- * the gradients and the loss and broadcasts the stop decision. A rank other than 0 writes no file. */
-typedef struct fake_comm { int sums, broadcasts, barriers, rank, stops; } fake_comm;
-static int fake_sum(void *ctx, float *data, size_t n, cllm_error *err) {
+/* The communicator seam, with two ranks as two threads of this process (a barrier-based stand-in for MPI): rank 0
+ * of 2 with the default total batch (2·B·T) ends bit-identical to one process accumulating 2 micro-batches per
+ * step, rank 1 writes no file and emits no event, and both stop together. */
+typedef struct thread_comm {
+    pthread_barrier_t barrier;
+    void *slot[2];        /* each rank's buffer for the collective in progress */
+    int sums, broadcasts; /* counted by rank 0 */
+} thread_comm;
+typedef struct rank_ctx { thread_comm *c; int rank; } rank_ctx;
+
+/* slot[0] += slot[1] on rank 0 (rank order), then rank 1 copies: the same bits on both. */
+#define THREAD_SUM(name, type)                                                             \
+    static int name(void *ctx, type *data, size_t n, cllm_error *err) {                    \
+        (void)err;                                                                         \
+        rank_ctx *r = ctx;                                                                 \
+        r->c->slot[r->rank] = data;                                                        \
+        pthread_barrier_wait(&r->c->barrier);                                              \
+        if (r->rank == 0) {                                                                \
+            const type *other = r->c->slot[1];                                             \
+            for (size_t i = 0; i < n; i++) data[i] += other[i];                            \
+            r->c->sums++;                                                                  \
+        }                                                                                  \
+        pthread_barrier_wait(&r->c->barrier);                                              \
+        if (r->rank == 1) memcpy(data, r->c->slot[0], n * sizeof(type));                   \
+        pthread_barrier_wait(&r->c->barrier);                                              \
+        return 0;                                                                          \
+    }
+THREAD_SUM(thread_sum, float)
+THREAD_SUM(thread_sum_f64, double)
+
+static int thread_broadcast(void *ctx, void *data, size_t bytes, int root, cllm_error *err) {
     (void)err;
-    ((fake_comm *)ctx)->sums++;
-    for (size_t i = 0; i < n; i++) data[i] *= 2; /* + an identical other rank */
+    rank_ctx *r = ctx;
+    r->c->slot[r->rank] = data;
+    pthread_barrier_wait(&r->c->barrier);
+    if (r->rank != root) memcpy(data, r->c->slot[root], bytes);
+    if (r->rank == 0) r->c->broadcasts++;
+    pthread_barrier_wait(&r->c->barrier);
     return 0;
 }
-static int fake_broadcast(void *ctx, void *data, size_t bytes, int root, cllm_error *err) {
-    (void)root; (void)err;
-    fake_comm *f = ctx;
-    f->broadcasts++;
-    /* on rank 1, the stop decisions rank 0 would send: stop after step 8 */
-    if (f->rank == 1 && bytes == sizeof(int)) *(int *)data = ++f->stops >= 8 ? CLLM_STOP_DONE : 0;
+
+static int thread_barrier(void *ctx, cllm_error *err) {
+    (void)err;
+    pthread_barrier_wait(&((rank_ctx *)ctx)->c->barrier);
     return 0;
 }
-static int fake_barrier(void *ctx, cllm_error *err) {
-    (void)err;
-    ((fake_comm *)ctx)->barriers++;
-    return 0;
+
+typedef struct rank_run { rank_ctx ctx; counts c; int rc; int64_t steps; char msg[512]; } rank_run;
+
+static void *run_rank(void *arg) {
+    rank_run *r = arg;
+    cllm_comm comm = {.ctx = &r->ctx, .rank = r->ctx.rank, .size = 2, .allreduce_sum = thread_sum,
+                      .allreduce_sum_f64 = thread_sum_f64, .broadcast = thread_broadcast, .barrier = thread_barrier};
+    cllm_train_opts o = opts_for(test_path("comm"), &r->c);
+    o.comm = &comm;
+    cllm_error err = {0};
+    cllm_trainer *t = cllm_trainer_new(&o, &err);
+    r->rc = t ? cllm_trainer_run(t, &err) : -1;
+    r->steps = t ? cllm_trainer_step_count(t) : -1;
+    snprintf(r->msg, sizeof r->msg, "%s", err.msg);
+    cllm_trainer_free(t);
+    return NULL;
 }
 
 static void test_comm_seam(void **state) {
     (void)state;
-    fake_comm f = {0};
-    cllm_comm comm = {.ctx = &f, .rank = 0, .size = 2, .allreduce_sum = fake_sum, .broadcast = fake_broadcast,
-                      .barrier = fake_barrier};
     counts c = {0};
-    const char *out = test_path("comm");
-    cllm_train_opts o = opts_for(out, &c);
-    o.comm = &comm;
+    cllm_train_opts o = opts_for(test_path("accum2"), &c); /* one process, 2 micro-batches per step */
+    o.settings.total_batch = 2 * 2 * 32;
     cllm_error err = {0};
     cllm_trainer *t = cllm_trainer_new(&o, &err);
     assert_non_null(t);
     assert_int_equal(cllm_trainer_run(t, &err), 0);
     cllm_trainer_free(t);
-    assert_int_equal(f.sums, 2 * 8);           /* gradients and loss, every step */
-    assert_int_equal(f.broadcasts, 1 + 8);     /* the initial parameters, then each step's stop decision */
-    assert_int_equal(f.barriers, 1);           /* the shards are ready */
-    assert_true(same_file(path_in(test_path("a"), "model.safetensors"), path_in(out, "model.safetensors")));
-    /* rank 1 in the same directory: reads rank 0's tokenizer and shards, writes nothing */
-    assert_int_equal(unlink(path_in(out, "model.safetensors")), 0);
-    assert_int_equal(unlink(path_in(out, "checkpoint.safetensors")), 0);
-    assert_int_equal(unlink(path_in(out, "log.jsonl")), 0);
-    comm.rank = f.rank = 1;
-    counts c1 = {0};
-    o = opts_for(out, &c1);
-    o.comm = &comm;
-    t = cllm_trainer_new(&o, &err);
-    assert_non_null(t);
-    assert_int_equal(cllm_trainer_run(t, &err), 0);
-    cllm_trainer_free(t);
-    assert_int_equal(c1.steps, 0); /* no events either */
-    assert_int_equal(f.stops, 8);
-    assert_int_not_equal(access(path_in(out, "model.safetensors"), F_OK), 0);
-    assert_int_not_equal(access(path_in(out, "checkpoint.safetensors"), F_OK), 0);
-    assert_int_not_equal(access(path_in(out, "log.jsonl"), F_OK), 0);
+
+    (void)corpus(); /* made before the threads start */
+    thread_comm tc = {0};
+    pthread_barrier_init(&tc.barrier, NULL, 2);
+    rank_run ranks[2] = {{.ctx = {&tc, 0}}, {.ctx = {&tc, 1}}};
+    pthread_t th[2];
+    for (int r = 0; r < 2; r++) assert_int_equal(pthread_create(&th[r], NULL, run_rank, &ranks[r]), 0);
+    for (int r = 0; r < 2; r++) pthread_join(th[r], NULL);
+    pthread_barrier_destroy(&tc.barrier);
+    for (int r = 0; r < 2; r++)
+        if (ranks[r].rc != 0) fail_msg("rank %d: %s", r, ranks[r].msg);
+    assert_int_equal(ranks[0].steps, 8);
+    assert_int_equal(ranks[1].steps, 8);
+    assert_int_equal(tc.sums, 2 * 8);       /* gradients and loss, every step */
+    assert_int_equal(tc.broadcasts, 1 + 8); /* the initial parameters, then each step's stop decision */
+    assert_int_equal(ranks[0].c.steps, 8);
+    assert_int_equal(ranks[1].c.steps + ranks[1].c.vals + ranks[1].c.ckpts + ranks[1].c.start, 0);
+    assert_true(same_file(path_in(test_path("accum2"), "model.safetensors"),
+                          path_in(test_path("comm"), "model.safetensors")));
 }
 
 /* Data paths: a run started in one directory resumes from another (they are stored relative to the run
