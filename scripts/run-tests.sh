@@ -5,6 +5,7 @@ set -u
 BUILD=${BUILD:-build}
 export BUILD CLLM="$BUILD/cllm" PRIMEMATH="$BUILD/primemath" PYTHON=/usr/bin/python3
 export OMP_NUM_THREADS=${OMP_NUM_THREADS:-2} OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-PASSIVE}
+export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$PWD/tests/support/lsan.supp}  # system libraries' own leaks
 logs="$BUILD/test-logs"; mkdir -p "$logs"
 pass=0; fail=0; failed=()
 run_one() {  # name, command...

@@ -34,7 +34,8 @@ if command -v g++ >/dev/null; then
   tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
   { for h in include/*.h; do echo "#include \"$(basename "$h")\""; done
     echo 'int main() { return cllm_version() == nullptr || pm_version() == nullptr; }'; } >"$tmp/all.cpp"
-  g++ -std=c++11 -Iinclude "$tmp/all.cpp" -o "$tmp/all" -L"$BUILD" -lcllm -lprimemath || fail "headers as C++"
+  san=""; case "$BUILD" in *san*) san="-fsanitize=address,undefined" ;; esac  # the libraries carry ASan there
+  g++ -std=c++11 $san -Iinclude "$tmp/all.cpp" -o "$tmp/all" -L"$BUILD" -lcllm -lprimemath || fail "headers as C++"
   LD_LIBRARY_PATH="$BUILD" "$tmp/all" || fail "C++ program linked against the libraries"
 fi
 echo "exports ok"
