@@ -37,7 +37,7 @@ for l in steps[20:]:
         errs.append('step %d at %.2f s: lr %g, the clock says %g' % (l['step'], l['elapsed_s'], l['lr'], want)); break
 if vals[-1]['val_tokens'] != val_tokens: errs.append('final validation %d tokens of %d' % (vals[-1]['val_tokens'], val_tokens))
 if vals[-1]['step'] != steps[-1]['step']: errs.append('no validation after the last step')
-if end['eval_s'] > 0.1 * budget: errs.append('validation took %.2f s of %.2f' % (end['eval_s'], budget))
+if end['eval_s'] > 0.15 * budget: errs.append('validation took %.2f s of %.2f' % (end['eval_s'], budget))
 if errs: sys.exit('; '.join(errs))
 print(len(steps), 'steps,', end['elapsed_s'], 's,', end['eval_s'], 's validating')
 PY
@@ -45,16 +45,16 @@ PY
 # the val split's tokens; the whole split is (n - 1) / 64 full windows of 64 predicted tokens
 count_val() { "$CLLM" prepare --verify "$1" 2>/dev/null | sed -n 's/.* val: [0-9]* shards, \([0-9]*\) tokens.*/\1/p'; }
 
-# 1. a 0.1-minute budget
-"$CLLM" train --data "$tmp/text" --out "$tmp/a" "${model[@]}" --minutes 0.1 2>"$tmp/err" || fail "train: $(tail -c 300 "$tmp/err")"
+# 1. a 0.2-minute budget
+"$CLLM" train --data "$tmp/text" --out "$tmp/a" "${model[@]}" --minutes 0.2 2>"$tmp/err" || fail "train: $(tail -c 300 "$tmp/err")"
 n=$(count_val "$tmp/a/data")
 [ -n "$n" ] || fail "no val token count from prepare --verify"
-check "$tmp/a/log.jsonl" 6 $(( (n - 1) / 64 * 64 )) || fail "0.1-minute budget"
+check "$tmp/a/log.jsonl" 12 $(( (n - 1) / 64 * 64 )) || fail "0.2-minute budget"
 
-# 2. the same budget interrupted at step 30 and resumed: the clock continues, the run still ends at 6 s
-"$CLLM" train --data "$tmp/text" --out "$tmp/b" "${model[@]}" --minutes 0.1 --stop-at 30 2>/dev/null || fail "stop-at"
+# 2. the same budget interrupted at step 30 and resumed: the clock continues, the run still ends at 12 s
+"$CLLM" train --data "$tmp/text" --out "$tmp/b" "${model[@]}" --minutes 0.2 --stop-at 30 2>/dev/null || fail "stop-at"
 "$CLLM" train --out "$tmp/b" --resume --threads 2 2>"$tmp/err" || fail "resume: $(tail -c 300 "$tmp/err")"
-check "$tmp/b/log.jsonl" 6 $(( (n - 1) / 64 * 64 )) || fail "resumed budget"
+check "$tmp/b/log.jsonl" 12 $(( (n - 1) / 64 * 64 )) || fail "resumed budget"
 [ "$(grep -c '"step":30,"loss"' "$tmp/b/log.jsonl")" -eq 1 ] || fail "step 30 logged more than once"
 
 # 3. a val split too large for the budget (2391 batches): the closing validation takes what fits in a tenth of it

@@ -397,9 +397,11 @@ int cllm_trainer_finish(cllm_trainer *t, cllm_error *err) {
     if (t->failed) return cllm_error_set(err, CLLM_ERR_STATE, "the run failed; nothing was saved");
     int done = cllm_trainer_should_stop(t) == CLLM_STOP_DONE;
     if (t->val && done && t->step > t->start_step) {
-        /* on a time budget it ends where the checkpoint's time begins, should the machine have slowed down */
+        /* on a time budget it stops short only where going on would overrun the budget by over 2% (the machine
+         * slowed down since the stop was decided), leaving the checkpoint its time */
         int64_t all = (t->val_windows + t->s.B - 1) / t->s.B;
-        int64_t batches = validate(t, final_val_batches(t), t->budget_s > 0 ? t->budget_s - save_seconds(t) : 0);
+        double until = t->budget_s > 0 ? 1.02 * t->budget_s - save_seconds(t) : 0;
+        int64_t batches = validate(t, final_val_batches(t), until);
         if (batches < all && t->comm.rank == 0)
             trainer_note(t, "the closing validation covers %lld of the val split's %lld batches: all of them would "
                          "overrun the time budget", (long long)batches, (long long)all);
