@@ -19,7 +19,7 @@ LIBDIR   ?= $(PREFIX)/lib
 VERSION  := $(shell cat VERSION)
 SOMAJOR  := $(firstword $(subst ., ,$(VERSION)))
 
-CPPFLAGS += -Iinclude -Isrc/cllm -Itests/support -D_GNU_SOURCE
+CPPFLAGS += -Iinclude -Isrc -Isrc/cllm -Itests/support -D_GNU_SOURCE
 CFLAGS   ?= -O2 -g
 # -fvisibility=hidden: only what the public headers mark CLLM_API / PM_API is exported from the shared libraries.
 CFLAGS   += -std=c11 -Wall -Wextra -fPIC -fopenmp -fvisibility=hidden -MMD -MP

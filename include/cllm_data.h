@@ -169,6 +169,15 @@ CLLM_API int cllm_prepare_is_val(uint64_t doc, uint64_t seed, double val_fractio
  * string (caller frees), its length in *out_len; NULL only when out of memory. */
 CLLM_API char *cllm_brown_to_text(const char *src, size_t n, size_t *out_len, cllm_error *err);
 
+/* ---------------------------------------------------------------------------------------------------------- */
+/* The regular files under paths, in the order `cllm prepare` reads them: a path naming a file is taken as it is; a
+ * directory is walked recursively in name order, leaving out hidden entries (.git and the like), symlinked
+ * directories and what is not a regular file. *files receives a malloc'd array of *n malloc'd paths, freed by
+ * cllm_corpus_files_free. A path that does not exist is an error (CLLM_ERR_IO, naming it). */
+CLLM_API int cllm_corpus_files(const char *const *paths, int n_paths, char ***files, int *n, cllm_error *err);
+/* Frees what cllm_corpus_files returned; NULL is fine. */
+CLLM_API void cllm_corpus_files_free(char **files, int n);
+
 #ifdef __cplusplus
 }
 #endif

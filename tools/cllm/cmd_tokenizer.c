@@ -1,6 +1,5 @@
 /* cmd_tokenizer.c — `cllm tokenizer ACTION`: train, export, import, encode, decode a BPE tokenizer file
  * (the JSON of cllm_tokenizer_save; see docs/tokenizer.md). */
-#include <dirent.h>
 #include <errno.h>
 #include <omp.h>
 #include <stdio.h>
@@ -9,6 +8,7 @@
 #include <sys/stat.h>
 
 #include "cli.h"
+#include "cllm_data.h"
 #include "cllm_tokenizer.h"
 
 static const char *usage_format =
@@ -56,34 +56,6 @@ static cllm_tokenizer *load_or_die(const char *path) {
     return tok;
 }
 
-/* Appends path, or the regular files under it (sorted, recursively), to list. */
-static void add_path(const char *path, char ***list, int *n) {
-    struct stat st;
-    if (stat(path, &st) != 0) cli_die(2, "tokenizer train: cannot read '%s': %s", path, strerror(errno));
-    if (S_ISDIR(st.st_mode)) {
-        struct dirent **names;
-        int k = scandir(path, &names, NULL, alphasort);
-        if (k < 0) cli_die(2, "tokenizer train: cannot list '%s': %s", path, strerror(errno));
-        for (int i = 0; i < k; i++) {
-            if (names[i]->d_name[0] != '.') {
-                size_t len = strlen(path) + strlen(names[i]->d_name) + 2;
-                char *child = malloc(len);
-                if (!child) cli_die(2, "tokenizer train: out of memory");
-                snprintf(child, len, "%s/%s", path, names[i]->d_name);
-                add_path(child, list, n);
-                free(child);
-            }
-            free(names[i]);
-        }
-        free(names);
-        return;
-    }
-    char **grown = realloc(*list, (size_t)(*n + 1) * sizeof **list);
-    if (!grown || !(grown[*n] = strdup(path))) cli_die(2, "tokenizer train: out of memory");
-    *list = grown;
-    (*n)++;
-}
-
 /* ---------------------------------------------------------------- actions */
 
 static int do_train(int argc, char **argv) {
@@ -111,14 +83,14 @@ static int do_train(int argc, char **argv) {
     if (nr == 0) cli_die(2, "tokenizer train: give at least one input PATH (text files or folders)");
     char **files = NULL;
     int nfiles = 0;
-    for (int i = 0; i < nr; i++) add_path(rest[i], &files, &nfiles);
-    if (nfiles == 0) cli_die(2, "tokenizer train: the given folders hold no files");
     cllm_error err = {0};
+    if (cllm_corpus_files((const char *const *)rest, nr, &files, &nfiles, &err))
+        cli_die(2, "tokenizer train: %s", err.msg);
+    if (nfiles == 0) cli_die(2, "tokenizer train: the given folders hold no files");
     double t0 = omp_get_wtime();
     cllm_tokenizer *tok = cllm_tokenizer_train((const char *const *)files, nfiles, (int)vocab, &err);
     double secs = omp_get_wtime() - t0;
-    for (int i = 0; i < nfiles; i++) free(files[i]);
-    free(files);
+    cllm_corpus_files_free(files, nfiles);
     free(flags);
     free(rest);
     /* free before dying too: the sanitizer build counts what exit() leaves behind */

@@ -1,9 +1,8 @@
-/* data_input.c — walk the inputs of `cllm prepare` and hand out documents as bounded text pieces.
- * See data_input.h for the rules; memory held here is one piece-sized carry buffer, one JSONL line and the
+/* input.c — walk the inputs of `cllm prepare` and hand out documents as bounded text pieces. See input.h for the
+ * rules (the directory walk is walk.c's); memory held here is one piece-sized carry buffer, one JSONL line and the
  * directory listings along the current path, whatever the size of the corpus. */
 #include "input.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
@@ -17,21 +16,12 @@
 enum { KIND_NONE, KIND_TEXT, KIND_JSONL };
 enum { READ_BUFFER_BYTES = 64 << 10 };
 
-typedef struct dir_level {
-    char *path;
-    char **names; /* sorted entry names */
-    int n, next;
-} dir_level;
-
 struct data_source {
     const cllm_prepare_opts *o;
     cllm_prepare_summary *sum;
     int next_input;      /* index into o->inputs */
-    dir_level *stack;    /* directories being walked, outermost first */
-    int depth, cap;
+    data_walk walk;      /* the directory being walked (walk.c), its skip the output directory */
     uint64_t next_doc;   /* number for the next document */
-    dev_t out_dev;       /* the output directory, never walked (its shards would be read back as input) */
-    ino_t out_ino;
 
     /* the current file */
     int kind;            /* KIND_* */
@@ -104,59 +94,11 @@ size_t data_cut_point(const char *p, size_t n) {
 
 /* ---- walking the inputs ---------------------------------------------------------------------------------- */
 
-static int by_name(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
-
-static char *join(const char *dir, const char *name) {
-    size_t n = strlen(dir) + strlen(name) + 2;
-    char *p = malloc(n);
-    if (p) snprintf(p, n, "%s/%s", dir, name);
-    return p;
-}
-
-/* Pushes a directory's sorted listing (hidden entries left out: .git and the like are not corpus). */
-static int push_dir(data_source *src, const char *path, cllm_error *err) {
-    DIR *d = opendir(path);
-    if (!d) {
-        note(src, "%s: skipped, cannot open directory (%s)", path, strerror(errno));
-        src->sum->files_skipped++;
-        return 0;
-    }
-    dir_level lv = {0};
-    int cap = 0, rc = 0;
-    struct dirent *e;
-    while (!rc && (e = readdir(d))) {
-        if (e->d_name[0] == '.') continue;
-        if (lv.n == cap) {
-            cap = cap ? 2 * cap : 32;
-            char **names = realloc(lv.names, (size_t)cap * sizeof *names);
-            if (!names) { rc = CLLM_ERR_NOMEM; break; }
-            lv.names = names;
-        }
-        if (!(lv.names[lv.n] = strdup(e->d_name))) rc = CLLM_ERR_NOMEM;
-        else lv.n++;
-    }
-    closedir(d);
-    if (!rc && src->depth == src->cap) {
-        int c = src->cap ? 2 * src->cap : 8;
-        dir_level *s = realloc(src->stack, (size_t)c * sizeof *s);
-        if (s) { src->stack = s; src->cap = c; } else rc = CLLM_ERR_NOMEM;
-    }
-    if (!rc && !(lv.path = strdup(path))) rc = CLLM_ERR_NOMEM;
-    if (rc) {
-        for (int i = 0; i < lv.n; i++) free(lv.names[i]);
-        free(lv.names);
-        return cllm_error_set(err, CLLM_ERR_NOMEM, "%s: out of memory listing the directory", path);
-    }
-    if (lv.n) qsort(lv.names, (size_t)lv.n, sizeof *lv.names, by_name);
-    src->stack[src->depth++] = lv;
-    return 0;
-}
-
-static void pop_dir(data_source *src) {
-    dir_level *lv = &src->stack[--src->depth];
-    for (int i = 0; i < lv->n; i++) free(lv->names[i]);
-    free(lv->names);
-    free(lv->path);
+/* The walker's report of a file or directory it passes over. */
+static void walk_skipped(void *ctx, const char *path, const char *why) {
+    data_source *src = ctx;
+    note(src, "%s: skipped, %s", path, why);
+    src->sum->files_skipped++;
 }
 
 static int ends_with(const char *s, const char *suffix) {
@@ -201,26 +143,12 @@ static void end_file(data_source *src) {
 /* Opens the next input file: 1 when one is current, 0 when there are no more, or an error code (negated). */
 static int open_next_file(data_source *src, cllm_error *err) {
     for (;;) {
-        if (src->depth > 0) {
-            dir_level *top = &src->stack[src->depth - 1];
-            if (top->next == top->n) { pop_dir(src); continue; }
-            char *path = join(top->path, top->names[top->next++]);
-            struct stat st;
-            if (!path) return -cllm_error_set(err, CLLM_ERR_NOMEM, "out of memory walking %s", top->path);
-            if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode)) { /* symlinked directories are not followed */
-                int is_out = st.st_dev == src->out_dev && st.st_ino == src->out_ino;
-                int rc = is_out ? 0 : push_dir(src, path, err);
-                free(path);
-                if (rc) return -rc;
-                continue;
-            }
-            if (stat(path, &st) != 0 || !S_ISREG(st.st_mode)) {
-                note(src, "%s: skipped, not a regular file", path);
-                src->sum->files_skipped++;
-                free(path);
-                continue;
-            }
-            int rc = start_file(src, path, 0, err);
+        if (src->walk.depth > 0) {
+            char *path;
+            int rc = data_walk_next(&src->walk, &path, err);
+            if (rc < 0) return rc;
+            if (rc == 0) continue;
+            rc = start_file(src, path, 0, err);
             if (rc) return rc;
             continue;
         }
@@ -230,7 +158,7 @@ static int open_next_file(data_source *src, cllm_error *err) {
         if (strcmp(in, "-") != 0 && stat(in, &st) != 0)
             return -cllm_error_set(err, CLLM_ERR_IO, "%s: cannot open (%s)", in, strerror(errno));
         if (strcmp(in, "-") != 0 && S_ISDIR(st.st_mode)) {
-            int rc = push_dir(src, in, err);
+            int rc = data_walk_push(&src->walk, in, err);
             if (rc) return -rc;
             continue;
         }
@@ -446,10 +374,12 @@ data_source *data_source_new(const cllm_prepare_opts *o, cllm_prepare_summary *s
     src->o = o;
     src->sum = sum;
     src->fd = -1;
+    src->walk.skipped = walk_skipped;
+    src->walk.ctx = src;
     struct stat st;
     if (o->out_dir && stat(o->out_dir, &st) == 0) {
-        src->out_dev = st.st_dev;
-        src->out_ino = st.st_ino;
+        src->walk.skip_dev = st.st_dev;
+        src->walk.skip_ino = st.st_ino;
     }
     return src;
 }
@@ -480,8 +410,7 @@ int data_source_next(data_source *src, data_piece *out, cllm_error *err) {
 void data_source_free(data_source *src) {
     if (!src) return;
     if (src->kind != KIND_NONE) end_file(src);
-    while (src->depth > 0) pop_dir(src);
-    free(src->stack);
+    data_walk_free(&src->walk);
     free(src->carry);
     free(src->rbuf);
     free(src->line);

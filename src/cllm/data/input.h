@@ -10,6 +10,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "cllm_data.h"
 
@@ -30,6 +31,25 @@ data_source *data_source_new(const cllm_prepare_opts *o, cllm_prepare_summary *s
 int data_source_next(data_source *src, data_piece *out, cllm_error *err);
 /* Frees; NULL is fine. */
 void data_source_free(data_source *src);
+
+/* The corpus directory walker (walk.c; cllm_corpus_files is its public face): directories walked recursively in
+ * name order, hidden entries, symlinked directories and the directory (skip_dev, skip_ino) left out, what is not a
+ * regular file reported to skipped() (may be NULL) and passed over. Zero-initialise, then push a directory. */
+typedef struct data_walk_level data_walk_level;
+typedef struct data_walk {
+    data_walk_level *stack; /* directories being walked, outermost first */
+    int depth, cap;
+    dev_t skip_dev;         /* a directory never entered (prepare's output: its shards would be read back) */
+    ino_t skip_ino;
+    void (*skipped)(void *ctx, const char *path, const char *why);
+    void *ctx;
+} data_walk;
+/* Walks dir next (before what is pending); an unreadable dir is reported skipped, not an error. 0 or a code. */
+int data_walk_push(data_walk *w, const char *dir, cllm_error *err);
+/* The next regular file: 1 with *path malloc'd (the caller's), 0 when the walk is done, or a negated error code. */
+int data_walk_next(data_walk *w, char **path, cllm_error *err);
+/* Frees what the walk holds (the struct is the caller's). */
+void data_walk_free(data_walk *w);
 
 /* Whether the first bytes of a file look like text: no NUL byte and under 30% of bytes in invalid UTF-8. */
 int data_looks_like_text(const uint8_t *p, size_t n);

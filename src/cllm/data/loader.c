@@ -4,6 +4,7 @@
  * (a permutation of windows would need memory proportional to the corpus, or a bijective hash), every token is
  * equally likely to be drawn, and resuming is exact: the next offset depends only on the rng state. */
 #include "cllm_data.h"
+#include "base/mix.h"
 
 #include <stdlib.h>
 
@@ -15,16 +16,11 @@ struct cllm_loader {
     int32_t *window;           /* T+1 ids, reused for every row */
 };
 
-/* splitmix64: one 64-bit state, full period, good enough statistics for choosing offsets. */
-static uint64_t splitmix64(uint64_t *s) {
-    uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
+/* Uniform in [0, n) from splitmix64 (one 64-bit state, full period, good enough statistics for choosing offsets)
+ * by the multiply-high method (bias below 2^-64 * n, irrelevant here). */
+static uint64_t below(uint64_t *s, uint64_t n) {
+    return (uint64_t)(((unsigned __int128)cllm_splitmix64(s) * n) >> 64);
 }
-
-/* Uniform in [0, n) by the multiply-high method (bias below 2^-64 * n, irrelevant here). */
-static uint64_t below(uint64_t *s, uint64_t n) { return (uint64_t)(((unsigned __int128)splitmix64(s) * n) >> 64); }
 
 cllm_loader *cllm_loader_new(const cllm_shards *s, int B, int T, uint64_t seed, cllm_error *err) {
     if (B <= 0 || T <= 0) {

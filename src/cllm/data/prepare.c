@@ -4,6 +4,7 @@
  * whatever the corpus size; shards stream to disk. Output depends only on the inputs, the tokenizer and the
  * seed: pieces are appended in input order whatever the thread count. */
 #include "cllm_data.h"
+#include "base/mix.h"
 #include "input.h"
 
 #include <dirent.h>
@@ -29,10 +30,7 @@ cllm_prepare_opts cllm_prepare_defaults(void) {
 
 int cllm_prepare_is_val(uint64_t doc, uint64_t seed, double val_fraction) {
     /* splitmix64 finaliser of (seed, doc): independent-looking uniform draws per document */
-    uint64_t z = seed * 0x9E3779B97F4A7C15ull + doc + 0x632BE59BD9B4E019ull;
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    z ^= z >> 31;
+    uint64_t z = cllm_mix64(seed * 0x9E3779B97F4A7C15ull + doc + 0x632BE59BD9B4E019ull);
     return (double)(z >> 11) * 0x1p-53 < val_fraction;
 }
 

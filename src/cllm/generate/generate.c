@@ -23,6 +23,7 @@ struct cllm_generator {
     int *history;                         /* the cached tokens [n_ctx], to re-feed when the window slides */
     float *x, *ln, *qkv, *atty, *tmp, *fch; /* up to CHUNK positions' activations: [CHUNK, C], qkv 3C, fch 4C */
     float *logits;                        /* [V] after the last position fed */
+    float *ln_stats;                      /* [2, CHUNK] the layernorms' row means and 1/std (unused) */
     float *att, *att_sum;                 /* [NH, n_ctx] attention weights and [NH] their sums */
     candidate *cand;                      /* [V] sampling scratch */
     uint8_t *is_prime;                    /* [n_ctx] for the prime-distance option */
@@ -53,11 +54,12 @@ cllm_generator *cllm_generator_new(const cllm_model *model, cllm_error *err) {
     g->tmp = malloc(CHUNK * C * sizeof(float));
     g->fch = malloc(CHUNK * 4 * C * sizeof(float));
     g->logits = malloc(V * sizeof(float));
+    g->ln_stats = malloc(2 * CHUNK * sizeof(float));
     g->cand = malloc(V * sizeof *g->cand);
     g->is_prime = malloc(T);
     if (g->is_prime) cllm_prime_table(g->is_prime, (int)T);
     if (!g->is_prime || !g->k_cache || !g->v_cache || !g->history || !g->x || !g->ln || !g->qkv || !g->att ||
-        !g->att_sum || !g->atty || !g->tmp || !g->fch || !g->logits || !g->cand) {
+        !g->att_sum || !g->atty || !g->tmp || !g->fch || !g->logits || !g->cand || !g->ln_stats) {
         cllm_generator_free(g);
         cllm_error_set(err, CLLM_ERR_NOMEM, "out of memory for the KV cache");
         return NULL;
@@ -120,6 +122,7 @@ void cllm_generator_free(cllm_generator *g) {
     lowbit_free(g);
     free(g->k_cache); free(g->v_cache); free(g->history); free(g->x); free(g->ln); free(g->qkv);
     free(g->att); free(g->att_sum); free(g->atty); free(g->tmp); free(g->fch); free(g->logits); free(g->cand);
+    free(g->ln_stats);
     free(g->is_prime);
     free(g);
 }
@@ -127,14 +130,9 @@ void cllm_generator_free(cllm_generator *g) {
 int cllm_generator_length(const cllm_generator *g) { return g->len; }
 void cllm_generator_reset(cllm_generator *g) { g->len = 0; }
 
-static void layernorm(float *out, const float *x, const float *w, const float *b, int C) {
-    float m = 0, v = 0;
-    for (int c = 0; c < C; c++) m += x[c];
-    m /= C;
-    for (int c = 0; c < C; c++) v += (x[c] - m) * (x[c] - m);
-    v /= C;
-    float s = 1.0f / sqrtf(v + 1e-5f);
-    for (int c = 0; c < C; c++) out[c] = (x[c] - m) * s * w[c] + b[c];
+/* out[n, C] = the training forward's layernorm of x[n, C] (on this thread; the row statistics are scratch). */
+static void layernorm(cllm_generator *g, float *out, const float *x, const float *w, const float *b, int n) {
+    layernorm_forward_serial_f32(out, g->ln_stats, g->ln_stats + CHUNK, x, w, b, n, g->cfg.n_embd);
 }
 
 /* out[n, OC] = x[n, C] · w[C, OC] + bias; at bf16 or int8, w's low-bit copy in `slot`, one row at a time. At
@@ -190,8 +188,7 @@ static void forward_rows(cllm_generator *g, const int *tokens, int n, int want_l
             g->x[i * C + c] = p->wte[(size_t)tokens[i] * C + c] + p->wpe[(size_t)(pos + i) * C + c];
     for (int l = 0; l < L; l++) {
         float *kc = g->k_cache + (size_t)l * T * C, *vc = g->v_cache + (size_t)l * T * C;
-        for (int i = 0; i < n; i++)
-            layernorm(g->ln + i * C, g->x + i * C, p->ln1w + l * C, p->ln1b + l * C, C);
+        layernorm(g, g->ln, g->x, p->ln1w + l * C, p->ln1b + l * C, n);
         linear(g, l * SLOTS_PER_LAYER + SLOT_QKV, g->qkv, g->ln, p->qkvw + (size_t)l * C * 3 * C, p->qkvb + l * 3 * C, n, C, 3 * C);
         for (int i = 0; i < n; i++) {
             memcpy(kc + (size_t)(pos + i) * C, g->qkv + (i * 3 + 1) * C, C * sizeof(float));
@@ -200,8 +197,7 @@ static void forward_rows(cllm_generator *g, const int *tokens, int n, int want_l
         for (int i = 0; i < n; i++) attend(g, l, pos + i, g->qkv + i * 3 * C, g->atty + i * C);
         linear(g, l * SLOTS_PER_LAYER + SLOT_ATTPROJ, g->tmp, g->atty, p->attprojw + (size_t)l * C * C, p->attprojb + l * C, n, C, C);
         for (int c = 0; c < n * C; c++) g->x[c] += g->tmp[c];
-        for (int i = 0; i < n; i++)
-            layernorm(g->ln + i * C, g->x + i * C, p->ln2w + l * C, p->ln2b + l * C, C);
+        layernorm(g, g->ln, g->x, p->ln2w + l * C, p->ln2b + l * C, n);
         linear(g, l * SLOTS_PER_LAYER + SLOT_FC, g->fch, g->ln, p->fcw + (size_t)l * C * 4 * C, p->fcb + l * 4 * C, n, C, 4 * C);
         gelu_forward_serial_f32(g->fch, g->fch, (size_t)n * 4 * C); /* the training forward's GELU, in place */
         linear(g, l * SLOTS_PER_LAYER + SLOT_FCPROJ, g->tmp, g->fch, p->fcprojw + (size_t)l * 4 * C * C, p->fcprojb + l * C, n, 4 * C, C);
@@ -211,7 +207,7 @@ static void forward_rows(cllm_generator *g, const int *tokens, int n, int want_l
     g->len += n;
     if (!want_logits) return;
     const float *last = g->x + (size_t)(n - 1) * C;
-    layernorm(g->ln, last, p->lnfw, p->lnfb, C);
+    layernorm(g, g->ln, last, p->lnfw, p->lnfb, 1);
     int head = L * SLOTS_PER_LAYER; /* the tied head: logits = wte · ln */
     if (g->precision == CLLM_PRECISION_BF16) cllm_gemv_bf16(&g->bf16[head], g->ln, NULL, g->logits);
     else if (g->precision == CLLM_PRECISION_INT8) cllm_gemv_q8(&g->q8[head], g->ln, NULL, g->logits);

@@ -191,11 +191,7 @@ static int load_tensor(const cllm_safetensors *st, const char *name, const cllm_
                        const char *path, cllm_error *err) {
     const cllm_st_tensor *s = find_tensor(st, name);
     if (!s) return cllm_error_set(err, CLLM_ERR_FORMAT, "%s: tensor '%s' is missing", path, name);
-    int same = s->ndim == t->ndim && s->shape[0] == t->shape[0] && (t->ndim == 1 || s->shape[1] == t->shape[1]);
-    if (!same)
-        return cllm_error_set(err, CLLM_ERR_FORMAT, "%s: tensor '%s' has shape [%" PRId64 "%s...], expected [%" PRId64
-                              ", %" PRId64 "] (config mismatch?)", path, name, s->ndim ? s->shape[0] : 0,
-                              s->ndim > 1 ? ", " : "", t->shape[0], t->shape[1]);
+    if (!cllm_safetensors_expect(st, s->name, t->ndim, t->shape, err)) return err ? err->code : CLLM_ERR_FORMAT;
     cllm_error rerr = {0};
     if (cllm_safetensors_read_f32(st, s, dst, t->numel, &rerr))
         return cllm_error_set(err, CLLM_ERR_FORMAT, "%s: tensor '%s': %s", path, name, rerr.msg);

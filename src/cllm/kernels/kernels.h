@@ -60,9 +60,10 @@ int cllm_gemm_blocked(const cllm_kernels *k, int threads, int trans_a, int trans
 void cllm_gemv_run(const cllm_kernels *kr, int threads, int trans, int K, int N, float alpha, const float *x,
                    const float *W, size_t ldw, float beta, const float *bias, float *y);
 
-/* exp(x) = 2^n · p(r), x = n·ln2 + r, |r| <= ln2/2: Cephes' expf constants, shared by every level so they
- * differ only in rounding. Arguments are clamped to [CLLM_EXP_LO, CLLM_EXP_HI]; at the low end 2^n underflows
- * to exactly 0. */
+/* The one fast exp of the tree. exp(x) = 2^n · p(r), x = n·ln2 + r, |r| <= ln2/2: Cephes' expf constants, shared
+ * by every kernel level (and the model's ops, through cllm_exp_approx) so they differ only in rounding. Arguments
+ * are clamped to [CLLM_EXP_LO, CLLM_EXP_HI]; at the low end 2^n underflows to exactly 0, at the high end it is
+ * +inf (e^88.38 is FLT_MAX's order). Relative error < 1e-7 inside. */
 #define CLLM_EXP_HI 88.3762626647949f
 #define CLLM_EXP_LO -88.3762626647949f
 #define CLLM_EXP_LOG2E 1.44269504088896341f
@@ -74,6 +75,33 @@ void cllm_gemv_run(const cllm_kernels *kr, int threads, int trans, int K, int N,
 #define CLLM_EXP_P3 4.1665795894e-2f
 #define CLLM_EXP_P4 1.6666665459e-1f
 #define CLLM_EXP_P5 5.0000001201e-1f
+#define CLLM_EXP_LO_BITS 0xC2B0C0A5u /* CLLM_EXP_LO's bits */
+#define CLLM_EXP_HI_BITS 0x42B0C0A5u /* CLLM_EXP_HI's bits */
+
+/* The same exp for one float, written so that compilers vectorise the loops around it (the model's GELU and
+ * softmax): n rounded by the 1.5·2²³ trick, 2ⁿ built in the exponent bits, and the clamp and the NaN test done on
+ * the bits (gcc will not vectorise float compares or a select it could branch around, since under
+ * -ftrapping-math they may trap). NaN stays NaN. */
+static inline __attribute__((always_inline)) float cllm_exp_approx(float x) {
+    union { float f; uint32_t u; } in = {x}, v, rounded, two_n, out;
+    uint32_t lo = in.u > CLLM_EXP_LO_BITS ? CLLM_EXP_LO_BITS : in.u;           /* below LO: larger bits, unsigned */
+    v.u = (uint32_t)((int32_t)lo > (int32_t)CLLM_EXP_HI_BITS ? (int32_t)CLLM_EXP_HI_BITS : (int32_t)lo); /* above HI */
+    rounded.f = v.f * CLLM_EXP_LOG2E + 12582912.0f;
+    float n = rounded.f - 12582912.0f;                                       /* n = round(v / ln2) */
+    float r = v.f - n * CLLM_EXP_C1 - n * CLLM_EXP_C2;                       /* ln2 in two parts: n·C1 exact */
+    float p = CLLM_EXP_P0;
+    p = p * r + CLLM_EXP_P1;
+    p = p * r + CLLM_EXP_P2;
+    p = p * r + CLLM_EXP_P3;
+    p = p * r + CLLM_EXP_P4;
+    p = p * r + CLLM_EXP_P5;
+    /* rounded's bits are 0x4B400000 + n; 2ⁿ is exponent field n + 127, n ∈ [−127, 128] (0 and +inf at the ends) */
+    two_n.u = (uint32_t)((int32_t)rounded.u - 0x4B400000 + 127) << 23;
+    out.f = (p * r * r + r + 1.0f) * two_n.f;
+    uint32_t nan = 0u - (uint32_t)((in.u & 0x7FFFFFFFu) > 0x7F800000u);
+    out.u = (in.u & nan) | (out.u & ~nan);
+    return out.f;
+}
 
 /* ---- bf16 GEMM (gemm_bf16.c). Packed panels hold uint32 pairs: bf16 of k = 2p in the low half, k = 2p + 1 in the
  * high half, as vdpbf16ps reads them. */

@@ -38,26 +38,10 @@ float cllm_vmax_scalar(const float *x, size_t n) {
     return m;
 }
 
-/* One exp by the shared polynomial (see kernels.h). */
-static float exp_poly(float x) {
-    x = x < CLLM_EXP_LO ? CLLM_EXP_LO : x > CLLM_EXP_HI ? CLLM_EXP_HI : x;
-    float n = floorf(x * CLLM_EXP_LOG2E + 0.5f);
-    float r = x - n * CLLM_EXP_C1 - n * CLLM_EXP_C2;
-    float p = CLLM_EXP_P0;
-    p = p * r + CLLM_EXP_P1;
-    p = p * r + CLLM_EXP_P2;
-    p = p * r + CLLM_EXP_P3;
-    p = p * r + CLLM_EXP_P4;
-    p = p * r + CLLM_EXP_P5;
-    p = p * r * r + r + 1.0f;
-    union { uint32_t u; float f; } scale = {(uint32_t)((int32_t)n + 127) << 23};
-    return p * scale.f;
-}
-
 float cllm_vexp_scalar(const float *x, float shift, float *out, size_t n) {
     float sum = 0.0f;
     for (size_t i = 0; i < n; i++) {
-        out[i] = exp_poly(x[i] - shift);
+        out[i] = cllm_exp_approx(x[i] - shift);
         sum += out[i];
     }
     return sum;

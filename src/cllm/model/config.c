@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "primemath.h"
 
 static const char *const pos_names[] = {"learned", "sinusoidal", "spiral", "clock", "prime"};
 
@@ -57,11 +58,7 @@ int cllm_tensor_count(const cllm_config *cfg) {
 }
 
 void cllm_prime_table(uint8_t *is_prime, int n) {
-    for (int d = 0; d < n; d++) {
-        int p = d >= 2;
-        for (int k = 2; p && k * k <= d; k++) p = d % k != 0;
-        is_prime[d] = (uint8_t)p;
-    }
+    for (int d = 0; d < n; d++) is_prime[d] = (uint8_t)pm_is_prime((uint64_t)d);
 }
 
 /* One row of the per-layer table: which kind, its HF suffix, whether it decays, and its file shape. */

@@ -11,6 +11,8 @@
     void encoder_backward##S(REAL *dwte, REAL *dwpe, const REAL *dout, const int32_t *inp, int B, int T, int C); \
     void layernorm_forward##S(REAL *out, REAL *mean, REAL *rstd, const REAL *inp, const REAL *weight,             \
                               const REAL *bias, int N, int C);                                                   \
+    void layernorm_forward_serial##S(REAL *out, REAL *mean, REAL *rstd, const REAL *inp, const REAL *weight,      \
+                                     const REAL *bias, int N, int C);                                            \
     void layernorm_backward##S(REAL *dinp, REAL *dweight, REAL *dbias, const REAL *dout, const REAL *inp,         \
                                const REAL *weight, const REAL *mean, const REAL *rstd, int N, int C);            \
     void matmul_forward##S(REAL *out, const REAL *inp, const REAL *w, const REAL *bias, int N, int C, int OC,   \

@@ -31,32 +31,15 @@
 #else
 #define OPS_WIDE
 #endif
-/* A float's bits and back (union punning, defined in C11). */
-static inline uint32_t ops_bits_of(float f) { union { float f; uint32_t u; } b = {f}; return b.u; }
-static inline float ops_float_of(uint32_t u) { union { uint32_t u; float f; } b = {u}; return b.f; }
+#include "kernels/kernels.h" /* cllm_exp_approx */
 #endif
 
-/* e^x for the loops that take one per element (GELU, softmax). The double instantiation, the oracle, keeps libm's
- * exp. float uses Cephes' expf polynomial on r = x − n·ln2, n rounded by the 1.5·2²³ trick, 2ⁿ built in the
- * exponent bits: no call, so the loops around it vectorise. Relative error < 1e-7 (measured 8e-8 over [−87, 88]);
- * arguments are clamped to [−87, 88] (e^−87 ≈ 1.6e-38 stands for 0, and no infinities); NaN stays NaN. The clamp
- * and the NaN test work on the bits: gcc will not vectorise float compares or a select it could branch around
- * (under -ftrapping-math they may trap). */
+/* e^x for the loops that take one per element (GELU, softmax): the float model uses the kernels' fast exp
+ * (cllm_exp_approx, kernels.h: Cephes' polynomial, relative error < 1e-7, 0 below −88.38); the double oracle
+ * keeps libm's exp. */
 static inline __attribute__((always_inline)) REAL F(exp_fast)(REAL x) {
     if (sizeof(REAL) != sizeof(float)) return EXP(x);
-    uint32_t in = ops_bits_of((float)x);
-    uint32_t lo = in > 0xC2AE0000u ? 0xC2AE0000u : in;              /* below −87: above −87's bits, unsigned */
-    int32_t hi = (int32_t)lo > 0x42B00000 ? 0x42B00000 : (int32_t)lo; /* above 88: above 88's bits, signed */
-    float v = ops_float_of((uint32_t)hi);
-    float rounded = v * 1.44269504f + 12582912.0f, n = rounded - 12582912.0f; /* n = round(v / ln2) */
-    float r = v - n * 0.693359375f + n * 2.12194440e-4f;                      /* ln2 in two parts: n·hi exact */
-    float p = ((((1.9875691500e-4f * r + 1.3981999507e-3f) * r + 8.3334519073e-3f) * r + 4.1665795894e-2f) * r +
-               1.6666665459e-1f) * r + 5.0000001201e-1f;
-    /* rounded's bits are 0x4B400000 + n; 2ⁿ is exponent field n + 127, n ∈ [−126, 127] */
-    float two_n = ops_float_of((uint32_t)((int32_t)ops_bits_of(rounded) - 0x4B400000 + 127) << 23);
-    uint32_t out = ops_bits_of((p * r * r + r + 1.0f) * two_n);
-    uint32_t nan = 0u - (uint32_t)((in & 0x7FFFFFFFu) > 0x7F800000u);
-    return (REAL)ops_float_of((in & nan) | (out & ~nan));
+    return (REAL)cllm_exp_approx((float)x);
 }
 
 /* out[B,T,C] = wte[inp[b,t]] + wpe[t] */
@@ -87,26 +70,37 @@ void F(encoder_backward)(REAL *dwte, REAL *dwpe, const REAL *dout, const int32_t
     }
 }
 
-/* out[N,C] = (inp - mean) * rstd * weight + bias over each row; mean, rstd [N] kept for backward. eps 1e-5. */
-OPS_WIDE void F(layernorm_forward)(REAL *out, REAL *mean, REAL *rstd, const REAL *inp, const REAL *weight,
-                          const REAL *bias, int N, int C) {
-#pragma omp parallel for schedule(static)
-    for (int i = 0; i < N; i++) {
-        const REAL *x = inp + (size_t)i * C;
-        REAL m = 0, v = 0;
+/* One row of layernorm_forward: o[C] = (x - mean) * rstd * weight + bias; *mean, *rstd kept for backward. eps
+ * 1e-5. Inlined into both callers, so they compute the same bits. */
+static inline __attribute__((always_inline)) void F(layernorm_row)(REAL *o, REAL *mean, REAL *rstd, const REAL *x,
+                                                                   const REAL *weight, const REAL *bias, int C) {
+    REAL m = 0, v = 0;
 #pragma omp simd reduction(+ : m)
-        for (int c = 0; c < C; c++) m += x[c];
-        m /= C;
+    for (int c = 0; c < C; c++) m += x[c];
+    m /= C;
 #pragma omp simd reduction(+ : v)
-        for (int c = 0; c < C; c++) v += (x[c] - m) * (x[c] - m);
-        v /= C;
-        REAL s = (REAL)1 / SQRT(v + (REAL)1e-5);
-        REAL *o = out + (size_t)i * C;
+    for (int c = 0; c < C; c++) v += (x[c] - m) * (x[c] - m);
+    v /= C;
+    REAL s = (REAL)1 / SQRT(v + (REAL)1e-5);
 #pragma omp simd
-        for (int c = 0; c < C; c++) o[c] = (x[c] - m) * s * weight[c] + bias[c];
-        mean[i] = m;
-        rstd[i] = s;
-    }
+    for (int c = 0; c < C; c++) o[c] = (x[c] - m) * s * weight[c] + bias[c];
+    *mean = m;
+    *rstd = s;
+}
+
+/* out[N,C] = (inp - mean) * rstd * weight + bias over each row; mean, rstd [N] kept for backward. */
+OPS_WIDE void F(layernorm_forward)(REAL *out, REAL *mean, REAL *rstd, const REAL *inp, const REAL *weight,
+                                   const REAL *bias, int N, int C) {
+#pragma omp parallel for schedule(static)
+    for (int i = 0; i < N; i++)
+        F(layernorm_row)(out + (size_t)i * C, mean + i, rstd + i, inp + (size_t)i * C, weight, bias, C);
+}
+
+/* The same on the calling thread only (generation: a few rows are not worth a fork). */
+OPS_WIDE void F(layernorm_forward_serial)(REAL *out, REAL *mean, REAL *rstd, const REAL *inp, const REAL *weight,
+                                          const REAL *bias, int N, int C) {
+    for (int i = 0; i < N; i++)
+        F(layernorm_row)(out + (size_t)i * C, mean + i, rstd + i, inp + (size_t)i * C, weight, bias, C);
 }
 
 OPS_WIDE void F(layernorm_backward)(REAL *dinp, REAL *dweight, REAL *dbias, const REAL *dout, const REAL *inp,

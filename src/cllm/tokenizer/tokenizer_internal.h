@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "base/mix.h"
 #include "cllm_tokenizer.h"
 
 #define TOK_MAX_IDS (1 << 24) /* hard cap on vocabulary and merge counts: bounds what hostile files allocate */
@@ -28,12 +29,7 @@ struct cllm_tokenizer {
 };
 
 /* Slot hash of a pair key: both ids must reach the low bits (a plain multiply would leave them to the right id). */
-static inline size_t tok_pair_hash(uint64_t key) {
-    key *= 0x9E3779B97F4A7C15ull;
-    key ^= key >> 32;
-    key *= 0xBF58476D1CE4E5B9ull;
-    return (size_t)(key ^ (key >> 29));
-}
+static inline size_t tok_pair_hash(uint64_t key) { return (size_t)cllm_mix64(key); }
 
 /* Rank of the merge (left, right), or -1. The hot lookup of encoding. */
 static inline int32_t tok_pair_rank(const cllm_tokenizer *tok, int32_t left, int32_t right) {

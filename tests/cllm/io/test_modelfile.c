@@ -110,7 +110,7 @@ static void expect_refused(const char *label, int drop, int bad_shape, int nan, 
 static void test_bad_files_are_refused(void **state) {
     (void)state;
     expect_refused("missing.safetensors", 1, 0, 0, NULL, "h.0.mlp.c_fc.bias' is missing");
-    expect_refused("shape.safetensors", 0, 1, 0, NULL, "h.0.attn.c_attn.weight' has shape");
+    expect_refused("shape.safetensors", 0, 1, 0, NULL, "h.0.attn.c_attn.weight' has shape [24, 8], expected [8, 24]");
     expect_refused("nan.safetensors", 0, 0, 1, NULL, "non-finite");
     expect_refused("extra.safetensors", 0, 0, 0, "h.0.attn.c_attn.weights", "unexpected tensor");
     /* truncated: every prefix of a good file fails cleanly */
