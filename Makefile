@@ -19,7 +19,7 @@ LIBDIR   ?= $(PREFIX)/lib
 VERSION  := $(shell cat VERSION)
 SOMAJOR  := $(firstword $(subst ., ,$(VERSION)))
 
-CPPFLAGS += -Iinclude -Isrc -Isrc/cllm -Itests/support -D_GNU_SOURCE
+CPPFLAGS += -Iinclude -Isrc -Isrc/cllm -Isrc/plot -Itests/support -D_GNU_SOURCE
 CFLAGS   ?= -O2 -g
 # -fvisibility=hidden: only what the public headers mark CLLM_API / PM_API is exported from the shared libraries.
 CFLAGS   += -std=c11 -Wall -Wextra -fPIC -fopenmp -fvisibility=hidden -MMD -MP
@@ -55,6 +55,9 @@ endif
 PM_SRC   := $(sort $(wildcard src/base/*.c src/primemath/*.c))
 PM_OBJ   := $(PM_SRC:%.c=$(BUILD)/%.o)
 CLLM_SRC := $(sort $(wildcard src/cllm/*/*.c))
+# libcllmplot: cairo charts shared by `cllm plot` and the app, kept out of libcllm so libcllm needs no cairo.
+PLOT_SRC := $(sort $(wildcard src/plot/*.c))
+PLOT_OBJ := $(PLOT_SRC:%.c=$(BUILD)/%.o)
 CLLM_OBJ := $(CLLM_SRC:%.c=$(BUILD)/%.o)
 LIBS_A   := $(BUILD)/libcllm.a $(BUILD)/libprimemath.a
 CLI_NAMES:= $(notdir $(patsubst %/,%,$(sort $(dir $(wildcard tools/*/*.c)))))
@@ -64,8 +67,9 @@ SUP_OBJ  := $(SUP_SRC:%.c=$(BUILD)/%.o)
 TEST_SRC := $(sort $(wildcard tests/*/test_*.c tests/*/*/test_*.c))
 TEST_BINS:= $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRC))
 
-# Extra libraries a CLI needs beyond the library's own (cairo draws the spiral PNGs).
+# Extra libraries a CLI needs beyond the library's own (cairo draws the spiral PNGs and the loss curves).
 primemath_LIBS := -lcairo
+cllm_LIBS      := $(BUILD)/libcllmplot.a -lcairo
 
 .PHONY: all lib test demo clean mpi
 all: lib $(CLI_BINS)
@@ -90,6 +94,10 @@ $(BUILD)/libprimemath.a: $(PM_OBJ)
 $(BUILD)/libcllm.a: $(CLLM_OBJ)
 	@rm -f $@
 	$(AR) rcs $@ $^
+$(BUILD)/libcllmplot.a: $(PLOT_OBJ)
+	@rm -f $@
+	$(AR) rcs $@ $^
+$(BUILD)/cllm: $(BUILD)/libcllmplot.a
 $(BUILD)/src/base/version.o: CPPFLAGS += -DCLLM_VERSION_STRING='"$(VERSION)"'
 $(BUILD)/src/base/version.o: VERSION
 # Shared libraries: lib*.so.VERSION with soname lib*.so.MAJOR, and the two links to it (runtime and link time).
@@ -123,8 +131,8 @@ MPI_CLI_OBJ = $(patsubst %.c,$(MPI_BUILD)/%.o,$(wildcard tools/cllm/*.c tools/cl
 $(MPI_BUILD)/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(MPI_FLAGS) $(CFLAGS) -c $< -o $@
-$(MPI_BUILD)/cllm: $(MPI_CLI_OBJ) $(LIBS_A)
-	$(CC) $(LDFLAGS) -o $@ $(MPI_CLI_OBJ) $(LIBS_A) $(LDLIBS) $(MPI_LIBS)
+$(MPI_BUILD)/cllm: $(MPI_CLI_OBJ) $(LIBS_A) $(BUILD)/libcllmplot.a
+	$(CC) $(LDFLAGS) -o $@ $(MPI_CLI_OBJ) $(LIBS_A) $(LDLIBS) $(cllm_LIBS) $(MPI_LIBS)
 $(MPI_BUILD)/allreduce_bench: $(MPI_BUILD)/bench/mpi/allreduce_bench.o $(MPI_BUILD)/tools/cllm/mpi/comm_mpi.o $(LIBS_A)
 	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(LIBS_A) $(LDLIBS) $(MPI_LIBS)
 mpi: $(MPI_BUILD)/cllm $(MPI_BUILD)/allreduce_bench
@@ -184,3 +192,21 @@ clean:
 
 -include $(wildcard $(BUILD)/*/*.d $(BUILD)/*/*/*.d $(BUILD)/*/*/*/*.d $(BUILD)/*/*/*/*/*.d)
 -include $(wildcard $(MPI_BUILD)/*/*/*.d $(MPI_BUILD)/*/*/*/*.d)
+
+# ---- hyper_prime_spiral, the GTK 4 app (make app; make test builds and tests it under xvfb-run) ----
+# pkg-config runs only when the app is built, so plain `make` (libraries and CLIs) needs no GTK.
+APP_SRC  := $(sort $(wildcard app/*.c))
+APP_OBJ  := $(APP_SRC:%.c=$(BUILD)/%.o)
+APP_BIN  := $(if $(filter build,$(BUILD)),app/hyper_prime_spiral,$(BUILD)/hyper_prime_spiral)
+GTK_CFLAGS = $(shell pkg-config --cflags gtk4)
+GTK_LIBS   = $(shell pkg-config --libs gtk4)
+$(APP_OBJ): CPPFLAGS += $(GTK_CFLAGS)
+.PHONY: app
+app: $(APP_BIN)
+$(APP_BIN): $(APP_OBJ) $(BUILD)/libcllmplot.a $(LIBS_A)
+	$(CC) $(LDFLAGS) -o $@ $(APP_OBJ) $(BUILD)/libcllmplot.a $(LIBS_A) $(LDLIBS) $(GTK_LIBS)
+# tests/app/pngstat: counts a PNG's non-background pixels (the screenshot tests' "not blank" check)
+$(BUILD)/tests/app/pngstat: tests/app/pngstat.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< -lcairo
+test: $(APP_BIN) $(BUILD)/tests/app/pngstat

@@ -54,6 +54,10 @@ PM_API int pm_prime_count_range(uint64_t a, uint64_t b, uint64_t *out, cllm_erro
 PM_API int pm_nth_prime(uint64_t k, uint64_t *out, cllm_error *err);
 /* 1 if n is prime, 0 if not; deterministic for every 64-bit n (FLINT n_is_prime). */
 PM_API int pm_is_prime(uint64_t n);
+/* The smallest prime > n; CLLM_ERR_ARG when n >= PM_MAX_PRIME64 (no larger 64-bit prime). */
+PM_API int pm_next_prime(uint64_t n, uint64_t *out, cllm_error *err);
+/* The largest prime < n; CLLM_ERR_ARG when n <= 2 (no smaller prime). */
+PM_API int pm_prev_prime(uint64_t n, uint64_t *out, cllm_error *err);
 /* Greatest common divisor; pm_gcd(0, 0) = 0. */
 PM_API uint64_t pm_gcd(uint64_t a, uint64_t b);
 

@@ -4,7 +4,8 @@
 #   scripts/install-deps.sh --bench  also what bench/ compares against (PyTorch, SentencePiece, hyperfine, OpenBLAS)
 set -euo pipefail
 pkgs=(gcc g++ libc6-dev make pkg-config libcmocka-dev libutf8proc-dev libprimesieve-dev primesieve libflint-dev
-      libjansson-dev libcairo2-dev fplll-tools python3 python3-numpy libopenmpi-dev openmpi-bin)
+      libjansson-dev libcairo2-dev fplll-tools python3 python3-numpy libopenmpi-dev openmpi-bin
+      libgtk-4-dev xvfb xauth)  # the app (make app) and its tests, run headless under Xvfb
 if [ "${1:-}" = "--bench" ]; then
   pkgs+=(python3-torch sentencepiece python3-sentencepiece hyperfine libopenblas-dev clang libomp-14-dev valgrind)
 fi

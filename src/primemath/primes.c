@@ -124,6 +124,23 @@ int pm_nth_prime(uint64_t k, uint64_t *out, cllm_error *err) {
 
 int pm_is_prime(uint64_t n) { return n < 2 ? 0 : n_is_prime(n); }
 
+int pm_next_prime(uint64_t n, uint64_t *out, cllm_error *err) {
+    if (n >= PM_MAX_PRIME64)
+        return cllm_error_set(err, CLLM_ERR_ARG, "no 64-bit prime is larger than %llu", (unsigned long long)n);
+    *out = n_nextprime(n, 1); /* proved; FLINT aborts only past the largest 64-bit prime, excluded above */
+    return 0;
+}
+
+int pm_prev_prime(uint64_t n, uint64_t *out, cllm_error *err) {
+    if (n <= 2) return cllm_error_set(err, CLLM_ERR_ARG, "no prime is smaller than %llu", (unsigned long long)n);
+    /* 64-bit prime gaps are below 1600, so this walks at most ~800 odd numbers */
+    uint64_t p = n - 1;
+    if (p > 2 && p % 2 == 0) p--;
+    while (!pm_is_prime(p)) p -= 2;
+    *out = p;
+    return 0;
+}
+
 uint64_t pm_gcd(uint64_t a, uint64_t b) {
     /* older FLINT documents n_gcd for x >= y only; order the pair so either contract holds */
     if (a < b) { uint64_t t = a; a = b; b = t; }

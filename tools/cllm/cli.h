@@ -16,6 +16,7 @@ int cmd_prepare(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_brown(int argc, char **argv);
 int cmd_analyze(int argc, char **argv);
+int cmd_plot(int argc, char **argv);
 
 typedef enum { OPT_INT, OPT_FLOAT, OPT_STR, OPT_FLAG, OPT_LIST } cli_opt_kind;
 

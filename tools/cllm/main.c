@@ -22,6 +22,7 @@ static const struct {
     {"prepare", cmd_prepare, "tokenize raw text (files, folders, JSONL, stdin) into token shards"},
     {"brown", cmd_brown, "convert Brown corpus files (word/TAG) to plain text"},
     {"bench", cmd_bench, "time training steps (tokens/s, MFU) or, with --generate, generation"},
+    {"plot", cmd_plot, "a run's training and validation loss curves (log.jsonl) as a PNG"},
     {"tokenizer", cmd_tokenizer, "train, export, import, encode and decode a BPE tokenizer"},
 };
 
