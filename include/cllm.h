@@ -154,13 +154,19 @@ typedef struct cllm_adamw {
     float muon_momentum; /* Nesterov momentum (0.95) */
     int muon_ns_steps;   /* Newton–Schulz iterations per update (5) */
     float *muon_work;    /* scratch for the orthogonalisation, owned */
+    size_t shard_lo, shard_n; /* sharded (cllm_adamw_shard): m, v hold arena elements [shard_lo, shard_lo + shard_n)
+                                 only, and a step updates only those parameters; shard_n 0: all n */
 } cllm_adamw;
 
 /* Allocates zeroed moments for m; defaults beta1 0.9, beta2 0.95, eps 1e-8, weight_decay 0.1. */
 CLLM_API int cllm_adamw_init(cllm_adamw *opt, const cllm_model *m, cllm_error *err);
 CLLM_API void cllm_adamw_free(cllm_adamw *opt);
-/* One update at learning rate lr from the model's gradients. */
+/* One update at learning rate lr from the model's gradients (of the shard's parameters only, when sharded). */
 CLLM_API void cllm_adamw_step(cllm_adamw *opt, cllm_model *m, float lr);
+/* ZeRO stage 1: keeps the moments of arena elements [lo, lo + count) only (the values already there are kept), so
+ * that N processes each hold 1/N of the optimizer state; the others' parameters are theirs to update. AdamW only:
+ * CLLM_ERR_STATE with Muon on, CLLM_ERR_ARG for a range outside the arena or the current shard. */
+CLLM_API int cllm_adamw_shard(cllm_adamw *opt, size_t lo, size_t count, cllm_error *err);
 /* Switches the hidden matrices to Muon: momentum SGD (Nesterov) whose update is orthogonalised by ns_steps
  * Newton–Schulz iterations and scaled by √max(1, out/in), at lr × lr_scale. Leaves the moments as they are. */
 CLLM_API int cllm_adamw_set_muon(cllm_adamw *opt, const cllm_model *m, float lr_scale, float momentum, int ns_steps,

@@ -74,6 +74,8 @@ typedef struct cllm_comm {
     /* In place: bytes at data on every rank become root's. */
     int (*broadcast)(void *ctx, void *data, size_t bytes, int root, cllm_error *err);
     int (*barrier)(void *ctx, cllm_error *err);
+    /* In place: rank r's part of data, elements [n·r/size, n·(r+1)/size), reaches every rank (zero only). */
+    int (*allgather)(void *ctx, float *data, size_t n, cllm_error *err);
 } cllm_comm;
 
 typedef enum cllm_train_event_kind {
@@ -116,6 +118,8 @@ typedef struct cllm_train_opts {
     int64_t stop_at;                  /* stop (with a checkpoint) after this step; 0: at settings.steps */
     double minutes;                   /* resume too: a wall-clock limit for this process's steps; 0: none */
     int skip_nonfinite;               /* skip-and-count non-finite steps instead of failing */
+    int zero;                         /* resume too: 1 = with comm, each rank keeps AdamW's moments for its 1/size of
+                                         the parameters (ZeRO stage 1), updates those and all-gathers the weights */
     const cllm_comm *comm;            /* NULL: one process; with N, a fresh run's default total_batch is N·B·T */
     cllm_train_event_fn on_event;     /* may be NULL */
     void *ctx;                        /* passed to on_event */

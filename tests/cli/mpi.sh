@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Multi-process training over MPI (build-mpi/, made by `make MPI=1`, and by `make test` when mpicc exists):
 # the fixed-order all-reduce sums exactly; 2 and 3 ranks train the same bits as one process with the same global
-# batch; checkpoints move between 1 and 2 processes; a bad setting, a killed rank and Ctrl-C end the job cleanly.
+# batch, and so does --zero 1; checkpoints move between 1 and 2 processes; a bad setting, a killed rank and Ctrl-C
+# end the job cleanly.
 # Skips (passing) when OpenMPI or the MPI build is missing.
 set -euo pipefail
 BUILD=${BUILD:-build}
@@ -53,6 +54,18 @@ diff <(steps_of "$tmp/one") <(steps_of "$tmp/r2") || fail "2 ranks -> 1 process:
 "$CLLM" train --data "$tmp/text" --out "$tmp/r1" "${model[@]}" --total-batch 128 --stop-at 4 2>/dev/null
 mpirun_ 2 "$MPI_CLLM" train --out "$tmp/r1" --resume --threads 1 2>/dev/null || fail "resume on 2 ranks"
 cmp "$tmp/one/model.safetensors" "$tmp/r1/model.safetensors" || fail "1 process -> 2 ranks resume differs"
+
+# 3b. --zero 1 (each rank keeps AdamW's moments for half the parameters) trains the same bits as plain data
+#     parallel, and its checkpoint holds the whole optimizer state: tensors compared past the header (whose
+#     metadata carries the run's clock), and resumed on one process
+body() { local h; h=$(od -An -t u8 -N 8 "$1" | tr -d ' '); tail -c +$((9 + h)) "$1"; }
+mpirun_ 2 "$MPI_CLLM" train --data "$tmp/text" --out "$tmp/z" "${model[@]}" --zero 1 2>/dev/null || fail "--zero 1"
+cmp "$tmp/one/model.safetensors" "$tmp/z/model.safetensors" || fail "--zero 1 trained different weights"
+cmp <(body "$tmp/one/checkpoint.safetensors") <(body "$tmp/z/checkpoint.safetensors") \
+  || fail "--zero 1 checkpoint: different moments"
+mpirun_ 2 "$MPI_CLLM" train --data "$tmp/text" --out "$tmp/zr" "${model[@]}" --zero 1 --stop-at 4 2>/dev/null
+"$CLLM" train --out "$tmp/zr" --resume --threads 1 2>/dev/null || fail "resume of a --zero 1 run on 1 process"
+cmp <(body "$tmp/one/checkpoint.safetensors") <(body "$tmp/zr/checkpoint.safetensors") || fail "--zero 1 -> 1 process"
 
 # 4. a global batch that does not split among the ranks: one line naming the rank, exit 2, no checkpoint
 rc=0; mpirun_ 2 "$MPI_CLLM" train --data "$tmp/text" --out "$tmp/bad" "${model[@]}" --total-batch 64 2>"$tmp/err" || rc=$?

@@ -51,7 +51,10 @@ static const char usage[] =
     "  --ckpt-every N         checkpoint every N steps (default 200)\n"
     "  --resume               continue RUN_DIR's checkpoint with its saved settings, bit-exactly\n"
     "  --stop-at STEP         stop with a checkpoint after STEP steps (as Ctrl-C would)\n"
-    "  --skip-nonfinite       skip (and count) a step whose loss or gradient is not finite, instead of stopping\n";
+    "  --skip-nonfinite       skip (and count) a step whose loss or gradient is not finite, instead of stopping\n"
+    "several processes (build-mpi/cllm under mpirun; docs/scaling.md):\n"
+    "                         data parallel: --batch B rows per process, the step N*B rows unless --total-batch\n"
+    "  --zero 1               each process keeps AdamW's moments for 1/N of the parameters (ZeRO stage 1)\n";
 
 /* Ctrl-C asks the trainer to stop after the current step; cllm_trainer_request_stop is one atomic store. */
 static cllm_trainer *volatile running;
@@ -97,6 +100,7 @@ static void parse(cli_train *c, int argc, char **argv) {
     long B = s->B, steps = s->steps, warmup = -1, seed = (long)s->seed, val_every = s->val_every;
     long val_batches = s->val_batches, ckpt_every = s->ckpt_every, total_batch = 0;
     double lr = s->lr, min_lr = -1, wd = s->weight_decay, clip = s->grad_clip, minutes = 0;
+    long zero = 0;
     const char *precision = NULL;
     int seen[40] = {0}; /* flags with a seen slot define a run; the others may be given on --resume */
     cli_opt opts[] = {
@@ -134,11 +138,13 @@ static void parse(cli_train *c, int argc, char **argv) {
         {"stop-at", OPT_INT, &c->stop_at, 1, 1L << 40, NULL},
         {"resume", OPT_FLAG, &c->resume, 0, 0, NULL},
         {"skip-nonfinite", OPT_FLAG, &c->o.skip_nonfinite, 0, 0, NULL},
+        {"zero", OPT_INT, &zero, 0, 1, NULL},
     };
     int nopts = (int)(sizeof opts / sizeof *opts);
     cli_parse(argc, argv, opts, nopts, usage);
     c->o.minutes = c->resume || seen[15] ? minutes : 0; /* a limit on this process; else the run's budget */
     c->o.stop_at = c->stop_at;
+    c->o.zero = (int)zero;
     if (!c->o.out_dir) cli_die(2, "train: --out RUN_DIR is required (see 'cllm train --help')");
     if (c->resume) {
         for (int i = 0; i < nopts; i++)

@@ -43,6 +43,7 @@ int cllm_adamw_set_muon(cllm_adamw *opt, const cllm_model *m, float lr_scale, fl
     if (!(lr_scale > 0) || !(momentum >= 0 && momentum < 1) || ns_steps < 1 || ns_steps > 100)
         return cllm_error_set(err, CLLM_ERR_ARG, "Muon: lr scale %g, momentum %g, %d Newton-Schulz steps out of range",
                               lr_scale, momentum, ns_steps);
+    if (opt->shard_n) return cllm_error_set(err, CLLM_ERR_STATE, "Muon needs the whole optimizer state (it is sharded)");
     size_t need = 0;
     for (int i = 0; i < cllm_model_tensor_count(m); i++) {
         const cllm_tensor *t = cllm_model_tensor(m, i);

@@ -107,18 +107,46 @@ void cllm_adamw_step(cllm_adamw *opt, cllm_model *model, float lr) {
     int nt = cllm_model_tensor_count(model), muon = opt->muon;
     if (muon) cllm_muon_step(opt, model, lr);
     /* one parallel region; the tensors' loops do not wait for each other (each element is updated once) */
+    /* the part of the arena this optimizer owns: [first, last); its moments start at element first */
+    size_t first = opt->shard_n ? opt->shard_lo : 0, last = opt->shard_n ? opt->shard_lo + opt->shard_n : opt->n;
 #pragma omp parallel
     for (int i = 0; i < nt; i++) {
         const cllm_tensor *t = cllm_model_tensor(model, i);
         if (!t->trainable || (muon && cllm_muon_blocks(t))) continue;
         adamw_consts k = {b1, 1.0f - b1, b2, 1.0f - b2, c1, c2, lr, opt->eps, t->decay ? opt->weight_decay : 0.0f};
-        size_t o = t->offset, chunks = (t->numel + CHUNK - 1) / CHUNK;
+        /* the tensor's elements inside [first, last), relative to the tensor: [a, b) */
+        size_t o = t->offset, a = first > o ? first - o : 0, b = last - o < t->numel ? last - o : t->numel;
+        if (last <= o || a >= b) continue;
+        size_t chunks = (b - a + CHUNK - 1) / CHUNK;
 #pragma omp for schedule(static) nowait
         for (size_t c = 0; c < chunks; c++) {
-            size_t lo = c * CHUNK, n = t->numel - lo < CHUNK ? t->numel - lo : CHUNK;
-            update(t->data + lo, t->grad + lo, opt->m + o + lo, opt->v + o + lo, n, &k);
+            size_t lo = a + c * CHUNK, n = b - lo < CHUNK ? b - lo : CHUNK; /* element-wise: any cut, same bits */
+            update(t->data + lo, t->grad + lo, opt->m + (o + lo - first), opt->v + (o + lo - first), n, &k);
         }
     }
+}
+
+int cllm_adamw_shard(cllm_adamw *opt, size_t lo, size_t count, cllm_error *err) {
+    if (opt->muon) return cllm_error_set(err, CLLM_ERR_STATE, "Muon's state cannot be sharded (AdamW only)");
+    size_t first = opt->shard_n ? opt->shard_lo : 0, last = opt->shard_n ? opt->shard_lo + opt->shard_n : opt->n;
+    if (count == 0 || lo < first || lo + count > last)
+        return cllm_error_set(err, CLLM_ERR_ARG, "optimizer shard [%zu, %zu) is outside [%zu, %zu)", lo, lo + count,
+                              first, last);
+    float *m = malloc(sizeof(float) * count), *v = malloc(sizeof(float) * count);
+    if (!m || !v) {
+        free(m);
+        free(v);
+        return cllm_error_set(err, CLLM_ERR_NOMEM, "out of memory for the optimizer shard");
+    }
+    memcpy(m, opt->m + (lo - first), sizeof(float) * count);
+    memcpy(v, opt->v + (lo - first), sizeof(float) * count);
+    free(opt->m);
+    free(opt->v);
+    opt->m = m;
+    opt->v = v;
+    opt->shard_lo = lo;
+    opt->shard_n = count;
+    return 0;
 }
 
 /* Σ x² in double over fixed chunks summed in order: the same bits for any thread count. */

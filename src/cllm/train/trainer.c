@@ -108,8 +108,36 @@ static void time_val_batch(cllm_trainer *t) {
 
 /* ---- checkpoints: only rank 0 writes ---- */
 
+/* The whole optimizer state of a sharded run, gathered from every rank into full-size moments (on every rank, for
+ * the all-gather; only rank 0 writes them). full->m, v are the caller's to free. */
+static int gather_moments(cllm_trainer *t, cllm_adamw *full, cllm_error *err) {
+    size_t P = t->opt.n;
+    *full = t->opt;
+    full->shard_lo = full->shard_n = 0;
+    full->m = calloc(P, sizeof(float));
+    full->v = calloc(P, sizeof(float));
+    if (!full->m || !full->v) return cllm_error_set(err, CLLM_ERR_NOMEM, "out of memory gathering the optimizer state");
+    memcpy(full->m + t->opt.shard_lo, t->opt.m, sizeof(float) * t->opt.shard_n);
+    memcpy(full->v + t->opt.shard_lo, t->opt.v, sizeof(float) * t->opt.shard_n);
+    if (t->comm.allgather(t->comm.ctx, full->m, P, err) || t->comm.allgather(t->comm.ctx, full->v, P, err))
+        return err ? err->code : 1;
+    return 0;
+}
+
+static int save_checkpoint(cllm_trainer *t, const cllm_adamw *opt, cllm_error *err);
+
 static int save_all(cllm_trainer *t, cllm_error *err) {
-    if (t->comm.rank != 0) return 0;
+    if (!t->zero) return t->comm.rank == 0 ? save_checkpoint(t, &t->opt, err) : 0;
+    cllm_adamw full;
+    int rc = gather_moments(t, &full, err);
+    if (!rc && t->comm.rank == 0) rc = save_checkpoint(t, &full, err);
+    free(full.m);
+    free(full.v);
+    return rc;
+}
+
+/* Rank 0: checkpoint (model, optimizer opt, data position, settings) and model file, each written atomically. */
+static int save_checkpoint(cllm_trainer *t, const cllm_adamw *opt, cllm_error *err) {
     cllm_train_state st;
     memset(&st, 0, sizeof st);
     st.step = t->step;
@@ -122,7 +150,7 @@ static int save_all(cllm_trainer *t, cllm_error *err) {
         return err ? err->code : 1;
     char path[4200];
     snprintf(path, sizeof path, "%s/checkpoint.safetensors", t->out);
-    if (cllm_checkpoint_save(path, t->model, t->tok, &t->opt, &st, err)) return err ? err->code : 1;
+    if (cllm_checkpoint_save(path, t->model, t->tok, opt, &st, err)) return err ? err->code : 1;
     snprintf(path, sizeof path, "%s/model.safetensors", t->out);
     if (cllm_model_save(t->model, t->tok, path, err)) return err ? err->code : 1;
     t->save_s = now_s() - t_start;
@@ -142,6 +170,7 @@ static cllm_trainer *trainer_alloc(const cllm_train_opts *o) {
     t->comm.size = 1;
     if (o->comm) t->comm = *o->comm;
     t->skip_nonfinite = o->skip_nonfinite;
+    t->zero = o->zero && t->comm.size > 1;
     t->on_event = o->on_event;
     t->ctx = o->ctx;
     return t;
@@ -168,6 +197,10 @@ static int trainer_start(cllm_trainer *t, const cllm_train_opts *o, int resume, 
         t->comm.broadcast(t->comm.ctx, cllm_model_params(t->model), sizeof(float) * cllm_model_num_params(t->model),
                           0, err))
         return err ? err->code : 1;
+    if (t->zero) { /* rank r keeps the moments of elements [P·r/N, P·(r+1)/N): the split comm.allgather uses */
+        size_t P = cllm_model_num_params(t->model), r = (size_t)t->comm.rank, N = (size_t)t->comm.size;
+        if (cllm_adamw_shard(&t->opt, P * r / N, P * (r + 1) / N - P * r / N, err)) return err->code;
+    }
     t->budget_s = s->minutes * 60;
     if (t->budget_s > 0 && t->comm.size > 1) /* each rank's clock would end the schedule at a different step */
         return cllm_error_set(err, CLLM_ERR_ARG, "a run whose schedule follows the clock (--minutes without --steps) "
@@ -330,6 +363,11 @@ int cllm_trainer_step(cllm_trainer *t, cllm_error *err) {
     }
     float lr = next_lr(t);
     cllm_adamw_step(&t->opt, t->model, lr);
+    /* sharded: this rank updated its part of the weights; everyone's parts make the whole model again */
+    if (t->zero && t->comm.allgather(t->comm.ctx, cllm_model_params(t->model), cllm_model_num_params(t->model), err)) {
+        t->failed = 1;
+        return err ? err->code : 1;
+    }
     t->step++;
     double now = now_s(), dt = now - ts, el = clock_s(t), tps = (double)s->total_batch / dt;
     t->step_s = t->step_s > 0 ? 0.8 * t->step_s + 0.2 * dt : dt; /* follows the warm-up of caches and clocks */

@@ -38,6 +38,7 @@ struct cllm_trainer {
     FILE *log;                /* log.jsonl (rank 0 only; NULL elsewhere) */
     atomic_int stop;          /* cllm_trainer_request_stop was called */
     int skip_nonfinite;
+    int zero;                 /* the optimizer holds this rank's shard only (ZeRO stage 1) */
     int64_t skipped;          /* non-finite steps skipped */
     int failed;               /* a step failed: finish saves nothing */
     int agreed_stop;          /* multi-process: rank 0's stop decision after the last step, broadcast to all */

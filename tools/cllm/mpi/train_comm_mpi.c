@@ -15,6 +15,7 @@ static int broadcast(void *ctx, void *data, size_t bytes, int root, cllm_error *
     return cli_mpi_broadcast(ctx, data, bytes, root, err);
 }
 static int barrier(void *ctx, cllm_error *err) { return cli_mpi_barrier(ctx, err); }
+static int allgather(void *ctx, float *data, size_t n, cllm_error *err) { return cli_mpi_allgather_f32(ctx, data, n, err); }
 
 const cllm_comm *cli_comm_open(int *argc, char ***argv) {
     /* Only under a launcher: a plain `build-mpi/cllm train` stays one process and never starts MPI. */
@@ -22,7 +23,8 @@ const cllm_comm *cli_comm_open(int *argc, char ***argv) {
     if (!(mpi = cli_mpi_init(argc, argv))) cli_die(2, "train: MPI did not start");
     if (cli_mpi_size(mpi) == 1) return NULL;
     comm = (cllm_comm){.ctx = mpi, .rank = cli_mpi_rank(mpi), .size = cli_mpi_size(mpi), .allreduce_sum = sum_f32,
-                       .allreduce_sum_f64 = sum_f64, .broadcast = broadcast, .barrier = barrier};
+                       .allreduce_sum_f64 = sum_f64, .broadcast = broadcast, .barrier = barrier,
+                       .allgather = allgather};
     return &comm;
 }
 
