@@ -108,18 +108,16 @@ static void time_val_batch(cllm_trainer *t) {
 
 /* ---- checkpoints: only rank 0 writes ---- */
 
-/* The whole optimizer state of a sharded run, gathered from every rank into full-size moments (on every rank, for
- * the all-gather; only rank 0 writes them). full->m, v are the caller's to free. */
+/* The whole optimizer state of a sharded run, gathered into full-size moments on rank 0 (the only writer; the
+ * other ranks only send their shards). full->m, v are the caller's to free (NULL off rank 0). */
 static int gather_moments(cllm_trainer *t, cllm_adamw *full, cllm_error *err) {
     size_t P = t->opt.n;
     *full = t->opt;
     full->shard_lo = full->shard_n = 0;
-    full->m = calloc(P, sizeof(float));
-    full->v = calloc(P, sizeof(float));
-    if (!full->m || !full->v) return cllm_error_set(err, CLLM_ERR_NOMEM, "out of memory gathering the optimizer state");
-    memcpy(full->m + t->opt.shard_lo, t->opt.m, sizeof(float) * t->opt.shard_n);
-    memcpy(full->v + t->opt.shard_lo, t->opt.v, sizeof(float) * t->opt.shard_n);
-    if (t->comm.allgather(t->comm.ctx, full->m, P, err) || t->comm.allgather(t->comm.ctx, full->v, P, err))
+    full->m = full->v = NULL;
+    if (t->comm.rank == 0 && (!(full->m = malloc(sizeof(float) * P)) || !(full->v = malloc(sizeof(float) * P))))
+        return cllm_error_set(err, CLLM_ERR_NOMEM, "out of memory gathering the optimizer state");
+    if (t->comm.gather(t->comm.ctx, t->opt.m, full->m, P, err) || t->comm.gather(t->comm.ctx, t->opt.v, full->v, P, err))
         return err ? err->code : 1;
     return 0;
 }

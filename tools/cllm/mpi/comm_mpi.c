@@ -113,6 +113,15 @@ int cli_mpi_allgather_f32(cli_mpi *c, float *buf, size_t n, cllm_error *err) {
     return 0;
 }
 
+int cli_mpi_gather_f32(cli_mpi *c, const float *part, float *full, size_t n, cllm_error *err) {
+    if (n >= (size_t)1 << 31) /* MPI's int counts and displacements */
+        return cllm_error_set(err, CLLM_ERR_ARG, "gather of %zu floats: more than 2^31", n);
+    split(c, n);
+    MPI_CHECK(MPI_Gatherv(part, c->counts[c->rank], MPI_FLOAT, full, c->counts, c->displs, MPI_FLOAT, 0, c->comm),
+              "optimizer-state gather (MPI_Gatherv)");
+    return 0;
+}
+
 int cli_mpi_allreduce_f64(cli_mpi *c, double *buf, size_t n, cllm_error *err) {
     if (c->size == 1) return 0;
     if (n > 64) return cllm_error_set(err, CLLM_ERR_ARG, "cli_mpi_allreduce_f64: %zu values (at most 64)", n);

@@ -31,6 +31,8 @@ int cli_mpi_allreduce_f32(cli_mpi *c, float *buf, size_t n, cllm_error *err);
 int cli_mpi_allreduce_f64(cli_mpi *c, double *buf, size_t n, cllm_error *err);
 /* In place: rank r's part of buf, elements [n·r/N, n·(r+1)/N), reaches every rank (MPI_Allgatherv). */
 int cli_mpi_allgather_f32(cli_mpi *c, float *buf, size_t n, cllm_error *err);
+/* Rank r's part [n·r/N, n·(r+1)/N) (at part) into full[0..n) on rank 0 (MPI_Gatherv); full unused elsewhere. */
+int cli_mpi_gather_f32(cli_mpi *c, const float *part, float *full, size_t n, cllm_error *err);
 /* buf[0..bytes) from root to every rank. */
 int cli_mpi_broadcast(cli_mpi *c, void *buf, size_t bytes, int root, cllm_error *err);
 /* Waits for every rank. */

@@ -16,6 +16,9 @@ static int broadcast(void *ctx, void *data, size_t bytes, int root, cllm_error *
 }
 static int barrier(void *ctx, cllm_error *err) { return cli_mpi_barrier(ctx, err); }
 static int allgather(void *ctx, float *data, size_t n, cllm_error *err) { return cli_mpi_allgather_f32(ctx, data, n, err); }
+static int gather(void *ctx, const float *part, float *full, size_t n, cllm_error *err) {
+    return cli_mpi_gather_f32(ctx, part, full, n, err);
+}
 
 const cllm_comm *cli_comm_open(int *argc, char ***argv) {
     /* Only under a launcher: a plain `build-mpi/cllm train` stays one process and never starts MPI. */
@@ -24,7 +27,7 @@ const cllm_comm *cli_comm_open(int *argc, char ***argv) {
     if (cli_mpi_size(mpi) == 1) return NULL;
     comm = (cllm_comm){.ctx = mpi, .rank = cli_mpi_rank(mpi), .size = cli_mpi_size(mpi), .allreduce_sum = sum_f32,
                        .allreduce_sum_f64 = sum_f64, .broadcast = broadcast, .barrier = barrier,
-                       .allgather = allgather};
+                       .allgather = allgather, .gather = gather};
     return &comm;
 }
 
