@@ -44,6 +44,14 @@ typedef struct cllm_config {
     int pos_kind;   /* a cllm_pos_kind */
     int embed_init; /* 0: GPT-2 normal(0.02); 1: lattice (crystalline) */
     int attn_prime_bias; /* 1: a learned per-head score bias on prime token distances (crystalline) */
+    /* The speedrun options (docs/speedrun.md). All zero is GPT-2 exactly, the file format's default; a model file
+     * names the ones it uses in metadata cllm.arch. */
+    int mlp_relu2;       /* 1: the MLP's activation is ReLU² instead of GELU */
+    int rmsnorm;         /* 1: RMSNorm (x·rstd·weight) instead of LayerNorm; the norms' biases stay 0, frozen */
+    int untied_head;     /* 1: the LM head is its own matrix lm_head.weight [V, C] instead of wte */
+    int no_bias;         /* 1: every bias stays 0, frozen (the GPT-2 tensors remain, as zeros) */
+    int zero_init_proj;  /* 1: the output projections (attn.c_proj, mlp.c_proj) and an untied head start at 0 */
+    float logit_softcap; /* > 0: logits = cap·tanh(z/cap); 0: off */
 } cllm_config;
 
 /* Named presets (crystalline options off): "tiny" (L4 C256 H4 T256), "small" (L6 C384 H6 T256), "gpt2" (L12 C768 H12 T1024 V50257).
@@ -51,6 +59,11 @@ typedef struct cllm_config {
 CLLM_API int cllm_config_preset(const char *name, cllm_config *out, cllm_error *err);
 /* Checks every field's range and consistency; the message names the field. */
 CLLM_API int cllm_config_check(const cllm_config *cfg, cllm_error *err);
+/* The speedrun options cfg uses, as metadata cllm.arch spells them: "gpt2" when none, else a comma-separated list
+ * of relu2, rmsnorm, untied_head, no_bias, zero_init_proj, softcap=CAP. Writes at most cap bytes (NUL included). */
+CLLM_API void cllm_config_arch(const cllm_config *cfg, char *out, size_t cap);
+/* Sets the options named in arch (cllm_config_arch's form) on cfg; CLLM_ERR_FORMAT naming the first unknown one. */
+CLLM_API int cllm_config_arch_parse(cllm_config *cfg, const char *arch, cllm_error *err);
 /* Name of a cllm_pos_kind ("learned", ...) and its inverse (-1 when unknown). */
 CLLM_API const char *cllm_pos_kind_name(int kind);
 CLLM_API int cllm_pos_kind_parse(const char *name);
@@ -61,6 +74,7 @@ enum {
     CLLM_P_WTE, CLLM_P_WPE, CLLM_P_LN1W, CLLM_P_LN1B, CLLM_P_QKVW, CLLM_P_QKVB, CLLM_P_ATTPROJW, CLLM_P_ATTPROJB,
     CLLM_P_LN2W, CLLM_P_LN2B, CLLM_P_FCW, CLLM_P_FCB, CLLM_P_FCPROJW, CLLM_P_FCPROJB, CLLM_P_LNFW, CLLM_P_LNFB,
     CLLM_P_PRIMEBIAS, /* [L, NH], empty unless attn_prime_bias */
+    CLLM_P_LMHEAD,    /* [V, C], empty unless untied_head */
     CLLM_NUM_PARAM_KINDS
 };
 

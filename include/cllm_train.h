@@ -38,7 +38,8 @@ extern "C" {
 
 enum { CLLM_TRAIN_MAX_STEPS = 1 << 30 }; /* steps of a time-budgeted run: the clock ends it first */
 
-typedef enum cllm_optimizer_kind { CLLM_OPTIMIZER_ADAMW = 0 } cllm_optimizer_kind;
+/* ADAMW: AdamW on every tensor. MUON: Muon on the hidden matrices (cllm_adamw_set_muon), AdamW on the rest. */
+typedef enum cllm_optimizer_kind { CLLM_OPTIMIZER_ADAMW = 0, CLLM_OPTIMIZER_MUON = 1 } cllm_optimizer_kind;
 
 /* What defines a run: saved (as JSON) in every checkpoint and restored on resume. Paths are stored relative to
  * the run directory when they lie inside it, else absolute. */
@@ -51,6 +52,7 @@ typedef struct cllm_train_settings {
     uint64_t seed;                       /* init and batch order */
     int64_t val_every, val_batches, ckpt_every;
     cllm_optimizer_kind optimizer;       /* (b) */
+    double muon_lr;                      /* MUON: the hidden matrices' peak lr (lr stays AdamW's), scheduled alike */
     cllm_precision precision;            /* (c) */
     double minutes;                      /* > 0: a time budget: training (validation included) ends after this
                                             many minutes of wall time, the learning rate's cosine follows the clock

@@ -153,6 +153,9 @@ int cmd_info(int argc, char **argv) {
            c->n_embd, c->n_ctx, c->vocab_size);
     printf("positions  %s\nembed init %s\nprime bias %s\n", cllm_pos_kind_name(c->pos_kind),
            c->embed_init ? "lattice" : "gpt2", c->attn_prime_bias ? "on" : "off");
+    char arch[96];
+    cllm_config_arch(c, arch, sizeof arch);
+    printf("arch       %s\n", strcmp(arch, "gpt2") == 0 ? "gpt2 (GPT-2 exactly)" : arch);
     printf("parameters %zu\n", cllm_model_num_params(m));
     if (tok) {
         char *json = cllm_tokenizer_to_json(tok);

@@ -84,7 +84,10 @@ static void slot_weight(const cllm_generator *g, int i, const float **w, int *tr
     int C = g->cfg.n_embd, l = i / SLOTS_PER_LAYER;
     const cllm_params *p = g->p;
     *trans = 0;
-    if (l == g->cfg.n_layer) { *w = p->wte, *trans = 1, *K = C, *N = g->cfg.vocab_size; return; }
+    if (l == g->cfg.n_layer) { /* the head: wte, or lm_head when untied */
+        *w = g->cfg.untied_head ? p->lmhead : p->wte, *trans = 1, *K = C, *N = g->cfg.vocab_size;
+        return;
+    }
     switch (i - l * SLOTS_PER_LAYER) {
     case SLOT_QKV: *w = p->qkvw + (size_t)l * C * 3 * C, *K = C, *N = 3 * C; return;
     case SLOT_ATTPROJ: *w = p->attprojw + (size_t)l * C * C, *K = C, *N = C; return;
@@ -130,9 +133,11 @@ void cllm_generator_free(cllm_generator *g) {
 int cllm_generator_length(const cllm_generator *g) { return g->len; }
 void cllm_generator_reset(cllm_generator *g) { g->len = 0; }
 
-/* out[n, C] = the training forward's layernorm of x[n, C] (on this thread; the row statistics are scratch). */
+/* out[n, C] = the training forward's layernorm (or RMSNorm, with the option) of x[n, C] (on this thread; the row
+ * statistics are scratch). */
 static void layernorm(cllm_generator *g, float *out, const float *x, const float *w, const float *b, int n) {
-    layernorm_forward_serial_f32(out, g->ln_stats, g->ln_stats + CHUNK, x, w, b, n, g->cfg.n_embd);
+    if (g->cfg.rmsnorm) rmsnorm_forward_serial_f32(out, g->ln_stats + CHUNK, x, w, n, g->cfg.n_embd);
+    else layernorm_forward_serial_f32(out, g->ln_stats, g->ln_stats + CHUNK, x, w, b, n, g->cfg.n_embd);
 }
 
 /* out[n, OC] = x[n, C] · w[C, OC] + bias; at bf16 or int8, w's low-bit copy in `slot`, one row at a time. At
@@ -182,6 +187,7 @@ static void attend(cllm_generator *g, int l, int pos, const float *q, float *out
  * the cache; with want_logits, the logits of the last one into g->logits. */
 static void forward_rows(cllm_generator *g, const int *tokens, int n, int want_logits) {
     int L = g->cfg.n_layer, C = g->cfg.n_embd, V = g->cfg.vocab_size, T = g->cfg.n_ctx, pos = g->len;
+    int nb = !g->cfg.no_bias; /* no biases: the training forward skips them too */
     const cllm_params *p = g->p;
     for (int i = 0; i < n; i++)
         for (int c = 0; c < C; c++)
@@ -189,18 +195,23 @@ static void forward_rows(cllm_generator *g, const int *tokens, int n, int want_l
     for (int l = 0; l < L; l++) {
         float *kc = g->k_cache + (size_t)l * T * C, *vc = g->v_cache + (size_t)l * T * C;
         layernorm(g, g->ln, g->x, p->ln1w + l * C, p->ln1b + l * C, n);
-        linear(g, l * SLOTS_PER_LAYER + SLOT_QKV, g->qkv, g->ln, p->qkvw + (size_t)l * C * 3 * C, p->qkvb + l * 3 * C, n, C, 3 * C);
+        linear(g, l * SLOTS_PER_LAYER + SLOT_QKV, g->qkv, g->ln, p->qkvw + (size_t)l * C * 3 * C,
+               nb ? p->qkvb + l * 3 * C : NULL, n, C, 3 * C);
         for (int i = 0; i < n; i++) {
             memcpy(kc + (size_t)(pos + i) * C, g->qkv + (i * 3 + 1) * C, C * sizeof(float));
             memcpy(vc + (size_t)(pos + i) * C, g->qkv + (i * 3 + 2) * C, C * sizeof(float));
         }
         for (int i = 0; i < n; i++) attend(g, l, pos + i, g->qkv + i * 3 * C, g->atty + i * C);
-        linear(g, l * SLOTS_PER_LAYER + SLOT_ATTPROJ, g->tmp, g->atty, p->attprojw + (size_t)l * C * C, p->attprojb + l * C, n, C, C);
+        linear(g, l * SLOTS_PER_LAYER + SLOT_ATTPROJ, g->tmp, g->atty, p->attprojw + (size_t)l * C * C,
+               nb ? p->attprojb + l * C : NULL, n, C, C);
         for (int c = 0; c < n * C; c++) g->x[c] += g->tmp[c];
         layernorm(g, g->ln, g->x, p->ln2w + l * C, p->ln2b + l * C, n);
-        linear(g, l * SLOTS_PER_LAYER + SLOT_FC, g->fch, g->ln, p->fcw + (size_t)l * C * 4 * C, p->fcb + l * 4 * C, n, C, 4 * C);
-        gelu_forward_serial_f32(g->fch, g->fch, (size_t)n * 4 * C); /* the training forward's GELU, in place */
-        linear(g, l * SLOTS_PER_LAYER + SLOT_FCPROJ, g->tmp, g->fch, p->fcprojw + (size_t)l * 4 * C * C, p->fcprojb + l * C, n, 4 * C, C);
+        linear(g, l * SLOTS_PER_LAYER + SLOT_FC, g->fch, g->ln, p->fcw + (size_t)l * C * 4 * C,
+               nb ? p->fcb + l * 4 * C : NULL, n, C, 4 * C);
+        if (g->cfg.mlp_relu2) relu2_forward_serial_f32(g->fch, g->fch, (size_t)n * 4 * C);
+        else gelu_forward_serial_f32(g->fch, g->fch, (size_t)n * 4 * C); /* the training forward's GELU, in place */
+        linear(g, l * SLOTS_PER_LAYER + SLOT_FCPROJ, g->tmp, g->fch, p->fcprojw + (size_t)l * 4 * C * C,
+               nb ? p->fcprojb + l * C : NULL, n, 4 * C, C);
         for (int c = 0; c < n * C; c++) g->x[c] += g->tmp[c];
     }
     for (int i = 0; i < n; i++) g->history[pos + i] = tokens[i];
@@ -208,10 +219,12 @@ static void forward_rows(cllm_generator *g, const int *tokens, int n, int want_l
     if (!want_logits) return;
     const float *last = g->x + (size_t)(n - 1) * C;
     layernorm(g, g->ln, last, p->lnfw, p->lnfb, 1);
-    int head = L * SLOTS_PER_LAYER; /* the tied head: logits = wte · ln */
+    /* the head (wte when tied, else lm_head: slot_weight packs the same), then the training forward's soft-cap */
+    int head = L * SLOTS_PER_LAYER;
     if (g->precision == CLLM_PRECISION_BF16) cllm_gemv_bf16(&g->bf16[head], g->ln, NULL, g->logits);
     else if (g->precision == CLLM_PRECISION_INT8) cllm_gemv_q8(&g->q8[head], g->ln, NULL, g->logits);
-    else cllm_sgemv_t(V, C, p->wte, C, g->ln, NULL, g->logits);
+    else cllm_sgemv_t(V, C, g->cfg.untied_head ? p->lmhead : p->wte, C, g->ln, NULL, g->logits);
+    if (g->cfg.logit_softcap > 0) softcap_forward_f32(g->logits, g->logits, g->cfg.logit_softcap, (size_t)V);
 }
 
 /* A full window slides: keep the newest 3/4 (at least 1 token) and recompute their cache, a chunk at a time. */

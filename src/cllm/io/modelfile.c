@@ -15,7 +15,7 @@ enum { MAX_META = 24 };
 typedef struct meta_list {
     const char *keys[MAX_META];
     const char *values[MAX_META];
-    char storage[MAX_META][64]; /* for numbers */
+    char storage[MAX_META][96]; /* for numbers and cllm.arch */
     int n;
 } meta_list;
 
@@ -39,6 +39,8 @@ static void config_meta(meta_list *ml, const cllm_config *c) {
     meta_add(ml, "cllm.pos_kind", cllm_pos_kind_name(c->pos_kind));
     meta_add(ml, "cllm.embed_init", c->embed_init ? "lattice" : "gpt2");
     meta_add_int(ml, "cllm.attn_prime_bias", c->attn_prime_bias);
+    cllm_config_arch(c, ml->storage[ml->n], sizeof ml->storage[0]);
+    if (strcmp(ml->storage[ml->n], "gpt2") != 0) meta_add(ml, "cllm.arch", ml->storage[ml->n]); /* GPT-2: absent */
 }
 
 static void hex_encode(char *out, const uint8_t *in, size_t n) {
@@ -169,6 +171,10 @@ static int read_config(const cllm_safetensors *st, const char *path, cllm_config
     if (c->pos_kind < 0) return cllm_error_set(err, CLLM_ERR_FORMAT, "%s: unknown cllm.pos_kind '%.40s'", path, pk);
     c->embed_init = ei && strcmp(ei, "lattice") == 0;
     if (meta_int(st, "cllm.attn_prime_bias", 0, 1, &c->attn_prime_bias, path, err) < 0) return CLLM_ERR_FORMAT;
+    const char *arch = cllm_safetensors_meta(st, "cllm.arch"); /* absent: GPT-2 exactly */
+    cllm_error aerr = {0};
+    if (arch && cllm_config_arch_parse(c, arch, &aerr))
+        return cllm_error_set(err, CLLM_ERR_FORMAT, "%s: cannot run this model: %s", path, aerr.msg);
     cllm_error cerr = {0};
     if (cllm_config_check(c, &cerr))
         return cllm_error_set(err, CLLM_ERR_FORMAT, "%s: bad config: %s", path, cerr.msg);

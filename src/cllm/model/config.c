@@ -1,5 +1,6 @@
 /* config.c — presets and validation, and the GPT-2 tensor table (the names and file shapes of the parameters). */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "internal.h"
@@ -50,11 +51,59 @@ int cllm_config_check(const cllm_config *c, cllm_error *err) {
         return cllm_error_set(err, CLLM_ERR_ARG, "attn_prime_bias must be 0 or 1");
     if (c->embed_init < 0 || c->embed_init > 1)
         return cllm_error_set(err, CLLM_ERR_ARG, "unknown embedding init %d", c->embed_init);
+    const int flags[] = {c->mlp_relu2, c->rmsnorm, c->untied_head, c->no_bias, c->zero_init_proj};
+    for (size_t i = 0; i < sizeof flags / sizeof *flags; i++)
+        if (flags[i] < 0 || flags[i] > 1) return cllm_error_set(err, CLLM_ERR_ARG, "an architecture flag is not 0 or 1");
+    if (!(c->logit_softcap >= 0 && c->logit_softcap <= 1e4))
+        return cllm_error_set(err, CLLM_ERR_ARG, "logit soft-cap %g out of range [0, 10000]", c->logit_softcap);
+    return 0;
+}
+
+/* The speedrun options by their cllm.arch names, and where each lives in the config. */
+static int *arch_flag(cllm_config *c, const char *name, size_t len) {
+    static const char *const names[] = {"relu2", "rmsnorm", "untied_head", "no_bias", "zero_init_proj"};
+    int *fields[] = {&c->mlp_relu2, &c->rmsnorm, &c->untied_head, &c->no_bias, &c->zero_init_proj};
+    for (size_t i = 0; i < sizeof names / sizeof *names; i++)
+        if (strlen(names[i]) == len && strncmp(name, names[i], len) == 0) return fields[i];
+    return NULL;
+}
+
+void cllm_config_arch(const cllm_config *cfg, char *out, size_t cap) {
+    static const char *const names[] = {"relu2", "rmsnorm", "untied_head", "no_bias", "zero_init_proj"};
+    const int flags[] = {cfg->mlp_relu2, cfg->rmsnorm, cfg->untied_head, cfg->no_bias, cfg->zero_init_proj};
+    size_t n = 0;
+    if (cap == 0) return;
+    out[0] = 0;
+    for (size_t i = 0; i < sizeof names / sizeof *names; i++)
+        if (flags[i]) n += (size_t)snprintf(out + (n < cap ? n : cap - 1), n < cap ? cap - n : 1, "%s%s", n ? "," : "",
+                                            names[i]);
+    if (cfg->logit_softcap > 0)
+        n += (size_t)snprintf(out + (n < cap ? n : cap - 1), n < cap ? cap - n : 1, "%ssoftcap=%.9g", n ? "," : "",
+                              cfg->logit_softcap);
+    if (n == 0) snprintf(out, cap, "gpt2");
+}
+
+int cllm_config_arch_parse(cllm_config *cfg, const char *arch, cllm_error *err) {
+    if (strcmp(arch, "gpt2") == 0) return 0;
+    for (const char *p = arch; *p;) {
+        size_t len = strcspn(p, ",");
+        int *flag = arch_flag(cfg, p, len);
+        char *end = NULL;
+        if (flag) *flag = 1;
+        else if (len > 8 && strncmp(p, "softcap=", 8) == 0 && (cfg->logit_softcap = strtof(p + 8, &end)) > 0 &&
+                 end == p + len) {
+        } else {
+            return cllm_error_set(err, CLLM_ERR_FORMAT,
+                                  "unknown architecture option '%.*s' (this build knows relu2, rmsnorm, untied_head, "
+                                  "no_bias, zero_init_proj, softcap=CAP)", (int)(len > 40 ? 40 : len), p);
+        }
+        p += len + (p[len] == ',');
+    }
     return 0;
 }
 
 int cllm_tensor_count(const cllm_config *cfg) {
-    return cfg->n_layer * (12 + (cfg->attn_prime_bias ? 1 : 0)) + 4;
+    return cfg->n_layer * (12 + (cfg->attn_prime_bias ? 1 : 0)) + 4 + (cfg->untied_head ? 1 : 0);
 }
 
 void cllm_prime_table(uint8_t *is_prime, int n) {
@@ -101,8 +150,11 @@ int cllm_tensor_table(const cllm_config *cfg, float *params, float *grads, cllm_
             int k = layer_tensors[j].kind, r = layer_tensors[j].rows, c = layer_tensors[j].cols;
             snprintf(name, sizeof name, "h.%d.%s", l, layer_tensors[j].suffix);
             size_t per_layer = sizes[k] / (size_t)L;
+            /* biases: frozen at 0 with no_bias, and the norms' with rmsnorm (RMSNorm has none) */
+            int is_bias = !r && k != CLLM_P_LN1W && k != CLLM_P_LN2W, is_norm = k == CLLM_P_LN1B || k == CLLM_P_LN2B;
+            int trainable = !(is_bias && (cfg->no_bias || (is_norm && cfg->rmsnorm)));
             add_tensor(&out[n++], name, r ? 2 : 1, r ? (int64_t)r * C : (int64_t)c * C, (int64_t)c * C, params,
-                       grads, start[k] + (size_t)l * per_layer, layer_tensors[j].decay, 1);
+                       grads, start[k] + (size_t)l * per_layer, layer_tensors[j].decay, trainable);
         }
     for (int l = 0; cfg->attn_prime_bias && l < L; l++) {
         char name[48];
@@ -111,6 +163,9 @@ int cllm_tensor_table(const cllm_config *cfg, float *params, float *grads, cllm_
                    0, 1);
     }
     add_tensor(&out[n++], "ln_f.weight", 1, C, 0, params, grads, start[CLLM_P_LNFW], 0, 1);
-    add_tensor(&out[n++], "ln_f.bias", 1, C, 0, params, grads, start[CLLM_P_LNFB], 0, 1);
+    add_tensor(&out[n++], "ln_f.bias", 1, C, 0, params, grads, start[CLLM_P_LNFB], 0,
+               !cfg->no_bias && !cfg->rmsnorm);
+    if (cfg->untied_head)
+        add_tensor(&out[n++], "lm_head.weight", 2, cfg->vocab_size, C, params, grads, start[CLLM_P_LMHEAD], 1, 1);
     return n;
 }

@@ -35,6 +35,7 @@
             REAL *lnfw;       /* [C]         final LayerNorm: weight */                                         \
             REAL *lnfb;       /* [C]         and bias */                                                        \
             REAL *prime_bias; /* [L, NH]     score bias on prime distances; empty unless attn_prime_bias */    \
+            REAL *lmhead;     /* [V, C]      the untied LM head (lm_head.weight); empty unless untied_head */   \
         };                                                                                                     \
         REAL *kind[CLLM_NUM_PARAM_KINDS];                                                                      \
     }

@@ -34,7 +34,7 @@ SLOT(cllm_params, attprojw, CLLM_P_ATTPROJW); SLOT(cllm_params, attprojb, CLLM_P
 SLOT(cllm_params, ln2w, CLLM_P_LN2W); SLOT(cllm_params, ln2b, CLLM_P_LN2B); SLOT(cllm_params, fcw, CLLM_P_FCW);
 SLOT(cllm_params, fcb, CLLM_P_FCB); SLOT(cllm_params, fcprojw, CLLM_P_FCPROJW);
 SLOT(cllm_params, fcprojb, CLLM_P_FCPROJB); SLOT(cllm_params, lnfw, CLLM_P_LNFW); SLOT(cllm_params, lnfb, CLLM_P_LNFB);
-SLOT(cllm_params, prime_bias, CLLM_P_PRIMEBIAS);
+SLOT(cllm_params, prime_bias, CLLM_P_PRIMEBIAS); SLOT(cllm_params, lmhead, CLLM_P_LMHEAD);
 _Static_assert(sizeof(cllm_params) == CLLM_NUM_PARAM_KINDS * sizeof(float *), "cllm_params has a stray field");
 SLOT(cllm_acts, encoded, CLLM_A_ENCODED); SLOT(cllm_acts, ln1, CLLM_A_LN1); SLOT(cllm_acts, ln1_mean, CLLM_A_LN1_MEAN);
 SLOT(cllm_acts, ln1_rstd, CLLM_A_LN1_RSTD); SLOT(cllm_acts, qkv, CLLM_A_QKV); SLOT(cllm_acts, atty, CLLM_A_ATTY);
@@ -67,6 +67,7 @@ void cllm_param_sizes(const cllm_config *cfg, size_t s[CLLM_NUM_PARAM_KINDS]) {
     s[CLLM_P_FCPROJB] = L * C;
     s[CLLM_P_LNFW] = s[CLLM_P_LNFB] = C;
     s[CLLM_P_PRIMEBIAS] = cfg->attn_prime_bias ? L * (size_t)cfg->n_head : 0;
+    s[CLLM_P_LMHEAD] = cfg->untied_head ? (size_t)cfg->vocab_size * C : 0;
 }
 
 void cllm_act_sizes(const cllm_config *cfg, int B, int T, size_t s[CLLM_NUM_ACT_KINDS]) {
@@ -85,7 +86,7 @@ void cllm_act_sizes(const cllm_config *cfg, int B, int T, size_t s[CLLM_NUM_ACT_
     s[CLLM_A_LNF] = N * C;
     s[CLLM_A_LNF_MEAN] = s[CLLM_A_LNF_RSTD] = N;
     size_t head_rows = (size_t)cllm_head_rows(cfg, (int)N, 0);
-    s[CLLM_A_LOGITS] = (head_rows > (size_t)B ? head_rows : (size_t)B) * V;
+    s[CLLM_A_LOGITS] = (head_rows > (size_t)B ? head_rows : (size_t)B) * V * (cfg->logit_softcap > 0 ? 2 : 1);
     s[CLLM_A_LOSSES] = N;
     s[CLLM_A_HEAD_DWTE] = 0; /* a gradient only */
     s[CLLM_A_PRIMEPART] = cfg->attn_prime_bias ? (size_t)B * NH : 0;
@@ -122,6 +123,19 @@ static size_t F(carve)(REAL *base, const size_t *sizes, int n, REAL **ptrs) {
 
 /* ---- forward ---------------------------------------------------------------------------------------------- */
 
+/* LayerNorm, or RMSNorm with the option (no mean, no bias: those stay unwritten, unread) */
+static void F(norm_forward)(REAL *out, REAL *mean, REAL *rstd, const REAL *inp, const REAL *weight, const REAL *bias,
+                            int N, int C, int rms) {
+    if (rms) F(rmsnorm_forward)(out, rstd, inp, weight, N, C);
+    else F(layernorm_forward)(out, mean, rstd, inp, weight, bias, N, C);
+}
+
+static void F(norm_backward)(REAL *dinp, REAL *dweight, REAL *dbias, const REAL *dout, const REAL *inp,
+                             const REAL *weight, const REAL *mean, const REAL *rstd, int N, int C, int rms) {
+    if (rms) F(rmsnorm_backward)(dinp, dweight, dout, inp, weight, rstd, N, C);
+    else F(layernorm_backward)(dinp, dweight, dbias, dout, inp, weight, mean, rstd, N, C);
+}
+
 /* With targets: the per-position losses into a->losses, the LM head in chunks of head_rows rows; with ga also
  * non-NULL the head's gradient of the mean loss is formed in the same pass: ga->lnf and ga->head_dwte (assigned),
  * which backward scales and carries on from. Without targets: the logits of each sequence's last position into
@@ -129,8 +143,9 @@ static size_t F(carve)(REAL *base, const size_t *sizes, int n, REAL **ptrs) {
 static void F(gpt2_forward)(const PARAMS *p, const ACTS *a, const ACTS *ga, const int32_t *inp,
                             const int32_t *targets, const uint8_t *is_prime, const cllm_config *cfg, int B, int T,
                             int head_rows, int lowp) {
-    int L = cfg->n_layer, NH = cfg->n_head, C = cfg->n_embd, V = cfg->vocab_size, N = B * T;
+    int L = cfg->n_layer, NH = cfg->n_head, C = cfg->n_embd, V = cfg->vocab_size, N = B * T, nb = !cfg->no_bias;
     size_t BTC = (size_t)N * C, lse_size = (size_t)B * NH * T;
+    const REAL *head = cfg->untied_head ? p->lmhead : p->wte; /* [V, C] */
     F(encoder_forward)(a->encoded, inp, p->wte, p->wpe, B, T, C);
     for (int l = 0; l < L; l++) {
         REAL *residual = l == 0 ? a->encoded : a->residual3 + (l - 1) * BTC;
@@ -142,25 +157,30 @@ static void F(gpt2_forward)(const PARAMS *p, const ACTS *a, const ACTS *ga, cons
         REAL *fch = a->fch + l * 4 * BTC, *fch_gelu = a->fch_gelu + l * 4 * BTC;
         REAL *fcproj = a->fcproj + l * BTC, *residual3 = a->residual3 + l * BTC;
         const REAL *prime_bias = cfg->attn_prime_bias ? p->prime_bias + l * NH : NULL;
-        F(layernorm_forward)(ln1, ln1_mean, ln1_rstd, residual, p->ln1w + l * C, p->ln1b + l * C, N, C);
-        F(matmul_forward)(qkv, ln1, p->qkvw + (size_t)l * C * 3 * C, p->qkvb + l * 3 * C, N, C, 3 * C, lowp);
-        F(attention_forward)(atty, att_lse, a->att_scratch, qkv, prime_bias, is_prime, B, T, C, NH);
-        F(matmul_forward)(attproj, atty, p->attprojw + (size_t)l * C * C, p->attprojb + l * C, N, C, C, lowp);
-        F(residual_forward)(residual2, residual, attproj, BTC);
-        F(layernorm_forward)(ln2, ln2_mean, ln2_rstd, residual2, p->ln2w + l * C, p->ln2b + l * C, N, C);
-        F(matmul_forward)(fch, ln2, p->fcw + (size_t)l * C * 4 * C, p->fcb + l * 4 * C, N, C, 4 * C, lowp);
-        F(gelu_forward)(fch_gelu, fch, 4 * BTC);
-        F(matmul_forward)(fcproj, fch_gelu, p->fcprojw + (size_t)l * 4 * C * C, p->fcprojb + l * C, N, 4 * C, C,
+        F(norm_forward)(ln1, ln1_mean, ln1_rstd, residual, p->ln1w + l * C, p->ln1b + l * C, N, C, cfg->rmsnorm);
+        F(matmul_forward)(qkv, ln1, p->qkvw + (size_t)l * C * 3 * C, nb ? p->qkvb + l * 3 * C : NULL, N, C, 3 * C,
                           lowp);
+        F(attention_forward)(atty, att_lse, a->att_scratch, qkv, prime_bias, is_prime, B, T, C, NH);
+        F(matmul_forward)(attproj, atty, p->attprojw + (size_t)l * C * C, nb ? p->attprojb + l * C : NULL, N, C, C,
+                          lowp);
+        F(residual_forward)(residual2, residual, attproj, BTC);
+        F(norm_forward)(ln2, ln2_mean, ln2_rstd, residual2, p->ln2w + l * C, p->ln2b + l * C, N, C, cfg->rmsnorm);
+        F(matmul_forward)(fch, ln2, p->fcw + (size_t)l * C * 4 * C, nb ? p->fcb + l * 4 * C : NULL, N, C, 4 * C,
+                          lowp);
+        if (cfg->mlp_relu2) F(relu2_forward)(fch_gelu, fch, 4 * BTC); /* fch_gelu holds the activation either way */
+        else F(gelu_forward)(fch_gelu, fch, 4 * BTC);
+        F(matmul_forward)(fcproj, fch_gelu, p->fcprojw + (size_t)l * 4 * C * C, nb ? p->fcprojb + l * C : NULL, N,
+                          4 * C, C, lowp);
         F(residual_forward)(residual3, residual2, fcproj, BTC);
     }
     REAL *last = L > 0 ? a->residual3 + (L - 1) * BTC : a->encoded;
-    F(layernorm_forward)(a->lnf, a->lnf_mean, a->lnf_rstd, last, p->lnfw, p->lnfb, N, C);
+    F(norm_forward)(a->lnf, a->lnf_mean, a->lnf_rstd, last, p->lnfw, p->lnfb, N, C, cfg->rmsnorm);
     if (targets) {
-        F(lmhead_crossentropy)(a->losses, ga ? ga->lnf : NULL, ga ? ga->head_dwte : NULL, a->logits, a->lnf, p->wte,
-                               targets, (REAL)1 / N, N, C, V, head_rows, lowp);
-    } else { /* LM head tied to wte [V, C], last position of each row: logits = lnf · wteᵀ */
-        GEMM_LOWP(lowp, 0, 1, B, V, C, a->lnf + (size_t)(T - 1) * C, T * C, p->wte, C, 0, a->logits, V);
+        F(lmhead_crossentropy)(a->losses, ga ? ga->lnf : NULL, ga ? ga->head_dwte : NULL, a->logits, a->lnf, head,
+                               targets, (REAL)1 / N, N, C, V, head_rows, (REAL)cfg->logit_softcap, lowp);
+    } else { /* the LM head (wte [V, C] when tied), last position of each row: logits = lnf · headᵀ */
+        GEMM_LOWP(lowp, 0, 1, B, V, C, a->lnf + (size_t)(T - 1) * C, T * C, head, C, 0, a->logits, V);
+        if (cfg->logit_softcap > 0) F(softcap_forward)(a->logits, a->logits, (REAL)cfg->logit_softcap, (size_t)B * V);
     }
 }
 
@@ -174,41 +194,42 @@ static void F(gpt2_forward)(const PARAMS *p, const ACTS *a, const ACTS *ga, cons
  * into it. */
 static void F(gpt2_backward)(const PARAMS *p, const PARAMS *g, const ACTS *a, const ACTS *ga, const int32_t *inp,
                              const uint8_t *is_prime, REAL scale, const cllm_config *cfg, int B, int T, int lowp) {
-    int L = cfg->n_layer, NH = cfg->n_head, C = cfg->n_embd, V = cfg->vocab_size, N = B * T;
+    int L = cfg->n_layer, NH = cfg->n_head, C = cfg->n_embd, V = cfg->vocab_size, N = B * T, nb = !cfg->no_bias;
     size_t BTC = (size_t)N * C, lse_size = (size_t)B * NH * T;
     if (scale != 1) {
         REAL *dlnf = ga->lnf;
 #pragma omp parallel for simd schedule(static)
         for (size_t i = 0; i < BTC; i++) dlnf[i] *= scale;
     }
-    AXPY(scale, ga->head_dwte, g->wte, (size_t)V * C);
+    AXPY(scale, ga->head_dwte, cfg->untied_head ? g->lmhead : g->wte, (size_t)V * C);
     REAL *dres = ga->residual3;
     memset(dres, 0, BTC * sizeof(REAL));
     REAL *last = L > 0 ? a->residual3 + (L - 1) * BTC : a->encoded;
-    F(layernorm_backward)(dres, g->lnfw, g->lnfb, ga->lnf, last, p->lnfw, a->lnf_mean, a->lnf_rstd, N, C);
+    F(norm_backward)(dres, g->lnfw, g->lnfb, ga->lnf, last, p->lnfw, a->lnf_mean, a->lnf_rstd, N, C, cfg->rmsnorm);
     for (int l = L - 1; l >= 0; l--) {
         REAL *residual = l == 0 ? a->encoded : a->residual3 + (l - 1) * BTC;
         size_t lb = l * BTC, ln = (size_t)l * N;
         /* residual3 = residual2 + fcproj: dfcproj = dres, and dres carries on as dresidual2 */
-        F(matmul_backward)(ga->fch_gelu, g->fcprojw + (size_t)l * 4 * C * C, g->fcprojb + l * C, dres,
+        F(matmul_backward)(ga->fch_gelu, g->fcprojw + (size_t)l * 4 * C * C, nb ? g->fcprojb + l * C : NULL, dres,
                            a->fch_gelu + 4 * lb, p->fcprojw + (size_t)l * 4 * C * C, N, 4 * C, C, lowp);
-        F(gelu_backward)(ga->fch, a->fch + 4 * lb, ga->fch_gelu, 4 * BTC);
-        F(matmul_backward)(ga->ln2, g->fcw + (size_t)l * C * 4 * C, g->fcb + l * 4 * C, ga->fch, a->ln2 + lb,
-                           p->fcw + (size_t)l * C * 4 * C, N, C, 4 * C, lowp);
-        F(layernorm_backward)(dres, g->ln2w + l * C, g->ln2b + l * C, ga->ln2, a->residual2 + lb, p->ln2w + l * C,
-                              a->ln2_mean + ln, a->ln2_rstd + ln, N, C);
+        if (cfg->mlp_relu2) F(relu2_backward)(ga->fch, a->fch + 4 * lb, ga->fch_gelu, 4 * BTC);
+        else F(gelu_backward)(ga->fch, a->fch + 4 * lb, ga->fch_gelu, 4 * BTC);
+        F(matmul_backward)(ga->ln2, g->fcw + (size_t)l * C * 4 * C, nb ? g->fcb + l * 4 * C : NULL, ga->fch,
+                           a->ln2 + lb, p->fcw + (size_t)l * C * 4 * C, N, C, 4 * C, lowp);
+        F(norm_backward)(dres, g->ln2w + l * C, g->ln2b + l * C, ga->ln2, a->residual2 + lb, p->ln2w + l * C,
+                         a->ln2_mean + ln, a->ln2_rstd + ln, N, C, cfg->rmsnorm);
         /* residual2 = residual + attproj: dattproj = dres, and dres carries on as dresidual */
-        F(matmul_backward)(ga->atty, g->attprojw + (size_t)l * C * C, g->attprojb + l * C, dres, a->atty + lb,
-                           p->attprojw + (size_t)l * C * C, N, C, C, lowp);
+        F(matmul_backward)(ga->atty, g->attprojw + (size_t)l * C * C, nb ? g->attprojb + l * C : NULL, dres,
+                           a->atty + lb, p->attprojw + (size_t)l * C * C, N, C, C, lowp);
         const REAL *prime_bias = cfg->attn_prime_bias ? p->prime_bias + l * NH : NULL;
         REAL *dprime_bias = cfg->attn_prime_bias ? g->prime_bias + l * NH : NULL;
         memset(ga->qkv, 0, 3 * BTC * sizeof(REAL)); /* attention accumulates dq, dk, dv */
         F(attention_backward)(ga->qkv, dprime_bias, ga->prime_part, a->att_scratch, ga->atty, a->qkv + 3 * lb,
                               a->att_lse + l * lse_size, prime_bias, is_prime, B, T, C, NH);
-        F(matmul_backward)(ga->ln1, g->qkvw + (size_t)l * C * 3 * C, g->qkvb + l * 3 * C, ga->qkv, a->ln1 + lb,
-                           p->qkvw + (size_t)l * C * 3 * C, N, C, 3 * C, lowp);
-        F(layernorm_backward)(dres, g->ln1w + l * C, g->ln1b + l * C, ga->ln1, residual, p->ln1w + l * C,
-                              a->ln1_mean + ln, a->ln1_rstd + ln, N, C);
+        F(matmul_backward)(ga->ln1, g->qkvw + (size_t)l * C * 3 * C, nb ? g->qkvb + l * 3 * C : NULL, ga->qkv,
+                           a->ln1 + lb, p->qkvw + (size_t)l * C * 3 * C, N, C, 3 * C, lowp);
+        F(norm_backward)(dres, g->ln1w + l * C, g->ln1b + l * C, ga->ln1, residual, p->ln1w + l * C,
+                         a->ln1_mean + ln, a->ln1_rstd + ln, N, C, cfg->rmsnorm);
     }
     F(encoder_backward)(g->wte, g->wpe, dres, inp, B, T, C);
 }
@@ -299,7 +320,8 @@ int cllm_model_init_gpt2(cllm_model *m, uint64_t seed) {
         int is_bias = len > 5 && strcmp(n + len - 5, ".bias") == 0;
         int is_ln = strstr(n, "ln_") != NULL;
         if (strstr(n, "prime_bias")) is_bias = 1; /* starts at 0: the model begins as plain GPT-2 */
-        if (is_bias) memset(t->data, 0, t->numel * sizeof(float));
+        int zero = m->cfg.zero_init_proj && (strstr(n, "c_proj.weight") || strcmp(n, "lm_head.weight") == 0);
+        if (is_bias || zero) memset(t->data, 0, t->numel * sizeof(float));
         else if (is_ln) for (size_t j = 0; j < t->numel; j++) t->data[j] = 1.0f;
         else {
             float std = strstr(n, "c_proj.weight") ? resid_std : 0.02f;

@@ -32,8 +32,17 @@
     void crossentropy_forward##S(REAL *losses, REAL *dlogits, const REAL *logits, const int32_t *targets,        \
                                  REAL dloss, int N, int V);                                                      \
     void lmhead_crossentropy##S(REAL *losses, REAL *dlnf, REAL *dwte, REAL *scratch, const REAL *lnf,            \
-                                const REAL *wte, const int32_t *targets, REAL dloss, int N, int C, int V, int R,   \
-                                int lowp);
+                                const REAL *wte, const int32_t *targets, REAL dloss, int N, int C, int V, int R, \
+                                REAL cap, int lowp);                                                             \
+    void relu2_forward##S(REAL *out, const REAL *inp, size_t N);                                                 \
+    void relu2_forward_serial##S(REAL *out, const REAL *inp, size_t N);                                          \
+    void relu2_backward##S(REAL *dinp, const REAL *inp, const REAL *dout, size_t N);                             \
+    void rmsnorm_forward##S(REAL *out, REAL *rstd, const REAL *inp, const REAL *weight, int N, int C);           \
+    void rmsnorm_forward_serial##S(REAL *out, REAL *rstd, const REAL *inp, const REAL *weight, int N, int C);    \
+    void rmsnorm_backward##S(REAL *dinp, REAL *dweight, const REAL *dout, const REAL *inp, const REAL *weight,   \
+                             const REAL *rstd, int N, int C);                                                    \
+    void softcap_forward##S(REAL *out, const REAL *z, REAL cap, size_t N);                                       \
+    void softcap_backward##S(REAL *dout, const REAL *out, REAL cap, size_t N);
 
 #include "cllm.h"
 CLLM_DECLARE_OPS(float, _f32)

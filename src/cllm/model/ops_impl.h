@@ -35,7 +35,7 @@
 #endif
 
 /* e^x for the loops that take one per element (GELU, softmax): the float model uses the kernels' fast exp
- * (cllm_exp_approx, kernels.h: Cephes' polynomial, relative error < 1e-7, 0 below −88.38); the double oracle
+ * (cllm_exp_approx, kernels.h: Cephes' polynomial, relative error < 1e-7, exactly 0 below about −87.7); the double oracle
  * keeps libm's exp. */
 static inline __attribute__((always_inline)) REAL F(exp_fast)(REAL x) {
     if (sizeof(REAL) != sizeof(float)) return EXP(x);
@@ -360,16 +360,104 @@ OPS_WIDE void F(crossentropy_forward)(REAL *losses, REAL *dlogits, const REAL *l
  * losses[N] = −log softmax(lnf_i · wteᵀ)[target_i]. With dlnf non-NULL the same pass also forms the head's part of
  * the gradient of dloss·Σ losses, while each chunk's logits are still in cache: dlogits replaces the chunk's
  * logits, then dlnf[N,C] = dlogits·wte and dwte[V,C] = Σ_chunks dlogitsᵀ·lnf (both assigned, not accumulated).
- * Chunks run in order, so the sums into dwte do not depend on the thread count. */
+ * Chunks run in order, so the sums into dwte do not depend on the thread count. With cap > 0 the logits are
+ * soft-capped first (softcap_forward) and scratch holds 2·R·V. wte may be an untied head of the same shape. */
 void F(lmhead_crossentropy)(REAL *losses, REAL *dlnf, REAL *dwte, REAL *scratch, const REAL *lnf, const REAL *wte,
-                            const int32_t *targets, REAL dloss, int N, int C, int V, int R, int lowp) {
+                            const int32_t *targets, REAL dloss, int N, int C, int V, int R, REAL cap, int lowp) {
+    REAL *capped = scratch + (size_t)R * V; /* with a soft-cap (cap > 0): the capped logits, [R, V] more scratch */
     for (int r0 = 0; r0 < N; r0 += R) {
         int rows = N - r0 < R ? N - r0 : R;
         const REAL *x = lnf + (size_t)r0 * C;
         GEMM_LOWP(lowp, 0, 1, rows, V, C, x, C, wte, C, 0, scratch, V); /* logits = lnf · wteᵀ */
-        F(crossentropy_forward)(losses + r0, dlnf ? scratch : NULL, scratch, targets + r0, dloss, rows, V);
+        if (cap > 0) F(softcap_forward)(capped, scratch, cap, (size_t)rows * V);
+        F(crossentropy_forward)(losses + r0, dlnf ? scratch : NULL, cap > 0 ? capped : scratch, targets + r0, dloss,
+                                rows, V);
         if (!dlnf) continue;
+        if (cap > 0) F(softcap_backward)(scratch, capped, cap, (size_t)rows * V);
         GEMM_LOWP(lowp, 0, 0, rows, C, V, scratch, V, wte, C, 0, dlnf + (size_t)r0 * C, C);
         GEMM_LOWP(lowp, 1, 0, V, C, rows, scratch, V, x, C, r0 == 0 ? 0 : 1, dwte, C);
+    }
+}
+
+/* ---- the speedrun options (docs/speedrun.md): each replaces a GPT-2 op when its config field asks for it ---- */
+
+/* ReLU²: out = max(x, 0)² — the modded-nanoGPT MLP activation: no exp, half the units exactly 0. */
+OPS_WIDE void F(relu2_forward)(REAL *out, const REAL *inp, size_t N) {
+#pragma omp parallel for simd schedule(static)
+    for (size_t i = 0; i < N; i++) out[i] = inp[i] > 0 ? inp[i] * inp[i] : 0;
+}
+
+/* The same on the calling thread only (generation, as gelu_forward_serial). */
+OPS_WIDE void F(relu2_forward_serial)(REAL *out, const REAL *inp, size_t N) {
+#pragma omp simd
+    for (size_t i = 0; i < N; i++) out[i] = inp[i] > 0 ? inp[i] * inp[i] : 0;
+}
+
+/* dinp = 2·max(x, 0)·dout (assigned, as gelu_backward) */
+OPS_WIDE void F(relu2_backward)(REAL *dinp, const REAL *inp, const REAL *dout, size_t N) {
+#pragma omp parallel for simd schedule(static)
+    for (size_t i = 0; i < N; i++) dinp[i] = inp[i] > 0 ? 2 * inp[i] * dout[i] : 0;
+}
+
+/* RMSNorm: out[N,C] = x · rstd · weight, rstd = 1/√(mean(x²) + 1e-5) kept [N] for backward. No centring and no
+ * bias (the GPT-2 bias tensors stay in the file, unused and frozen): one reduction instead of two. */
+static inline __attribute__((always_inline)) void F(rmsnorm_row)(REAL *o, REAL *rstd, const REAL *x,
+                                                                 const REAL *weight, int C) {
+    REAL v = 0;
+#pragma omp simd reduction(+ : v)
+    for (int c = 0; c < C; c++) v += x[c] * x[c];
+    REAL s = (REAL)1 / SQRT(v / C + (REAL)1e-5);
+#pragma omp simd
+    for (int c = 0; c < C; c++) o[c] = x[c] * s * weight[c];
+    *rstd = s;
+}
+
+OPS_WIDE void F(rmsnorm_forward)(REAL *out, REAL *rstd, const REAL *inp, const REAL *weight, int N, int C) {
+#pragma omp parallel for schedule(static)
+    for (int i = 0; i < N; i++) F(rmsnorm_row)(out + (size_t)i * C, rstd + i, inp + (size_t)i * C, weight, C);
+}
+
+/* The same rows on the calling thread (generation, as layernorm_forward_serial). */
+OPS_WIDE void F(rmsnorm_forward_serial)(REAL *out, REAL *rstd, const REAL *inp, const REAL *weight, int N, int C) {
+    for (int i = 0; i < N; i++) F(rmsnorm_row)(out + (size_t)i * C, rstd + i, inp + (size_t)i * C, weight, C);
+}
+
+/* dinp += (w⊙d − n·mean(w⊙d⊙n))·rstd with n = x·rstd; dweight += Σ_rows n⊙d. */
+OPS_WIDE void F(rmsnorm_backward)(REAL *dinp, REAL *dweight, const REAL *dout, const REAL *inp, const REAL *weight,
+                                  const REAL *rstd, int N, int C) {
+#pragma omp parallel for schedule(static)
+    for (int i = 0; i < N; i++) {
+        const REAL *x = inp + (size_t)i * C, *d = dout + (size_t)i * C;
+        REAL s = rstd[i], dot = 0;
+#pragma omp simd reduction(+ : dot)
+        for (int c = 0; c < C; c++) dot += weight[c] * d[c] * x[c] * s;
+        dot /= C;
+        REAL *di = dinp + (size_t)i * C;
+#pragma omp simd
+        for (int c = 0; c < C; c++) di[c] += (weight[c] * d[c] - x[c] * s * dot) * s;
+    }
+#pragma omp parallel for schedule(static)
+    for (int c0 = 0; c0 < C; c0 += 16) { /* channels in parallel, rows summed in order, as layernorm_backward */
+        int c1 = c0 + 16 < C ? c0 + 16 : C;
+        for (int i = 0; i < N; i++) {
+            const REAL *x = inp + (size_t)i * C, *d = dout + (size_t)i * C;
+            for (int c = c0; c < c1; c++) dweight[c] += x[c] * rstd[i] * d[c];
+        }
+    }
+}
+
+/* Logit soft-cap: out = cap·tanh(z/cap), so no logit leaves (−cap, cap) (tanh u = 1 − 2/(e^{2u} + 1): one
+ * exp_fast, no libm call in the loop). out may be z. */
+OPS_WIDE void F(softcap_forward)(REAL *out, const REAL *z, REAL cap, size_t N) {
+#pragma omp parallel for simd schedule(static)
+    for (size_t i = 0; i < N; i++) out[i] = cap - 2 * cap / (F(exp_fast)(2 * z[i] / cap) + 1);
+}
+
+/* dz = dout·(1 − (out/cap)²), in place over dout, from the capped values out. */
+OPS_WIDE void F(softcap_backward)(REAL *dout, const REAL *out, REAL cap, size_t N) {
+#pragma omp parallel for simd schedule(static)
+    for (size_t i = 0; i < N; i++) {
+        REAL t = out[i] / cap;
+        dout[i] *= 1 - t * t;
     }
 }

@@ -33,6 +33,7 @@ cllm_train_opts cllm_train_defaults(void) {
     s->val_batches = 20;
     s->ckpt_every = 200;
     s->optimizer = CLLM_OPTIMIZER_ADAMW;
+    s->muon_lr = 0.02;
     s->precision = CLLM_PRECISION_FP32;
     return o;
 }
@@ -66,8 +67,11 @@ int cllm_train_settings_check(const cllm_train_settings *s, cllm_error *err) {
                               (long long)s->val_batches);
     if (s->ckpt_every < 1 || s->ckpt_every > big)
         return cllm_error_set(err, CLLM_ERR_ARG, "ckpt every %lld is out of range [1, 2^40]", (long long)s->ckpt_every);
-    if (s->optimizer != CLLM_OPTIMIZER_ADAMW)
+    if (s->optimizer != CLLM_OPTIMIZER_ADAMW && s->optimizer != CLLM_OPTIMIZER_MUON)
         return cllm_error_set(err, CLLM_ERR_ARG, "unknown optimizer %d", (int)s->optimizer);
+    if (s->optimizer == CLLM_OPTIMIZER_MUON && !(in_range(s->muon_lr, 1e-6, 10) && s->lr > 0))
+        return cllm_error_set(err, CLLM_ERR_ARG, "Muon lr %g is out of range [1e-6, 10] (and lr must be > 0)",
+                              s->muon_lr);
     if (s->precision != CLLM_PRECISION_FP32 && s->precision != CLLM_PRECISION_BF16)
         return cllm_error_set(err, CLLM_ERR_ARG, "precision %d is not one training uses (fp32, bf16)",
                               (int)s->precision);
@@ -78,7 +82,7 @@ int cllm_train_settings_check(const cllm_train_settings *s, cllm_error *err) {
 
 /* ---- JSON: the keys of the first checkpoints stay; later fields are optional with today's defaults ---- */
 
-static const char *const optimizer_names[] = {"adamw"};
+static const char *const optimizer_names[] = {"adamw", "muon"};
 static const char *const precision_names[] = {"fp32", "bf16"}; /* by cllm_precision value */
 
 static int name_index(const char *const *names, int n, const char *name) {
@@ -113,6 +117,7 @@ int trainer_settings_to_json(const cllm_train_settings *s, double clock_s, const
                           "val_batches", (json_int_t)s->val_batches, "ckpt_every", (json_int_t)s->ckpt_every,
                           "optimizer", optimizer_names[s->optimizer], "precision", precision_names[s->precision],
                           "minutes", s->minutes, "clock_s", clock_s);
+    if (o && s->optimizer == CLLM_OPTIMIZER_MUON) json_object_set_new(o, "muon_lr", json_real(s->muon_lr));
     char *text = o ? json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS | JSON_REAL_PRECISION(17)) : NULL;
     json_decref(o);
     if (!text) return cllm_error_set(err, CLLM_ERR_NOMEM, "out of memory writing the run's settings");
@@ -160,7 +165,9 @@ int trainer_settings_from_json(cllm_train_settings *s, double *clock_s, const ch
     const char *opt = json_string_value(json_object_get(o, "optimizer"));
     const char *prec = json_string_value(json_object_get(o, "precision"));
     json_t *minutes = json_object_get(o, "minutes");
-    int k_opt = opt ? name_index(optimizer_names, 1, opt) : 0, k_prec = prec ? name_index(precision_names, 2, prec) : 0;
+    json_t *muon_lr = json_object_get(o, "muon_lr");
+    s->muon_lr = muon_lr && json_is_number(muon_lr) ? json_number_value(muon_lr) : 0.02;
+    int k_opt = opt ? name_index(optimizer_names, 2, opt) : 0, k_prec = prec ? name_index(precision_names, 2, prec) : 0;
     if (!rc && (k_opt < 0 || k_prec < 0))
         rc = cllm_error_set(err, CLLM_ERR_FORMAT, "unknown %s in the stored settings",
                             k_opt < 0 ? "optimizer" : "precision");

@@ -271,6 +271,10 @@ int trainer_setup_fresh(cllm_trainer *t, const cllm_train_opts *o, cllm_error *e
     if (leader && t->comm.size > 1 && t->comm.barrier(t->comm.ctx, err)) return err ? err->code : 1;
     if (cllm_adamw_init(&t->opt, t->model, err)) return err ? err->code : 1;
     t->opt.weight_decay = (float)s->weight_decay;
+    /* Muon's lr rides on the schedule's (AdamW's) lr as a ratio; a resumed run gets it back from cllm.muon */
+    if (s->optimizer == CLLM_OPTIMIZER_MUON &&
+        cllm_adamw_set_muon(&t->opt, t->model, (float)(s->muon_lr / s->lr), 0.95f, 5, err))
+        return err->code;
     return trainer_open_data(t, err);
 }
 

@@ -10,9 +10,13 @@
 
 static uint64_t seed = 7;
 
-static cllm_model *make_model(int n_ctx, int prime_bias) {
+/* variant 0: GPT-2; 1: crystalline (clock positions, prime-distance bias); 2: every speedrun option */
+static cllm_model *make_model(int n_ctx, int variant) {
+    int prime_bias = variant == 1, fast = variant == 2;
     cllm_config cfg = {.n_layer = 2, .n_head = 2, .n_embd = 32, .n_ctx = n_ctx, .vocab_size = 50,
-                       .attn_prime_bias = prime_bias, .pos_kind = prime_bias ? CLLM_POS_CLOCK : CLLM_POS_LEARNED};
+                       .attn_prime_bias = prime_bias, .pos_kind = prime_bias ? CLLM_POS_CLOCK : CLLM_POS_LEARNED,
+                       .mlp_relu2 = fast, .rmsnorm = fast, .untied_head = fast, .no_bias = fast,
+                       .zero_init_proj = fast, .logit_softcap = fast ? 2.0f : 0.0f};
     cllm_error err = {0};
     cllm_model *m = cllm_model_new(&cfg, &err);
     assert_non_null(m);
@@ -22,9 +26,9 @@ static cllm_model *make_model(int n_ctx, int prime_bias) {
     return m;
 }
 
-static void kv_cache_matches_full_forward(int prime_bias) {
+static void kv_cache_matches_full_forward(int variant) {
     int T = 24;
-    cllm_model *m = make_model(T, prime_bias);
+    cllm_model *m = make_model(T, variant);
     cllm_error err = {0};
     assert_int_equal(cllm_model_reserve(m, 1, T, &err), 0);
     int32_t ids[24];
@@ -60,6 +64,7 @@ static void test_kv_cache_matches_full_forward(void **state) {
     (void)state;
     kv_cache_matches_full_forward(0);
     kv_cache_matches_full_forward(1); /* crystalline: clock positions and the prime-distance bias */
+    kv_cache_matches_full_forward(2); /* the speedrun options: ReLU², RMSNorm, untied head, soft-cap, no biases */
 }
 
 static void test_samplers(void **state) {
@@ -115,8 +120,8 @@ static void assert_logits_close(const float *got, const float *want, int V) {
 static void test_feed_matches_push(void **state) {
     (void)state;
     int T = 150, V = 50, lengths[] = {1, 5, 63, 64, 65, 140};
-    for (int prime_bias = 0; prime_bias <= 1; prime_bias++) {
-        cllm_model *m = make_model(T, prime_bias);
+    for (int variant = 0; variant <= 2; variant++) {
+        cllm_model *m = make_model(T, variant);
         cllm_error err = {0};
         cllm_generator *fed = cllm_generator_new(m, &err), *pushed = cllm_generator_new(m, &err);
         assert_non_null(fed);

@@ -73,9 +73,11 @@ typedef struct {
     int32_t *ids;
     int op;
     uint8_t *is_prime; /* attention: distances that are prime */
+    double cap;        /* the LM head's logit soft-cap (0: off) */
 } op_ctx;
 
-enum { OP_LAYERNORM, OP_MATMUL, OP_ATTENTION, OP_GELU, OP_ENCODER, OP_CROSSENTROPY, OP_LMHEAD, OP_RESIDUAL };
+enum { OP_LAYERNORM, OP_MATMUL, OP_ATTENTION, OP_GELU, OP_ENCODER, OP_CROSSENTROPY, OP_LMHEAD, OP_RESIDUAL,
+       OP_RELU2, OP_RMSNORM };
 
 static double op_loss(void *vctx) {
     op_ctx *c = vctx;
@@ -103,13 +105,19 @@ static double op_loss(void *vctx) {
         return 0.7 * s; /* dloss = 0.7 for every row */
     }
     case OP_LMHEAD: { /* inp: lnf [N,C], w: wte [V,C]; 4-row chunks (the last one partial), no gradient */
-        lmhead_crossentropy_f64(c->out, NULL, NULL, c->aux1, c->inp, c->w, c->ids, 0, N, C, V, 4, 0);
+        lmhead_crossentropy_f64(c->out, NULL, NULL, c->aux1, c->inp, c->w, c->ids, 0, N, C, V, 4, c->cap, 0);
         double s = 0;
         for (int i = 0; i < N; i++) s += c->out[i];
         return 0.7 * s;
     }
     case OP_RESIDUAL:
         residual_forward_f64(c->out, c->inp, c->w, (size_t)N * C);
+        return dot(c->out, c->w_out, (size_t)N * C);
+    case OP_RELU2:
+        relu2_forward_f64(c->out, c->inp, (size_t)N * C);
+        return dot(c->out, c->w_out, (size_t)N * C);
+    case OP_RMSNORM:
+        rmsnorm_forward_f64(c->out, c->aux1, c->inp, c->w, N, C);
         return dot(c->out, c->w_out, (size_t)N * C);
     }
     return 0;
@@ -324,12 +332,49 @@ static void test_lmhead(void **state) {
                 .aux1 = zeros(4 * V), .ids = track(malloc(N * sizeof(int32_t)))};
     for (int i = 0; i < N; i++) c.ids[i] = (int32_t)(test_rand(&seed) % V);
     double *dlnf = zeros(N * C), *dwte = zeros(V * C), *losses = zeros(N), *whole = zeros(N * V);
-    lmhead_crossentropy_f64(losses, dlnf, dwte, c.aux1, c.inp, c.w, c.ids, 0.7, N, C, V, 4, 0);
+    lmhead_crossentropy_f64(losses, dlnf, dwte, c.aux1, c.inp, c.w, c.ids, 0.7, N, C, V, 4, 0, 0);
     check_grad("lmhead dlnf", c.inp, dlnf, N * C, op_loss, &c);
     check_grad("lmhead dwte", c.w, dwte, V * C, op_loss, &c);
     double *one_pass = zeros(N);
-    lmhead_crossentropy_f64(one_pass, NULL, NULL, whole, c.inp, c.w, c.ids, 0, N, C, V, N, 0);
+    lmhead_crossentropy_f64(one_pass, NULL, NULL, whole, c.inp, c.w, c.ids, 0, N, C, V, N, 0, 0);
     for (int i = 0; i < N; i++) assert_true(fabs(losses[i] - one_pass[i]) < 1e-12);
+}
+
+/* The speedrun options' ops: ReLU², RMSNorm, and the LM head with a logit soft-cap. */
+static void test_relu2(void **state) {
+    (void)state;
+    op_ctx c = {.op = OP_RELU2, .inp = rand_vec(N * C, 3), .out = zeros(N * C), .w_out = rand_vec(N * C, 1)};
+    double *dinp = zeros(N * C), x[2] = {-1.5, 1.5}, y[2];
+    relu2_backward_f64(dinp, c.inp, c.w_out, N * C);
+    check_grad("relu2", c.inp, dinp, N * C, op_loss, &c);
+    relu2_forward_f64(y, x, 2);
+    assert_true(y[0] == 0 && y[1] == 2.25);
+}
+
+static void test_rmsnorm(void **state) {
+    (void)state;
+    op_ctx c = {.op = OP_RMSNORM, .inp = rand_vec(N * C, 2), .w = rand_vec(C, 1), .out = zeros(N * C),
+                .w_out = rand_vec(N * C, 1), .aux1 = zeros(N)};
+    double *dinp = zeros(N * C), *dw = zeros(C);
+    op_loss(&c);
+    rmsnorm_backward_f64(dinp, dw, c.w_out, c.inp, c.w, c.aux1, N, C);
+    check_grad("rmsnorm dinp", c.inp, dinp, N * C, op_loss, &c);
+    check_grad("rmsnorm dweight", c.w, dw, C, op_loss, &c);
+}
+
+static void test_lmhead_softcap(void **state) {
+    (void)state;
+    /* logits of size ~5 against a cap of 2: deep in tanh's bend, where the soft-cap's derivative matters */
+    op_ctx c = {.op = OP_LMHEAD, .inp = rand_vec(N * C, 1), .w = rand_vec(V * C, 1), .out = zeros(N),
+                .aux1 = zeros(2 * 4 * V), .ids = track(malloc(N * sizeof(int32_t))), .cap = 2};
+    for (int i = 0; i < N; i++) c.ids[i] = (int32_t)(test_rand(&seed) % V);
+    double *dlnf = zeros(N * C), *dwte = zeros(V * C), *losses = zeros(N);
+    lmhead_crossentropy_f64(losses, dlnf, dwte, c.aux1, c.inp, c.w, c.ids, 0.7, N, C, V, 4, c.cap, 0);
+    check_grad("softcap lmhead dlnf", c.inp, dlnf, N * C, op_loss, &c);
+    check_grad("softcap lmhead dwte", c.w, dwte, V * C, op_loss, &c);
+    double z = 3, capped;
+    softcap_forward_f64(&capped, &z, 2, 1);
+    assert_true(fabs(capped - 2 * tanh(1.5)) < 1e-12);
 }
 
 static void test_residual(void **state) {
@@ -412,10 +457,18 @@ static void test_whole_model_crystalline_options(void **state) {
     check_whole_model(lattice);
 }
 
-/* The fp32 model with its fast kernels against the double oracle, at a shape where GEMM blocking matters. */
-static void test_float_model_matches_double(void **state) {
+/* the speedrun options together: every gradient through the model right */
+static void test_whole_model_speedrun_options(void **state) {
     (void)state;
-    cllm_config cfg = {.n_layer = 2, .n_head = 4, .n_embd = 64, .n_ctx = 40, .vocab_size = 97, .attn_prime_bias = 1};
+    cllm_config base = {.n_layer = 2, .n_head = NH, .n_embd = C, .n_ctx = T + 1, .vocab_size = V};
+    cllm_config all = base; /* each op alone is checked above; here their wiring into the model */
+    all.mlp_relu2 = all.rmsnorm = all.untied_head = all.no_bias = 1;
+    all.logit_softcap = 1.5f;
+    check_whole_model(all);
+}
+
+/* The fp32 model with its fast kernels against the double oracle, at a shape where GEMM blocking matters. */
+static void float_matches_double(cllm_config cfg) {
     int b = 3, t = 37;
     cllm_model *m = small_model(&cfg);
     cllm_error err = {0};
@@ -461,6 +514,15 @@ static void test_float_model_matches_double(void **state) {
     free(tg);
 }
 
+static void test_float_model_matches_double(void **state) {
+    (void)state;
+    cllm_config cfg = {.n_layer = 2, .n_head = 4, .n_embd = 64, .n_ctx = 40, .vocab_size = 97, .attn_prime_bias = 1};
+    float_matches_double(cfg);
+    cllm_config fast = {.n_layer = 2, .n_head = 4, .n_embd = 64, .n_ctx = 40, .vocab_size = 97, .mlp_relu2 = 1,
+                        .rmsnorm = 1, .untied_head = 1, .no_bias = 1, .logit_softcap = 5};
+    float_matches_double(fast);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_layernorm),     cmocka_unit_test(test_matmul),
@@ -469,6 +531,8 @@ int main(void) {
         cmocka_unit_test(test_lmhead),
         cmocka_unit_test(test_residual),      cmocka_unit_test(test_whole_model_every_parameter),
         cmocka_unit_test(test_whole_model_crystalline_options),
+        cmocka_unit_test(test_relu2),         cmocka_unit_test(test_rmsnorm),
+        cmocka_unit_test(test_lmhead_softcap), cmocka_unit_test(test_whole_model_speedrun_options),
         cmocka_unit_test(test_float_model_matches_double),
     };
     return cmocka_run_group_tests(tests, NULL, free_all);
