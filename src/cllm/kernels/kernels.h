@@ -62,8 +62,8 @@ void cllm_gemv_run(const cllm_kernels *kr, int threads, int trans, int K, int N,
 
 /* The one fast exp of the tree. exp(x) = 2^n · p(r), x = n·ln2 + r, |r| <= ln2/2: Cephes' expf constants, shared
  * by every kernel level (and the model's ops, through cllm_exp_approx) so they differ only in rounding. Arguments
- * are clamped to [CLLM_EXP_LO, CLLM_EXP_HI]; at the low end 2^n underflows to exactly 0, at the high end it is
- * +inf (e^88.38 is FLT_MAX's order). Relative error < 1e-7 inside. */
+ * are clamped to [CLLM_EXP_LO, CLLM_EXP_HI]: below about −87.7 (n = −127) 2^n is exactly 0 (no subnormals), and
+ * the top is 2.4e38, never inf. Relative error < 1e-7 in between. */
 #define CLLM_EXP_HI 88.3762626647949f
 #define CLLM_EXP_LO -88.3762626647949f
 #define CLLM_EXP_LOG2E 1.44269504088896341f
@@ -95,7 +95,7 @@ static inline __attribute__((always_inline)) float cllm_exp_approx(float x) {
     p = p * r + CLLM_EXP_P3;
     p = p * r + CLLM_EXP_P4;
     p = p * r + CLLM_EXP_P5;
-    /* rounded's bits are 0x4B400000 + n; 2ⁿ is exponent field n + 127, n ∈ [−127, 128] (0 and +inf at the ends) */
+    /* rounded's bits are 0x4B400000 + n; 2ⁿ is exponent field n + 127, n ∈ [−127, 127] (field 0: exactly 0) */
     two_n.u = (uint32_t)((int32_t)rounded.u - 0x4B400000 + 127) << 23;
     out.f = (p * r * r + r + 1.0f) * two_n.f;
     uint32_t nan = 0u - (uint32_t)((in.u & 0x7FFFFFFFu) > 0x7F800000u);

@@ -35,7 +35,7 @@
 #endif
 
 /* e^x for the loops that take one per element (GELU, softmax): the float model uses the kernels' fast exp
- * (cllm_exp_approx, kernels.h: Cephes' polynomial, relative error < 1e-7, 0 below −88.38); the double oracle
+ * (cllm_exp_approx, kernels.h: Cephes' polynomial, relative error < 1e-7, exactly 0 below about −87.7); the double oracle
  * keeps libm's exp. */
 static inline __attribute__((always_inline)) REAL F(exp_fast)(REAL x) {
     if (sizeof(REAL) != sizeof(float)) return EXP(x);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cllm_simd.h"
+#include "kernels/kernels.h"
 #include "support.h"
 
 /* Lengths around every vector width (8, 16) and unroll (32, 64) boundary, and offsets that break alignment. */
@@ -143,6 +144,31 @@ static void test_exp_accuracy_every_level(void **state) {
     free(e);
 }
 
+/* The model's ops take e^x from cllm_exp_approx, the kernels from vexp: one approximation, so they agree to a
+ * rounding or two everywhere (the ops' own loops differ only in how n is rounded on ties), and at the ends: 0 for
+ * -inf and below the range, a finite maximum for +inf, NaN kept. */
+static void test_one_exp_for_ops_and_kernels(void **state) {
+    (void)state;
+    enum { N = 4001 };
+    float x[N], e[N];
+    for (int i = 0; i < N; i++) x[i] = -100.0f + 200.0f * (float)i / (N - 1);
+    cllm_simd_level best = cllm_simd_level_detect();
+    for (int level = CLLM_SIMD_SCALAR; level <= (int)best; level++) {
+        assert_int_equal(cllm_simd_level_set((cllm_simd_level)level), 0);
+        cllm_vexp(x, 0.0f, e, N);
+        for (int i = 0; i < N; i++) {
+            float a = cllm_exp_approx(x[i]);
+            if (fabsf(a - e[i]) > 4 * FLT_EPSILON * e[i]) fail_msg("%s: exp(%.9g): vexp %.9g, cllm_exp_approx %.9g",
+                                                                   cllm_simd_level_name(level), x[i], e[i], a);
+        }
+    }
+    assert_int_equal(cllm_simd_level_set(best), 0);
+    assert_true(cllm_exp_approx(-INFINITY) == 0.0f && cllm_exp_approx(-88.0f) == 0.0f);
+    assert_true(isfinite(cllm_exp_approx(INFINITY)) && cllm_exp_approx(INFINITY) > 2e38f);
+    assert_true(isnan(cllm_exp_approx(NAN)));
+    assert_true(fabsf(cllm_exp_approx(1.0f) - 2.7182817f) <= FLT_EPSILON * 2.7182817f);
+}
+
 static void test_level_set_refuses_what_the_cpu_lacks(void **state) {
     (void)state;
     cllm_simd_level best = cllm_simd_level_detect();
@@ -164,6 +190,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_every_level_matches_scalar),
         cmocka_unit_test(test_exp_accuracy_every_level),
+        cmocka_unit_test(test_one_exp_for_ops_and_kernels),
         cmocka_unit_test(test_level_set_refuses_what_the_cpu_lacks),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
