@@ -283,11 +283,16 @@ static int local_stop(const cllm_trainer *t);
 /* Clocks and Ctrl-C differ between processes: after each step all of them take rank 0's decision. */
 static int agree_stop(cllm_trainer *t, cllm_error *err) {
     if (t->comm.size == 1) return 0;
+    /* A stop request (a signal) may reach any rank first — mpirun hands Ctrl-C to the ranks as SIGTERM, one after
+     * the other — so the ranks add their requests; the rest (steps, budget, stop-at) is rank 0's clock. */
+    double requested = atomic_load(&t->stop) ? 1 : 0;
     t->agreed_stop = t->comm.rank == 0 ? local_stop(t) : 0;
-    if (t->comm.broadcast(t->comm.ctx, &t->agreed_stop, sizeof t->agreed_stop, 0, err)) {
+    if (t->comm.allreduce_sum_f64(t->comm.ctx, &requested, 1, err) ||
+        t->comm.broadcast(t->comm.ctx, &t->agreed_stop, sizeof t->agreed_stop, 0, err)) {
         t->failed = 1;
         return err ? err->code : 1;
     }
+    if (!t->agreed_stop && requested > 0) t->agreed_stop = CLLM_STOP_REQUESTED;
     return 0;
 }
 
