@@ -431,7 +431,7 @@ static void test_comm_seam(void **state) {
         if (ranks[r].rc != 0) fail_msg("rank %d: %s", r, ranks[r].msg);
     assert_int_equal(ranks[0].steps, 8);
     assert_int_equal(ranks[1].steps, 8);
-    assert_int_equal(tc.sums, 2 * 8);       /* gradients and loss, every step */
+    assert_int_equal(tc.sums, 3 * 8);       /* gradients, loss and the ranks' stop requests, every step */
     assert_int_equal(tc.broadcasts, 1 + 8); /* the initial parameters, then each step's stop decision */
     assert_int_equal(ranks[0].c.steps, 8);
     assert_int_equal(ranks[1].c.steps + ranks[1].c.vals + ranks[1].c.ckpts + ranks[1].c.start, 0);
