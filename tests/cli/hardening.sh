@@ -40,5 +40,17 @@ expect 2 'cannot open' -- "$CLLM" info --model "$tmp/no"$'\n'"such"$'\e'"]0;titl
 grep -q $'\e' "$tmp/err" && fail "an ESC byte reached stderr"
 grep -q 'no\\nsuch\\x1b\]0;title\\x07' "$tmp/err" || fail "the file name is not shown escaped: $(cat -v "$tmp/err")"
 
+# 2: a 530 KB model file stating a 65,536-token context (L0 C2) made `cllm eval` ask for 32.8 GB of activations
+# (1×65536 windows with a T² attention scratch); eval's window is now at most 1024 unless --context says more.
+PY=${PYTHON:-python3}
+if "$PY" -c "import numpy" 2>/dev/null; then
+  "$PY" tests/support/gpt2_np.py write "$tmp/wide.safetensors" "$tmp/wide.raw" 0 2 1 65536 256 >/dev/null
+  for i in $(seq 1 200); do echo "line $i of a text long enough for many windows of byte tokens"; done >"$tmp/long.txt"
+  (ulimit -v 1000000; "$CLLM" eval --model "$tmp/wide.safetensors" --data "$tmp/long.txt" --threads 1 >"$tmp/out" 2>&1) \
+    || fail "eval of a wide-context model under 1 GB: $(head -c 300 "$tmp/out")"
+  expect 2 "longer than the model's context" -- "$CLLM" eval --model "$tmp/wide.safetensors" --data "$tmp/long.txt" \
+    --context 70000
+fi
+
 [ $failures -eq 0 ] && echo ok
 exit $failures

@@ -9,9 +9,11 @@
 #include "cllm_io.h"
 
 static const char eval_usage[] =
-    "usage: cllm eval --model FILE --data PATH... [--tokenizer FILE] [--threads N] [--precision P]\n"
+    "usage: cllm eval --model FILE --data PATH... [--tokenizer FILE] [--threads N] [--precision P] [--context T]\n"
     "Prints the mean next-token cross-entropy (nats/token) and bits per byte over the text, in consecutive\n"
-    "windows of the model's context length (each file is read whole; files are joined in order).\n"
+    "windows of T tokens (each file is read whole; files are joined in order).\n"
+    "--context T: the window, at most the model's context (default: the model's context, but at most 1024 —\n"
+    "GPT-2's — so that a small file stating a huge context cannot make eval allocate its T² attention scratch)\n"
     "--precision fp32 (default: the training forward) | bf16 | int8: the generator's arithmetic at that precision,\n"
     "a token at a time, so the figure is what `cllm generate --precision P` predicts with.\n";
 
@@ -52,13 +54,13 @@ static void window_losses(cllm_generator *g, const int32_t *ids, int len, int V,
 int cmd_eval(int argc, char **argv) {
     const char *model = NULL, *tokenizer = NULL, *precision = NULL;
     cli_list data = {0};
-    long threads = 0;
+    long threads = 0, context = 0;
     cli_opt opts[] = {
         {"model", OPT_STR, &model, 0, 0, NULL}, {"tokenizer", OPT_STR, &tokenizer, 0, 0, NULL},
         {"data", OPT_LIST, &data, 0, 0, NULL},  {"threads", OPT_INT, &threads, 1, 4096, NULL},
-        {"precision", OPT_STR, &precision, 0, 0, NULL},
+        {"precision", OPT_STR, &precision, 0, 0, NULL}, {"context", OPT_INT, &context, 1, 1 << 20, NULL},
     };
-    cli_parse(argc, argv, opts, 5, eval_usage);
+    cli_parse(argc, argv, opts, 6, eval_usage);
     if (!model || data.n == 0) cli_die(2, "eval: --model FILE and --data PATH are required (see 'cllm eval --help')");
     cli_set_threads(threads);
     cllm_tokenizer *tok;
@@ -72,6 +74,9 @@ int cmd_eval(int argc, char **argv) {
     if (!ids) cli_die(2, "eval: %s", err.msg);
     if (n < 2) cli_die(2, "eval: the text has %zu token(s); at least 2 are needed to predict one", n);
     int T = cllm_model_config(m)->n_ctx, V = cllm_model_config(m)->vocab_size;
+    if (context > T) cli_die(2, "eval: --context %ld is longer than the model's context %d", context, T);
+    T = context ? (int)context : T < 1024 ? T : 1024;
+    if ((size_t)T > n - 1) T = (int)(n - 1); /* one window holds the whole text: no larger arena is needed */
     if (cllm_model_reserve(m, 1, T, &err)) cli_die(2, "eval: %s", err.msg);
     cllm_generator *g = precision && strcmp(precision, "fp32") != 0 ? cli_generator("eval", m, precision) : NULL;
     float *gen_losses = g ? malloc(sizeof(float) * (size_t)T) : NULL;
