@@ -36,73 +36,38 @@ static int is_shard_dir(const char *path) {
 
 /* ---- tokenizer ---- */
 
-typedef struct file_list { char **items; int n, cap; uint64_t bytes; } file_list;
-
-static void file_list_free(file_list *l) {
-    for (int i = 0; i < l->n; i++) free(l->items[i]);
-    free(l->items);
-}
-
-/* Appends the regular, non-hidden files under path (recursively, in name order) to l. */
-static int collect_files(const char *path, file_list *l, cllm_error *err) {
-    struct stat st;
-    if (stat(path, &st) != 0) return cllm_error_set(err, CLLM_ERR_IO, "%s: %s", path, strerror(errno));
-    if (S_ISREG(st.st_mode)) {
-        size_t len = strlen(path);
-        if (len > 6 && strcmp(path + len - 6, ".jsonl") == 0)
-            return cllm_error_set(err, CLLM_ERR_ARG, "%s: JSONL input needs a tokenizer; make one with 'cllm tokenizer "
-                                  "train' and pass --tokenizer FILE", path);
-        if (l->n == l->cap) {
-            char **p = realloc(l->items, sizeof *p * (size_t)(l->cap * 2 + 16));
-            if (!p) return cllm_error_set(err, CLLM_ERR_NOMEM, "out of memory");
-            l->items = p;
-            l->cap = l->cap * 2 + 16;
-        }
-        if (!(l->items[l->n] = strdup(path))) return cllm_error_set(err, CLLM_ERR_NOMEM, "out of memory");
-        l->n++;
-        l->bytes += (uint64_t)st.st_size;
-        return 0;
-    }
-    if (!S_ISDIR(st.st_mode)) return 0;
-    struct dirent **list;
-    int k = scandir(path, &list, NULL, alphasort), rc = 0;
-    if (k < 0) return cllm_error_set(err, CLLM_ERR_IO, "%s: %s", path, strerror(errno));
-    for (int i = 0; i < k; i++) {
-        if (!rc && list[i]->d_name[0] != '.') {
-            char child[4200];
-            snprintf(child, sizeof child, "%s/%s", path, list[i]->d_name);
-            rc = collect_files(child, l, err);
-        }
-        free(list[i]);
-    }
-    free(list);
-    return rc;
-}
-
 /* No tokenizer given: BPE trained on the training text, its size chosen from the amount of text. */
 static cllm_tokenizer *train_default_tokenizer(const cllm_trainer *t, const cllm_train_opts *o, cllm_error *err) {
-    file_list l = {0};
-    for (int i = 0; i < o->n_data; i++) {
+    for (int i = 0; i < o->n_data; i++)
         if (strcmp(o->data[i], "-") == 0) {
             cllm_error_set(err, CLLM_ERR_ARG, "stdin input needs a tokenizer; pass --tokenizer FILE");
-            file_list_free(&l);
             return NULL;
         }
-        if (collect_files(o->data[i], &l, err)) {
-            file_list_free(&l);
+    char **files = NULL;
+    int n = 0;
+    if (cllm_corpus_files((const char *const *)o->data, o->n_data, &files, &n, err)) return NULL;
+    uint64_t bytes = 0;
+    for (int i = 0; i < n; i++) {
+        size_t len = strlen(files[i]);
+        struct stat st;
+        if (len > 6 && strcmp(files[i] + len - 6, ".jsonl") == 0) {
+            cllm_error_set(err, CLLM_ERR_ARG, "%s: JSONL input needs a tokenizer; make one with 'cllm tokenizer "
+                           "train' and pass --tokenizer FILE", files[i]);
+            cllm_corpus_files_free(files, n);
             return NULL;
         }
+        if (stat(files[i], &st) == 0) bytes += (uint64_t)st.st_size;
     }
     cllm_tokenizer *tok = NULL;
-    if (l.n == 0) {
+    if (n == 0) {
         cllm_error_set(err, CLLM_ERR_ARG, "no files under --data");
     } else {
         int vocab = o->tokenizer_vocab ? o->tokenizer_vocab
-                    : l.bytes < (1u << 20) ? 512 : l.bytes < (16u << 20) ? 4096 : l.bytes < (256u << 20) ? 8192 : 16384;
-        trainer_note(t, "training a %d-token BPE tokenizer on %d files (%.1f MB)", vocab, l.n, (double)l.bytes / 1e6);
-        tok = cllm_tokenizer_train((const char *const *)l.items, l.n, vocab, err);
+                    : bytes < (1u << 20) ? 512 : bytes < (16u << 20) ? 4096 : bytes < (256u << 20) ? 8192 : 16384;
+        trainer_note(t, "training a %d-token BPE tokenizer on %d files (%.1f MB)", vocab, n, (double)bytes / 1e6);
+        tok = cllm_tokenizer_train((const char *const *)files, n, vocab, err);
     }
-    file_list_free(&l);
+    cllm_corpus_files_free(files, n);
     return tok;
 }
 
