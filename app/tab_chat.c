@@ -106,7 +106,22 @@ static gboolean reply_done(gpointer data) {
     return G_SOURCE_REMOVE;
 }
 
-/* The reply: feed the message, then sample (the loop of `cllm chat`), one token's bytes at a time to the UI. */
+/* One sampled token of the reply: its bytes to the UI (the newline that ends the reply is not shown). */
+static int reply_token(void *ctx, int id, const uint8_t *b, size_t len) {
+    (void)id;
+    chat_job *j = ctx;
+    chat_tab *t = j->t;
+    j->produced++;
+    if (len == 0 || (memchr(b, '\n', len) && j->produced > 1)) return t->stop_flag;
+    chat_piece *c = g_new0(chat_piece, 1);
+    c->t = t;
+    c->bytes = g_byte_array_new();
+    g_byte_array_append(c->bytes, b, (guint)len);
+    g_idle_add(piece_arrived, c);
+    return t->stop_flag;
+}
+
+/* The reply: feed the message, then the library's sampling loop (that of `cllm chat`), streamed to the UI. */
 static gpointer reply_thread(gpointer data) {
     chat_job *j = data;
     chat_tab *t = j->t;
@@ -120,24 +135,7 @@ static gpointer reply_thread(gpointer data) {
     }
     const float *logits = count ? cllm_generator_feed(t->g, ids, (int)count) : NULL;
     free(ids);
-    int eot = cllm_tokenizer_eot(tok), vocab = cllm_tokenizer_vocab_size(tok);
-    for (long i = 0; logits && i < j->max_tokens && !t->stop_flag; i++) {
-        int id = cllm_sample(t->g, logits, &j->sp, &t->rng);
-        if (id == eot) break;
-        if (id >= vocab) id = 0; /* model ids past the tokenizer's (padded vocabularies) */
-        size_t len;
-        const uint8_t *b = cllm_tokenizer_token_bytes(tok, id, &len);
-        logits = cllm_generator_push(t->g, id);
-        j->produced++;
-        if (!b || len == 0) continue;
-        int newline = memchr(b, '\n', len) != NULL;
-        if (newline && i > 0) break; /* the reply ends with its line, as in `cllm chat` */
-        chat_piece *c = g_new0(chat_piece, 1);
-        c->t = t;
-        c->bytes = g_byte_array_new();
-        g_byte_array_append(c->bytes, b, (guint)len);
-        g_idle_add(piece_arrived, c);
-    }
+    cllm_generate_tokens(t->g, tok, logits, &j->sp, &t->rng, j->max_tokens, 1, reply_token, j);
     g_idle_add(reply_done, j);
     return NULL;
 }

@@ -47,6 +47,17 @@ CLLM_API int cllm_generator_set_precision(cllm_generator *g, cllm_precision prec
 /* Picks the next token from logits [V] per params; uses g's scratch (no allocation). */
 CLLM_API int cllm_sample(cllm_generator *g, const float *logits, const cllm_sample_params *params, cllm_rng *rng);
 
+/* Called with each sampled token's bytes (len may be 0); return nonzero to stop after this token. */
+typedef int (*cllm_token_fn)(void *ctx, int id, const uint8_t *bytes, size_t len);
+/* The sampling loop of `cllm generate` / `cllm chat` and the app's chat: from logits (the generator's state after
+ * the prompt), samples up to max_tokens tokens, pushing each into g and handing its bytes to on_token; stops at
+ * <|endoftext|> (not pushed), when on_token asks, or — with stop_at_newline — after a token holding a newline
+ * (not the first). Returns the tokens produced. tok: the model's tokenizer (cllm_tokenizer.h). */
+struct cllm_tokenizer;
+CLLM_API long cllm_generate_tokens(cllm_generator *g, const struct cllm_tokenizer *tok, const float *logits,
+                                   const cllm_sample_params *params, cllm_rng *rng, long max_tokens,
+                                   int stop_at_newline, cllm_token_fn on_token, void *ctx);
+
 #ifdef __cplusplus
 }
 #endif

@@ -50,13 +50,6 @@ static void close_sampling(sampling *o) {
     cllm_tokenizer_free(o->tok);
 }
 
-static void emit(const cllm_tokenizer *tok, int id) {
-    size_t len;
-    const uint8_t *b = cllm_tokenizer_token_bytes(tok, id, &len);
-    if (b) fwrite(b, 1, len, stdout);
-    fflush(stdout);
-}
-
 /* Feeds text to the generator; returns the logits after its last token (NULL for empty text). */
 static const float *feed(cllm_generator *g, const cllm_tokenizer *tok, const char *text, size_t n) {
     cllm_error err = {0};
@@ -68,20 +61,18 @@ static const float *feed(cllm_generator *g, const cllm_tokenizer *tok, const cha
     return logits;
 }
 
-/* Samples up to max tokens; stops early at <|endoftext|> or (when stop_at_newline) after a newline. */
+/* Streams each token's bytes to stdout. */
+static int emit_token(void *ctx, int id, const uint8_t *b, size_t len) {
+    (void)ctx; (void)id;
+    if (len) fwrite(b, 1, len, stdout);
+    fflush(stdout);
+    return 0;
+}
+
 static void sample_loop(cllm_generator *g, const cllm_tokenizer *tok, const float *logits, const sampling *o,
                         cllm_rng *rng, int stop_at_newline) {
     cllm_sample_params sp = {(float)o->temperature, (int)o->top_k, (float)o->top_p};
-    int eot = cllm_tokenizer_eot(tok);
-    for (long i = 0; i < o->max_tokens; i++) {
-        int id = cllm_sample(g, logits, &sp, rng);
-        if (id == eot) break;
-        emit(tok, id);
-        logits = cllm_generator_push(g, id);
-        size_t len;
-        const uint8_t *b = cllm_tokenizer_token_bytes(tok, id, &len);
-        if (stop_at_newline && b && len > 0 && memchr(b, '\n', len) && i > 0) break;
-    }
+    cllm_generate_tokens(g, tok, logits, &sp, rng, o->max_tokens, stop_at_newline, emit_token, NULL);
 }
 
 static const char gen_usage[] =
