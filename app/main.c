@@ -15,8 +15,8 @@
 /* Read by LeakSanitizer in sanitizer builds: fontconfig, GLib's type system and the display libraries keep
  * process-long caches that are never freed. */
 const char *__lsan_default_suppressions(void);
-const char *__lsan_default_suppressions(void) {
-    return "leak:libfontconfig.so\nleak:libglib-2.0.so\nleak:libgobject-2.0.so\nleak:libgtk-4.so\n"
+__attribute__((visibility("default"))) const char *__lsan_default_suppressions(void) {
+    return "leak:libfontconfig.so\nleak:libflint.so\nleak:libglib-2.0.so\nleak:libgobject-2.0.so\nleak:libgtk-4.so\n"
            "leak:libpango\nleak:libX11.so\nleak:libEGL\nleak:libGLX\nleak:libdbus\n";
 }
 

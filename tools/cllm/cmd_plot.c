@@ -9,7 +9,9 @@
 
 /* Read by LeakSanitizer in sanitizer builds: fontconfig (loaded by cairo for the labels) keeps a process-long cache. */
 const char *__lsan_default_suppressions(void);
-const char *__lsan_default_suppressions(void) { return "leak:libfontconfig.so\n"; }
+__attribute__((visibility("default"))) const char *__lsan_default_suppressions(void) {
+    return "leak:libfontconfig.so\n"; /* visible: the sanitizer runtime looks it up dynamically */
+}
 
 static const char usage[] =
     "usage: cllm plot RUN_DIR|LOG.jsonl --out FILE.png [--width W] [--height H] [--title TEXT]\n"
