@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# cllm train --recipe fast (Muon + the speedrun's architecture options): stopped and resumed it gives the bytes of
+# cllm train --recipe fast (Muon) with every speedrun architecture option: stopped and resumed it gives the bytes of
 # the uninterrupted run; the model says what it is in `cllm info`, generates and evaluates; bad names exit 2.
 set -euo pipefail
 CLLM=${CLLM:-build/cllm}
@@ -11,7 +11,7 @@ for d in $(seq 1 20); do
   for i in $(seq 1 30); do echo "the cat $d sat on the mat $i. the dog ran to the cat."; done >"$tmp/text/doc$d.txt"
 done
 model=(--layers 1 --dim 32 --heads 2 --context 32 --batch 2 --lr 3e-3 --val-every 5 --val-batches 2 --threads 2
-       --recipe fast --untied-head --logit-softcap 20)
+       --recipe fast --relu2 --rmsnorm --no-bias --zero-init-proj --untied-head --logit-softcap 20)
 
 "$CLLM" train --data "$tmp/text" --out "$tmp/a" "${model[@]}" --steps 10 --ckpt-every 4 2>"$tmp/a.err" \
   || { cat "$tmp/a.err"; fail "train"; }

@@ -48,8 +48,8 @@ expect 1 "step 1: the gradient of .* is not finite" -- "$CLLM" train --init "$tm
 "$CLLM" train --data "$tmp/text" --out "$tmp/busy" "${model[@]}" --steps 100000 --ckpt-every 1 2>/dev/null &
 pid=$!
 for _ in $(seq 1 400); do [ -f "$tmp/busy/checkpoint.safetensors" ] && break; sleep 0.05; done
-expect 2 "in use by another training process" -- "$CLLM" train --out "$tmp/busy" --resume --threads 2
-expect 2 "in use by another training process" -- "$CLLM" train --data "$tmp/text" --out "$tmp/busy" "${model[@]}"
+expect 2 "in use by another training process" -- timeout 120 "$CLLM" train --out "$tmp/busy" --resume --threads 2
+expect 2 "in use by another training process" -- timeout 120 "$CLLM" train --data "$tmp/text" --out "$tmp/busy" "${model[@]}"
 kill -INT $pid; wait $pid || fail "the first trainer did not stop cleanly"
 pid=
 "$CLLM" train --out "$tmp/busy" --resume --threads 2 --stop-at 100000 --minutes 0.005 2>/dev/null \

@@ -50,25 +50,42 @@ static float next_lr(const cllm_trainer *t) {
 /* Seconds the end of a time-budgeted run needs after its last step: the whole validation split (at the measured
  * speed of validation batches) and the last checkpoint (as long as the previous one took, or a guess from the
  * bytes before there was one). */
-static double end_reserve(const cllm_trainer *t) {
-    double batches = ceil((double)t->val_windows / (double)t->s.B);
+static double val_batch_seconds(const cllm_trainer *t) {
     /* before a validation was timed (a resumed run): a forward pass costs about a third of forward+backward */
-    double batch_s = t->val_batch_s > 0 ? t->val_batch_s : t->step_s / (double)t->accum / 3;
-    double val = t->val ? batch_s * batches : 0;
+    return t->val_batch_s > 0 ? t->val_batch_s : t->step_s / (double)t->accum / 3;
+}
+
+/* Batches of the closing validation: the whole split, unless on a time budget that would take over a tenth of the
+ * budget (a large split, a short budget or a crowded machine); then as many as fit in that tenth. */
+static int64_t final_val_batches(const cllm_trainer *t) {
+    int64_t all = (t->val_windows + t->s.B - 1) / t->s.B;
+    double batch_s = val_batch_seconds(t);
+    if (t->budget_s <= 0 || batch_s <= 0 || (double)all * batch_s <= 0.1 * t->budget_s) return all;
+    int64_t fit = (int64_t)(0.1 * t->budget_s / batch_s);
+    return fit > 1 ? fit : 1;
+}
+
+static double save_seconds(const cllm_trainer *t) {
     double bytes = 12.0 * (double)cllm_model_num_params(t->model); /* model + two moments */
-    return val + (t->save_s > 0 ? t->save_s : 0.05 + bytes / 200e6);
+    return t->save_s > 0 ? t->save_s : 0.05 + bytes / 200e6;
+}
+
+static double end_reserve(const cllm_trainer *t) {
+    double val = t->val ? val_batch_seconds(t) * (double)final_val_batches(t) : 0;
+    return val + save_seconds(t);
 }
 
 /* ---- validation: mean loss and bits per byte over the first max_batches windows (the same ones every time) ---- */
 
-static void validate(cllm_trainer *t, int64_t max_batches) {
-    if (t->comm.rank != 0) return; /* every rank holds the same weights: one evaluation is enough */
+static int64_t validate(cllm_trainer *t, int64_t max_batches, double until) {
+    if (t->comm.rank != 0) return 0; /* every rank holds the same weights: one evaluation is enough */
     double t_start = now_s(), nats = 0, bytes = 0;
     int64_t tokens = 0;
     int B = t->s.B, T = t->s.T;
     cllm_window_iter it;
     cllm_window_iter_init(&it, t->val, T);
-    for (int64_t b = 0; b < max_batches; b++) {
+    int64_t b = 0;
+    for (; b < max_batches && !(until > 0 && b > 0 && clock_s(t) >= until); b++) {
         int rows = cllm_window_iter_next(&it, B, t->x, t->y);
         if (rows == 0) break;
         cllm_model_evaluate(t->model, t->x, t->y, rows, T);
@@ -91,6 +108,7 @@ static void validate(cllm_trainer *t, int64_t max_batches) {
     cllm_train_event ev = {.kind = CLLM_TRAIN_VALIDATION, .step = t->step, .steps = t->s.steps, .val_loss = loss,
                            .val_bpb = bpb, .elapsed_s = el, .eval_s = t->eval_s, .skipped = t->skipped};
     trainer_emit(t, &ev);
+    return b;
 }
 
 /* A resumed time budget must know what its closing validation will cost before it decides to stop: one batch,
@@ -346,7 +364,7 @@ int cllm_trainer_step(cllm_trainer *t, cllm_error *err) {
     if (!t->started) {
         t->started = 1;
         t->t0 = now_s();
-        if (t->step == 0 && t->val) validate(t, s->val_batches);
+        if (t->step == 0 && t->val) validate(t, s->val_batches, 0);
         else if (t->budget_s > 0 && t->val) time_val_batch(t);
     }
     double ts = now_s(), loss = 0;
@@ -387,7 +405,7 @@ int cllm_trainer_step(cllm_trainer *t, cllm_error *err) {
     /* The last step's validation is the final one, over the whole split, in cllm_trainer_finish. On a time budget,
      * a periodic validation waits while validating has taken over 5% of the time (the step-0 one included). */
     int due = t->val && t->step % s->val_every == 0 && t->step < s->steps;
-    if (due && (t->budget_s <= 0 || t->eval_s <= 0.05 * elapsed(t))) validate(t, s->val_batches);
+    if (due && (t->budget_s <= 0 || t->eval_s <= 0.05 * elapsed(t))) validate(t, s->val_batches, 0);
     if (t->step % s->ckpt_every == 0 && t->step < s->steps && save_all(t, err)) { /* the last: finish */
         t->failed = 1;
         return err ? err->code : 1;
@@ -414,7 +432,16 @@ int cllm_trainer_should_stop(const cllm_trainer *t) {
 int cllm_trainer_finish(cllm_trainer *t, cllm_error *err) {
     if (t->failed) return cllm_error_set(err, CLLM_ERR_STATE, "the run failed; nothing was saved");
     int done = cllm_trainer_should_stop(t) == CLLM_STOP_DONE;
-    if (t->val && done && t->step > t->start_step) validate(t, INT64_MAX);
+    if (t->val && done && t->step > t->start_step) {
+        /* on a time budget it stops short only where going on would overrun the budget by over 2% (the machine
+         * slowed down since the stop was decided), leaving the checkpoint its time */
+        int64_t all = (t->val_windows + t->s.B - 1) / t->s.B;
+        double until = t->budget_s > 0 ? 1.02 * t->budget_s - save_seconds(t) : 0;
+        int64_t batches = validate(t, final_val_batches(t), until);
+        if (batches < all && t->comm.rank == 0)
+            trainer_note(t, "the closing validation covers %lld of the val split's %lld batches: all of them would "
+                         "overrun the time budget", (long long)batches, (long long)all);
+    }
     if (save_all(t, err)) return err ? err->code : 1;
     log_line(t, "{\"step\":%lld,\"end\":\"%s\",\"elapsed_s\":%.2f,\"eval_s\":%.2f,\"skipped\":%lld}",
              (long long)t->step, done ? "done" : "stopped", clock_s(t),

@@ -2,6 +2,7 @@
  * same weights as one run, a non-finite step is never applied or saved, stored settings are validated like
  * flags, a run directory is locked, and a resumed log does not repeat steps. */
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -343,6 +344,157 @@ static void test_resume_log_and_temps(void **state) {
     free(log);
 }
 
+/* The communicator seam, with two ranks as two threads of this process (a barrier-based stand-in for MPI): rank 0
+ * of 2 with the default total batch (2·B·T) ends bit-identical to one process accumulating 2 micro-batches per
+ * step, rank 1 writes no file and emits no event, and both stop together. */
+typedef struct thread_comm {
+    pthread_barrier_t barrier;
+    void *slot[2];        /* each rank's buffer for the collective in progress */
+    int sums, broadcasts; /* counted by rank 0 */
+} thread_comm;
+typedef struct rank_ctx { thread_comm *c; int rank; } rank_ctx;
+
+/* slot[0] += slot[1] on rank 0 (rank order), then rank 1 copies: the same bits on both. */
+#define THREAD_SUM(name, type)                                                             \
+    static int name(void *ctx, type *data, size_t n, cllm_error *err) {                    \
+        (void)err;                                                                         \
+        rank_ctx *r = ctx;                                                                 \
+        r->c->slot[r->rank] = data;                                                        \
+        pthread_barrier_wait(&r->c->barrier);                                              \
+        if (r->rank == 0) {                                                                \
+            const type *other = r->c->slot[1];                                             \
+            for (size_t i = 0; i < n; i++) data[i] += other[i];                            \
+            r->c->sums++;                                                                  \
+        }                                                                                  \
+        pthread_barrier_wait(&r->c->barrier);                                              \
+        if (r->rank == 1) memcpy(data, r->c->slot[0], n * sizeof(type));                   \
+        pthread_barrier_wait(&r->c->barrier);                                              \
+        return 0;                                                                          \
+    }
+THREAD_SUM(thread_sum, float)
+THREAD_SUM(thread_sum_f64, double)
+
+static int thread_broadcast(void *ctx, void *data, size_t bytes, int root, cllm_error *err) {
+    (void)err;
+    rank_ctx *r = ctx;
+    r->c->slot[r->rank] = data;
+    pthread_barrier_wait(&r->c->barrier);
+    if (r->rank != root) memcpy(data, r->c->slot[root], bytes);
+    if (r->rank == 0) r->c->broadcasts++;
+    pthread_barrier_wait(&r->c->barrier);
+    return 0;
+}
+
+static int thread_barrier(void *ctx, cllm_error *err) {
+    (void)err;
+    pthread_barrier_wait(&((rank_ctx *)ctx)->c->barrier);
+    return 0;
+}
+
+typedef struct rank_run { rank_ctx ctx; counts c; int rc; int64_t steps; char msg[512]; } rank_run;
+
+static void *run_rank(void *arg) {
+    rank_run *r = arg;
+    cllm_comm comm = {.ctx = &r->ctx, .rank = r->ctx.rank, .size = 2, .allreduce_sum = thread_sum,
+                      .allreduce_sum_f64 = thread_sum_f64, .broadcast = thread_broadcast, .barrier = thread_barrier};
+    cllm_train_opts o = opts_for(test_path("comm"), &r->c);
+    o.comm = &comm;
+    cllm_error err = {0};
+    cllm_trainer *t = cllm_trainer_new(&o, &err);
+    r->rc = t ? cllm_trainer_run(t, &err) : -1;
+    r->steps = t ? cllm_trainer_step_count(t) : -1;
+    snprintf(r->msg, sizeof r->msg, "%s", err.msg);
+    cllm_trainer_free(t);
+    return NULL;
+}
+
+static void test_comm_seam(void **state) {
+    (void)state;
+    counts c = {0};
+    cllm_train_opts o = opts_for(test_path("accum2"), &c); /* one process, 2 micro-batches per step */
+    o.settings.total_batch = 2 * 2 * 32;
+    cllm_error err = {0};
+    cllm_trainer *t = cllm_trainer_new(&o, &err);
+    assert_non_null(t);
+    assert_int_equal(cllm_trainer_run(t, &err), 0);
+    cllm_trainer_free(t);
+
+    (void)corpus(); /* made before the threads start */
+    thread_comm tc = {0};
+    pthread_barrier_init(&tc.barrier, NULL, 2);
+    rank_run ranks[2] = {{.ctx = {&tc, 0}}, {.ctx = {&tc, 1}}};
+    pthread_t th[2];
+    for (int r = 0; r < 2; r++) assert_int_equal(pthread_create(&th[r], NULL, run_rank, &ranks[r]), 0);
+    for (int r = 0; r < 2; r++) pthread_join(th[r], NULL);
+    pthread_barrier_destroy(&tc.barrier);
+    for (int r = 0; r < 2; r++)
+        if (ranks[r].rc != 0) fail_msg("rank %d: %s", r, ranks[r].msg);
+    assert_int_equal(ranks[0].steps, 8);
+    assert_int_equal(ranks[1].steps, 8);
+    assert_int_equal(tc.sums, 2 * 8);       /* gradients and loss, every step */
+    assert_int_equal(tc.broadcasts, 1 + 8); /* the initial parameters, then each step's stop decision */
+    assert_int_equal(ranks[0].c.steps, 8);
+    assert_int_equal(ranks[1].c.steps + ranks[1].c.vals + ranks[1].c.ckpts + ranks[1].c.start, 0);
+    assert_true(same_file(path_in(test_path("accum2"), "model.safetensors"),
+                          path_in(test_path("comm"), "model.safetensors")));
+}
+
+/* Data paths: a run started in one directory resumes from another (they are stored relative to the run
+ * directory); a checkpoint of the first format, with paths relative to where training started, still resumes
+ * from there. */
+static void test_paths(void **state) {
+    (void)state;
+    char cwd[1024];
+    assert_non_null(getcwd(cwd, sizeof cwd));
+    assert_int_equal(chdir(test_tmpdir()), 0);
+    counts c = {0};
+    cllm_train_opts o = opts_for("rel", &c);
+    o.stop_at = 4;
+    cllm_error err = {0};
+    cllm_trainer *t = cllm_trainer_new(&o, &err);
+    assert_non_null(t);
+    assert_int_equal(cllm_trainer_run(t, &err), 0);
+    cllm_trainer_free(t);
+    assert_int_equal(chdir("/"), 0);
+    o = opts_for(path_in(test_tmpdir(), "rel"), &c);
+    o.stop_at = 6;
+    t = cllm_trainer_resume(&o, &err);
+    if (!t) fail_msg("%s", err.msg);
+    assert_int_equal(cllm_trainer_run(t, &err), 0);
+    cllm_trainer_free(t);
+    /* the first format: no "paths" key, "rel/data" relative to the directory training started in */
+    const char *ckpt = path_in(test_tmpdir(), "rel/checkpoint.safetensors");
+    cllm_tokenizer *tok = NULL;
+    cllm_adamw opt;
+    cllm_train_state st;
+    cllm_model *m = cllm_checkpoint_load(ckpt, &tok, &opt, &st, &err);
+    assert_non_null(m);
+    char *a = strstr(st.args_json, "\"paths\":\"run_dir\",");
+    assert_non_null(a);
+    memmove(a, a + 18, strlen(a + 18) + 1);
+    char old[sizeof st.args_json];
+    const char *tail = strstr(st.args_json, "\"train_dir\":\"data\"");
+    assert_non_null(tail);
+    snprintf(old, sizeof old, "%.*s\"train_dir\":\"rel/data\",\"val_batches\":2,\"val_dir\":\"rel/data\"%s",
+             (int)(tail - st.args_json), st.args_json, strstr(tail, ",\"val_every\""));
+    strcpy(st.args_json, old);
+    assert_int_equal(cllm_checkpoint_save(ckpt, m, tok, &opt, &st, &err), 0);
+    cllm_model_free(m);
+    cllm_tokenizer_free(tok);
+    cllm_adamw_free(&opt);
+    o.stop_at = 7;
+    t = cllm_trainer_resume(&o, &err); /* from "/": rel/data is not there */
+    assert_null(t);
+    assert_int_equal(chdir(test_tmpdir()), 0);
+    o.out_dir = "rel";
+    t = cllm_trainer_resume(&o, &err);
+    if (!t) fail_msg("%s", err.msg);
+    assert_int_equal(cllm_trainer_run(t, &err), 0);
+    assert_int_equal(cllm_trainer_step_count(t), 7);
+    cllm_trainer_free(t);
+    assert_int_equal(chdir(cwd), 0);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_run_events),
@@ -353,6 +505,8 @@ int main(void) {
         cmocka_unit_test(test_resume_validates_stored_settings),
         cmocka_unit_test(test_lock),
         cmocka_unit_test(test_resume_log_and_temps),
+        cmocka_unit_test(test_comm_seam),
+        cmocka_unit_test(test_paths),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
