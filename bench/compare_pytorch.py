@@ -23,7 +23,8 @@ import torch.nn.functional as F
 
 # the presets of cllm_config_preset (vocabulary 4096 unless given)
 PRESETS = {"tiny": dict(n_layer=4, n_embd=256, n_head=4, n_ctx=256),
-           "small": dict(n_layer=6, n_embd=384, n_head=6, n_ctx=256)}
+           "small": dict(n_layer=6, n_embd=384, n_head=6, n_ctx=256),
+           "gpt2": dict(n_layer=12, n_embd=768, n_head=12, n_ctx=1024)}  # GPT-2 124M (vocabulary 50257)
 
 
 class SelfAttention(nn.Module):
@@ -98,9 +99,10 @@ def make_optimizer(model):
         return torch.optim.AdamW(groups, lr=3e-4, betas=(0.9, 0.95), eps=1e-8)
 
 
-def train_step(model, opt, x, y):
+def train_step(model, opt, x, y, bf16):
     opt.zero_grad(set_to_none=True)
-    loss = model(x, y)
+    with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):  # mixed precision: fp32 weights, bf16 matmuls
+        loss = model(x, y)
     loss.backward()
     torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
     opt.step()
@@ -115,11 +117,16 @@ def main():
     ap.add_argument("--steps", type=int, default=20)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--seed", type=int, default=1337)
+    ap.add_argument("--context", type=int, default=0, help="sequence length (default: the preset's)")
+    ap.add_argument("--precision", choices=["fp32", "bf16"], default="fp32",
+                    help="bf16: torch.autocast('cpu', torch.bfloat16) around the forward")
     args = ap.parse_args()
 
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
-    cfg = PRESETS[args.config]
+    cfg = dict(PRESETS[args.config])
+    if args.context:
+        cfg["n_ctx"] = args.context
     model = GPT(vocab_size=args.vocab_size, **cfg)
     opt = make_optimizer(model)
     B, T, V = args.batch, cfg["n_ctx"], args.vocab_size
@@ -128,13 +135,14 @@ def main():
         x = torch.randint(0, V, (B, T))
         y = torch.randint(0, V, (B, T))
         t0 = time.perf_counter()
-        loss = train_step(model, opt, x, y)
+        loss = train_step(model, opt, x, y, args.precision == "bf16")
         if step >= 0:
             times.append(time.perf_counter() - t0)
     step_s = statistics.median(times)
     n_params = sum(p.numel() for p in model.parameters())
-    print("pytorch %s: %d parameters, %d threads, batch %dx%d, median step %.1f ms, %.0f tokens/s, last loss %.3f"
-          % (torch.__version__, n_params, torch.get_num_threads(), B, T, step_s * 1e3, B * T / step_s, loss),
+    print("pytorch %s %s: %d parameters, %d threads, batch %dx%d, median step %.1f ms, %.0f tokens/s, last loss %.3f"
+          % (torch.__version__, args.precision, n_params, torch.get_num_threads(), B, T, step_s * 1e3, B * T / step_s,
+             loss),
           file=sys.stderr)
     print(json.dumps({"tokens_per_s": round(B * T / step_s, 1), "ms_per_step": round(step_s * 1e3, 3)}))
 

@@ -21,8 +21,10 @@ for n in "${names[@]}"; do
     "build-fuzz/corpus/$n" "build-fuzz/seeds/$n" >"$log" 2>&1 || true
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
   secs=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)
+  # crash-, leak-, timeout- and oom- artifacts are failures; slow-unit- ones (over 10 s on a loaded machine, or
+  # while the fuzzer was stopped: libFuzzer's clocks are wall time) are not, and stay in build-fuzz/crashes/
   crashes=0
-  for c in build-fuzz/crashes/"$n"/*; do
+  for c in build-fuzz/crashes/"$n"/{crash,leak,timeout,oom}-*; do
     [ -f "$c" ] || continue
     cp "$c" "tests/fuzz/regressions/$n/"; crashes=$((crashes + 1))
   done

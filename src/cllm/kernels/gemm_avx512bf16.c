@@ -59,4 +59,45 @@ void cllm_q8_group_avx512vnni(int blocks, const int8_t *q, const float *scale, c
     }
     _mm512_storeu_ps(y, acc);
 }
+
+/* ---- Packing with vcvtne2ps2bf16: the rounding of cllm_bf16_round_bits in one instruction per 32 values (the
+ * same bits: nearest even, NaN quiet, denormals to zero; tested against the portable packers through the GEMM). */
+
+/* Pairs of lanes contiguous in lane (see cllm_gemm_bf16_pack_fn): the even and odd rows' 16 lanes convert together,
+ * then one word permute interleaves them into (even, odd) pairs. */
+void cllm_gemm_bf16_pack_across_avx512bf16(const float *src, size_t ld, int n, int kc, int width, uint32_t *dst) {
+    const __m512i interleave = _mm512_set_epi16(31, 15, 30, 14, 29, 13, 28, 12, 27, 11, 26, 10, 25, 9, 24, 8, 23, 7,
+                                                22, 6, 21, 5, 20, 4, 19, 3, 18, 2, 17, 1, 16, 0);
+    for (int p = 0; p < (kc + 1) / 2; p++) {
+        const float *even = src + (size_t)(2 * p) * ld, *odd = even + ld;
+        int has_odd = 2 * p + 1 < kc;
+        for (int r = 0; r < width; r += 16) {
+            int lanes = n - r < 0 ? 0 : n - r > 16 ? 16 : n - r, w = width - r < 16 ? width - r : 16;
+            __mmask16 in = (__mmask16)((1u << lanes) - 1u), out = (__mmask16)((1u << w) - 1u);
+            __m512 e = _mm512_maskz_loadu_ps(in, even + r);
+            __m512 o = has_odd ? _mm512_maskz_loadu_ps(in, odd + r) : _mm512_setzero_ps();
+            __m512i words = (__m512i)_mm512_cvtne2ps_pbh(o, e); /* bf16(e) in words 0..15, bf16(o) in 16..31 */
+            _mm512_mask_storeu_epi32(dst + (size_t)p * width + r, out, _mm512_permutexvar_epi16(interleave, words));
+        }
+    }
+}
+
+/* Pairs adjacent in memory: 32 consecutive values of k convert to 32 words already in pair order; staged as rows
+ * of kp words and transposed into the panel by the fp32 transposing pack, as on the avx512 level. */
+void cllm_gemm_bf16_pack_along_avx512bf16(const float *src, size_t ld, int n, int kc, int width, uint32_t *dst) {
+    uint32_t stage[CLLM_BF16_NR_MAX * CLLM_BF16_KC / 2] __attribute__((aligned(64)));
+    int kp = (kc + 1) / 2;
+    for (int r = 0; r < n; r++) {
+        const float *s = src + (size_t)r * ld;
+        for (int k = 0; k < kc; k += 32) {
+            int left = kc - k, lo = left < 16 ? left : 16, hi = left < 16 ? 0 : left < 32 ? left - 16 : 16;
+            __m512 v0 = _mm512_maskz_loadu_ps((__mmask16)((1u << lo) - 1u), s + k);
+            __m512 v1 = _mm512_maskz_loadu_ps((__mmask16)((1u << hi) - 1u), s + k + 16);
+            int pairs = (left + 1) / 2 < 16 ? (left + 1) / 2 : 16;
+            _mm512_mask_storeu_epi32(stage + (size_t)r * kp + k / 2, (__mmask16)((1u << pairs) - 1u),
+                                     (__m512i)_mm512_cvtne2ps_pbh(v1, v0));
+        }
+    }
+    cllm_gemm_pack_t_avx512((const float *)stage, (size_t)kp, n, kp, width, (float *)dst);
+}
 #endif

@@ -291,8 +291,9 @@ static const cllm_bf16_kernels bf16_avx2 = {cllm_gemm_bf16_micro_avx2, pack_lane
                                             4, 16, 0};
 static const cllm_bf16_kernels bf16_avx512 = {cllm_gemm_bf16_micro_avx512, cllm_gemm_bf16_pack_along_avx512,
                                               cllm_gemm_bf16_pack_across_avx512, 8, 32, 0};
-static const cllm_bf16_kernels bf16_avx512bf16 = {cllm_gemm_bf16_micro_avx512bf16, cllm_gemm_bf16_pack_along_avx512,
-                                                  cllm_gemm_bf16_pack_across_avx512, 12, 32, 1};
+static const cllm_bf16_kernels bf16_avx512bf16 = {cllm_gemm_bf16_micro_avx512bf16,
+                                                  cllm_gemm_bf16_pack_along_avx512bf16,
+                                                  cllm_gemm_bf16_pack_across_avx512bf16, 12, 32, 1};
 #endif
 
 const cllm_bf16_kernels *cllm_bf16_kernels_of(cllm_simd_level level) {

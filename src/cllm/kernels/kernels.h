@@ -201,6 +201,8 @@ void cllm_gemm_micro_strided_avx512(int kc, const float *a, size_t rs, size_t cs
 void cllm_gemm_bf16_micro_avx2(int kp, const uint32_t *a, const uint32_t *b, float *c, size_t ldc, int load);
 void cllm_gemm_bf16_pack_along_avx512(const float *src, size_t ld, int n, int kc, int width, uint32_t *dst);
 void cllm_gemm_bf16_pack_across_avx512(const float *src, size_t ld, int n, int kc, int width, uint32_t *dst);
+void cllm_gemm_bf16_pack_along_avx512bf16(const float *src, size_t ld, int n, int kc, int width, uint32_t *dst);
+void cllm_gemm_bf16_pack_across_avx512bf16(const float *src, size_t ld, int n, int kc, int width, uint32_t *dst);
 void cllm_gemm_bf16_micro_avx512(int kp, const uint32_t *a, const uint32_t *b, float *c, size_t ldc, int load);
 /* Q8_0 one-token product, one group of 16 output columns (see q8.c): y[16] from the group's blocks of q [blocks][8]
  * [16][4], scale and sum [blocks][16], and x's int8 blocks xq and scales xd. */
