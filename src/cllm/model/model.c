@@ -249,6 +249,7 @@ struct cllm_model {
     int head_rows;                /* LM-head chunk rows, 0: cllm_head_rows's choice (tests set it smaller) */
     cllm_precision precision;     /* of the linear layers' and the head's products (fp32 or bf16) */
     int32_t *inputs;              /* copy: backward must not depend on the caller keeping them */
+    char trained[1024];           /* how it was trained (cllm_model_set_trained), "" when not recorded */
 };
 
 static void *alloc_floats(size_t n) {
@@ -459,6 +460,15 @@ int cllm_model_set_precision(cllm_model *m, cllm_precision precision, cllm_error
 }
 
 cllm_precision cllm_model_precision(const cllm_model *m) { return m->precision; }
+
+const char *cllm_model_trained(const cllm_model *m) { return m->trained; }
+
+void cllm_model_set_trained(cllm_model *m, const char *text) {
+    size_t n = 0; /* the line comes from files too: only printable ASCII reaches a terminal */
+    for (; text && text[n] && n < sizeof m->trained - 1; n++)
+        m->trained[n] = text[n] >= 0x20 && text[n] < 0x7f ? text[n] : '?';
+    m->trained[n] = 0;
+}
 
 const char *cllm_precision_name(cllm_precision precision) {
     switch (precision) {

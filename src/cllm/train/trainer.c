@@ -164,6 +164,7 @@ static int save_checkpoint(cllm_trainer *t, const cllm_adamw *opt, cllm_error *e
     double t_start = now_s();
     if (trainer_settings_to_json(&t->s, clock_s(t), t->out, st.args_json, sizeof st.args_json, err))
         return err ? err->code : 1;
+    trainer_describe(t);
     char path[4200];
     snprintf(path, sizeof path, "%s/checkpoint.safetensors", t->out);
     if (cllm_checkpoint_save(path, t->model, t->tok, opt, &st, err)) return err ? err->code : 1;

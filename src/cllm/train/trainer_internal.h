@@ -43,6 +43,8 @@ struct cllm_trainer {
     int failed;               /* a step failed: finish saves nothing */
     int agreed_stop;          /* multi-process: rank 0's stop decision after the last step, broadcast to all */
     cllm_comm comm;           /* size 1, rank 0 and no functions when single-process */
+    char history[1024];       /* how the steps before start_step were trained ("steps A-B: ...; ..."), from the
+                                 checkpoint's cllm.trained; "" for a fresh run */
     cllm_train_event_fn on_event;
     void *ctx;
 };
@@ -58,6 +60,12 @@ int trainer_settings_to_json(const cllm_train_settings *s, double clock_s, const
                              cllm_error *err);
 int trainer_settings_from_json(cllm_train_settings *s, double *clock_s, const char *out, const char *text,
                                cllm_error *err);
+
+/* Sets the model's cllm.trained line for the steps done so far: the run's batch and arithmetic, then each span of
+ * steps with the processes that trained it ("steps 0-4: 2 ranks, data parallel; steps 4-8: 1 process"). */
+void trainer_describe(cllm_trainer *t);
+/* The span list of a stored cllm.trained line (what follows its first "; "), for history; "" when none. */
+const char *trainer_history_of(const char *trained);
 
 /* Locks out (creating it if need be) for this process; a second trainer gets CLLM_ERR_STATE. Removes the temp
  * files a killed run left behind. */

@@ -273,6 +273,7 @@ int trainer_setup_resume(cllm_trainer *t, cllm_error *err) {
     cllm_train_state st;
     if (!(t->model = cllm_checkpoint_load(path, &t->tok, &t->opt, &st, err))) return err ? err->code : 1;
     if (!t->tok) t->tok = cllm_tokenizer_byte_new();
+    snprintf(t->history, sizeof t->history, "%s", trainer_history_of(cllm_model_trained(t->model)));
     cllm_error e = {0};
     if (trainer_settings_from_json(&t->s, &t->clock_before, t->out, st.args_json, &e))
         return cllm_error_set(err, e.code, "%s: %s", path, e.msg);
