@@ -225,8 +225,14 @@ int trainer_setup_fresh(cllm_trainer *t, const cllm_train_opts *o, cllm_error *e
         return cllm_error_set(err, CLLM_ERR_ARG, "--context %d is longer than the model's context %d", o->context,
                               n_ctx);
     s->T = o->context ? o->context : n_ctx;
-    int ranks = t->comm.size; /* --batch B is each rank's: the step is ranks·B rows unless total_batch says */
-    s->total_batch = o->settings.total_batch ? o->settings.total_batch : (int64_t)s->B * s->T * ranks;
+    /* --batch B is each rank's micro-batch: the step is ranks·B rows unless total_batch says (a pipeline's stages
+     * share each micro-batch: it counts as one rank) */
+    int ranks = t->comm.size / t->stages, micro = o->micro_batches > 0 ? o->micro_batches : t->comm.size;
+    if (o->micro_batches > 0 && o->settings.total_batch &&
+        o->settings.total_batch != (int64_t)s->B * s->T * o->micro_batches)
+        return cllm_error_set(err, CLLM_ERR_ARG, "--micro-batches %d of %dx%d is not --total-batch %lld",
+                              o->micro_batches, s->B, s->T, (long long)o->settings.total_batch);
+    s->total_batch = o->settings.total_batch ? o->settings.total_batch : (int64_t)s->B * s->T * micro;
     if (cllm_train_settings_check(s, err)) return err->code;
     if (s->total_batch % ((int64_t)s->B * s->T * ranks))
         return cllm_error_set(err, CLLM_ERR_ARG, "--total-batch %lld is not a whole number of %d×%d micro-batches for "
