@@ -34,6 +34,8 @@ int trainer_pipeline_check(cllm_trainer *t, const cllm_train_opts *o, cllm_error
         return cllm_error_set(err, CLLM_ERR_ARG, "--pipeline-stages %d needs %d processes, one per stage, not %d (data "
                               "parallel across pipelines is not built)", S, S, N);
     if (t->zero) return cllm_error_set(err, CLLM_ERR_ARG, "--zero 1 does not combine with --pipeline-stages");
+    if (!t->comm.send || !t->comm.recv)
+        return cllm_error_set(err, CLLM_ERR_ARG, "pipeline stages need a communicator with send and recv");
     return 0;
 }
 
