@@ -234,11 +234,12 @@ static int check_backed(const cllm_safetensors *st, const cllm_config *cfg, cons
     return 0;
 }
 
-static cllm_model *load_file(const char *path, cllm_tokenizer **tok_out, cllm_adamw *opt, cllm_train_state *state,
-                             cllm_error *err) {
+/* Builds a model (and, with opt, a checkpoint's moments and state) from st, which it closes; st NULL (its open
+ * failed, err filled) returns NULL. path names the file or buffer in messages. */
+static cllm_model *load_parsed(cllm_safetensors *st, const char *path, cllm_tokenizer **tok_out, cllm_adamw *opt,
+                               cllm_train_state *state, cllm_error *err) {
     if (tok_out) *tok_out = NULL;
     if (opt) memset(opt, 0, sizeof *opt);
-    cllm_safetensors *st = cllm_safetensors_open(path, err);
     if (!st) return NULL;
     cllm_config cfg;
     cllm_model *m = NULL;
@@ -332,10 +333,20 @@ fail:
 }
 
 cllm_model *cllm_model_load(const char *path, cllm_tokenizer **tok_out, cllm_error *err) {
-    return load_file(path, tok_out, NULL, NULL, err);
+    return load_parsed(cllm_safetensors_open(path, err), path, tok_out, NULL, NULL, err);
 }
 
 cllm_model *cllm_checkpoint_load(const char *path, cllm_tokenizer **tok_out, cllm_adamw *opt,
                                  cllm_train_state *state, cllm_error *err) {
-    return load_file(path, tok_out, opt, state, err);
+    return load_parsed(cllm_safetensors_open(path, err), path, tok_out, opt, state, err);
+}
+
+cllm_model *cllm_model_load_memory(const void *data, size_t size, const char *label, cllm_tokenizer **tok_out,
+                                   cllm_error *err) {
+    return load_parsed(cllm_safetensors_open_memory(data, size, label, err), label, tok_out, NULL, NULL, err);
+}
+
+cllm_model *cllm_checkpoint_load_memory(const void *data, size_t size, const char *label, cllm_tokenizer **tok_out,
+                                        cllm_adamw *opt, cllm_train_state *state, cllm_error *err) {
+    return load_parsed(cllm_safetensors_open_memory(data, size, label, err), label, tok_out, opt, state, err);
 }

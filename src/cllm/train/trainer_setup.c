@@ -104,7 +104,9 @@ static int setup_model(cllm_trainer *t, const cllm_train_opts *o, cllm_error *er
         return cllm_error_set(err, CLLM_ERR_ARG, "--vocab-size %d is smaller than the tokenizer's %d ids",
                               cfg.vocab_size, tv);
     if (!(t->model = cllm_model_new(&cfg, err))) return err ? err->code : 1;
-    cllm_model_init_gpt2(t->model, t->s.seed);
+    if (cllm_model_init_gpt2(t->model, t->s.seed)) /* a fixed encoding or lattice init that could not be made */
+        return cllm_error_set(err, CLLM_ERR_NOMEM, "out of memory computing the model's %s position encoding%s",
+                              cllm_pos_kind_name(cfg.pos_kind), cfg.embed_init ? " or lattice embedding" : "");
     return 0;
 }
 
