@@ -152,6 +152,11 @@ CLLM_API int cllm_precision_parse(const char *name, cllm_precision *out);
 CLLM_API int cllm_model_set_precision(cllm_model *m, cllm_precision precision, cllm_error *err);
 /* The precision set on the model. */
 CLLM_API cllm_precision cllm_model_precision(const cllm_model *m);
+/* How the model was trained (one printable ASCII line; "" when not recorded): the trainer sets it, model files and
+ * checkpoints keep it as metadata cllm.trained, `cllm info` shows it. Owned by the model. */
+CLLM_API const char *cllm_model_trained(const cllm_model *m);
+/* Sets that line (copied, at most 1023 bytes; a byte outside printable ASCII becomes '?'). NULL clears it. */
+CLLM_API void cllm_model_set_trained(cllm_model *m, const char *text);
 
 /* ---------------------------------------------------------------------------------------------------------- */
 /* AdamW (decoupled weight decay) over the model's trainable tensors; decay only where cllm_tensor.decay.

@@ -61,7 +61,9 @@ static const char usage[] =
     "  --skip-nonfinite       skip (and count) a step whose loss or gradient is not finite, instead of stopping\n"
     "several processes (build-mpi/cllm under mpirun; docs/scaling.md):\n"
     "                         data parallel: --batch B rows per process, the step N*B rows unless --total-batch\n"
-    "  --zero 1               each process keeps AdamW's moments for 1/N of the parameters (ZeRO stage 1)\n";
+    "  --zero 1               each process keeps AdamW's moments for 1/N of the parameters (ZeRO stage 1)\n"
+    "  --pipeline-stages S    pipeline parallel over S = N processes: each runs 1/S of the layers, 1F1B\n"
+    "  --micro-batches M      micro-batches per step (the step is M*B rows; default N)\n";
 
 /* Ctrl-C asks the trainer to stop after the current step; cllm_trainer_request_stop is one atomic store. */
 static cllm_trainer *volatile running;
@@ -135,7 +137,7 @@ static void parse(cli_train *c, int argc, char **argv) {
     long B = s->B, steps = s->steps, warmup = -1, seed = (long)s->seed, val_every = s->val_every;
     long val_batches = s->val_batches, ckpt_every = s->ckpt_every, total_batch = 0;
     double lr = s->lr, min_lr = -1, wd = s->weight_decay, clip = s->grad_clip, minutes = 0, muon_lr = s->muon_lr;
-    long zero = 0;
+    long zero = 0, stages = 0, micro_batches = 0;
     const char *precision = NULL;
     int seen[40] = {0}; /* flags with a seen slot define a run; the others may be given on --resume */
     cli_opt opts[] = {
@@ -183,12 +185,16 @@ static void parse(cli_train *c, int argc, char **argv) {
         {"resume", OPT_FLAG, &c->resume, 0, 0, NULL},
         {"skip-nonfinite", OPT_FLAG, &c->o.skip_nonfinite, 0, 0, NULL},
         {"zero", OPT_INT, &zero, 0, 1, NULL},
+        {"pipeline-stages", OPT_INT, &stages, 1, 4096, NULL},
+        {"micro-batches", OPT_INT, &micro_batches, 1, 1L << 30, &seen[37]},
     };
     int nopts = (int)(sizeof opts / sizeof *opts);
     cli_parse(argc, argv, opts, nopts, usage);
     c->o.minutes = c->resume || seen[15] ? minutes : 0; /* a limit on this process; else the run's budget */
     c->o.stop_at = c->stop_at;
     c->o.zero = (int)zero;
+    c->o.pipeline_stages = (int)stages;
+    c->o.micro_batches = (int)micro_batches;
     if (!c->o.out_dir) cli_die(2, "train: --out RUN_DIR is required (see 'cllm train --help')");
     if (c->resume) {
         for (int i = 0; i < nopts; i++)
