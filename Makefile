@@ -116,8 +116,11 @@ $(BUILD)/$(1): $(patsubst %.c,$(BUILD)/%.o,$(wildcard tools/$(1)/*.c)) $(LIBS_A)
 endef
 $(foreach c,$(CLI_NAMES),$(eval $(call CLI_RULE,$(c))))
 
+# A test's own link flags: NAME_LDFLAGS (test_positions_fault replaces libprimemath's pm_spiral_features with a
+# wrapper that can fail, to reach the error paths an allocation failure would)
+test_positions_fault_LDFLAGS := -Wl,--wrap=pm_spiral_features
 $(TEST_BINS): $(BUILD)/tests/%: $(BUILD)/tests/%.o $(SUP_OBJ) $(LIBS_A)
-	$(CC) $(LDFLAGS) -o $@ $< $(SUP_OBJ) $(LIBS_A) $(LDLIBS) -lcmocka
+	$(CC) $(LDFLAGS) -o $@ $< $(SUP_OBJ) $(LIBS_A) $(LDLIBS) -lcmocka $($(notdir $@)_LDFLAGS)
 
 # ---- MPI: the cllm CLI once more, with tools/cllm/mpi/ and -DCLLM_MPI, into $(BUILD)-mpi/, linked against the
 # same libraries (the library has no MPI in it: multi-process training is the trainer with a communicator the CLI

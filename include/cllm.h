@@ -152,6 +152,11 @@ CLLM_API int cllm_precision_parse(const char *name, cllm_precision *out);
 CLLM_API int cllm_model_set_precision(cllm_model *m, cllm_precision precision, cllm_error *err);
 /* The precision set on the model. */
 CLLM_API cllm_precision cllm_model_precision(const cllm_model *m);
+/* How the model was trained (one printable ASCII line; "" when not recorded): the trainer sets it, model files and
+ * checkpoints keep it as metadata cllm.trained, `cllm info` shows it. Owned by the model. */
+CLLM_API const char *cllm_model_trained(const cllm_model *m);
+/* Sets that line (copied, at most 1023 bytes; a byte outside printable ASCII becomes '?'). NULL clears it. */
+CLLM_API void cllm_model_set_trained(cllm_model *m, const char *text);
 
 /* ---------------------------------------------------------------------------------------------------------- */
 /* AdamW (decoupled weight decay) over the model's trainable tensors; decay only where cllm_tensor.decay.
@@ -191,6 +196,10 @@ CLLM_API int cllm_muon_blocks(const cllm_tensor *t);
  * G [rows, cols] (row stride ld), after steps iterations from G/‖G‖_F. work: 2·rows·cols + 2·min(rows, cols)²
  * floats; out may be G when ld == cols. */
 CLLM_API void cllm_newton_schulz(const float *G, int rows, int cols, int ld, int steps, float *out, float *work);
+/* The same iteration with each product's inputs rounded to bf16 and summed in fp32 (cllm_gemm_bf16): what
+ * cllm_adamw_step runs when the model's precision is bf16. */
+CLLM_API void cllm_newton_schulz_bf16(const float *G, int rows, int cols, int ld, int steps, float *out,
+                                      float *work);
 /* Global L2 norm of the gradients; if max_norm > 0 and the norm exceeds it, scales them to max_norm.
  * Returns the norm before clipping. */
 CLLM_API float cllm_clip_grad_norm(cllm_model *m, float max_norm);

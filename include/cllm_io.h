@@ -26,6 +26,10 @@ CLLM_API int cllm_model_save(const cllm_model *m, const cllm_tokenizer *tok, con
 /* Reads a model file; *tok_out (if non-NULL) receives its tokenizer, or NULL when the file has none. Every
  * tensor's presence, shape and finiteness is checked; NULL with a one-line error naming the file otherwise. */
 CLLM_API cllm_model *cllm_model_load(const char *path, cllm_tokenizer **tok_out, cllm_error *err);
+/* The same from size bytes in memory (the caller keeps them; nothing refers to them after the call); `label` names
+ * them in error messages. */
+CLLM_API cllm_model *cllm_model_load_memory(const void *data, size_t size, const char *label,
+                                            cllm_tokenizer **tok_out, cllm_error *err);
 
 /* What besides parameters and moments a checkpoint must carry for a bit-exact resume. */
 typedef struct cllm_train_state {
@@ -42,6 +46,10 @@ CLLM_API int cllm_checkpoint_save(const char *path, const cllm_model *m, const c
 /* Reads a checkpoint into a new model (and tokenizer), with opt initialised and filled and state restored. */
 CLLM_API cllm_model *cllm_checkpoint_load(const char *path, cllm_tokenizer **tok_out, cllm_adamw *opt,
                                           cllm_train_state *state, cllm_error *err);
+/* The same from size bytes in memory, as cllm_model_load_memory. */
+CLLM_API cllm_model *cllm_checkpoint_load_memory(const void *data, size_t size, const char *label,
+                                                 cllm_tokenizer **tok_out, cllm_adamw *opt,
+                                                 cllm_train_state *state, cllm_error *err);
 
 #ifdef __cplusplus
 }

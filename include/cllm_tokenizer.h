@@ -70,7 +70,8 @@ CLLM_API size_t cllm_tokenizer_pretoken_end(const void *text, size_t n, size_t s
 /* The first offset p >= from (or n) where text can be cut into two documents without changing its pieces:
  * just after a "\n" that has a printable ASCII character on each side. Lets one text be encoded in parallel. */
 CLLM_API size_t cllm_tokenizer_next_cut(const void *text, size_t n, size_t from);
-/* The Unicode version whose letter/number classes the pre-tokenizer uses (utf8proc's tables, e.g. "15.0.0"). */
+/* The Unicode version whose letter/number classes the pre-tokenizer uses: "16.0.0" (utf8proc's tables and the
+ * code points Unicode 16.0 added), or utf8proc's own version when that is newer. */
 CLLM_API const char *cllm_tokenizer_unicode_version(void);
 
 /* Number of merges (0 for the byte tokenizer). */

@@ -84,6 +84,11 @@ typedef struct cllm_comm {
     /* Rank r's part (its elements [n·r/size, n·(r+1)/size), at part) into full[0..n) on rank 0; full is not used
      * on the other ranks (zero only: checkpoints of the sharded optimizer state). */
     int (*gather)(void *ctx, const float *part, float *full, size_t n, cllm_error *err);
+    /* Point to point (pipeline stages): n floats to rank `to`, returning at once (the data is copied; the send
+     * completes whenever `to` receives), so no schedule of sends and receives can deadlock on a send. */
+    int (*send)(void *ctx, const float *data, size_t n, int to, int tag, cllm_error *err);
+    /* Waits for n floats from rank `from` with that tag (messages of one sender and tag arrive in order). */
+    int (*recv)(void *ctx, float *data, size_t n, int from, int tag, cllm_error *err);
 } cllm_comm;
 
 typedef enum cllm_train_event_kind {
@@ -129,6 +134,10 @@ typedef struct cllm_train_opts {
     int skip_nonfinite;               /* skip-and-count non-finite steps instead of failing */
     int zero;                         /* resume too: 1 = with comm, each rank keeps AdamW's moments for its 1/size of
                                          the parameters (ZeRO stage 1), updates those and all-gathers the weights */
+    int pipeline_stages;              /* resume too: > 1 = pipeline parallel over that many processes (comm.size):
+                                         rank s runs the s-th share of the layers, micro-batches scheduled 1F1B */
+    int micro_batches;                /* fresh runs: micro-batches per step (total_batch = micro_batches·B·T);
+                                         0: from total_batch, else the number of processes */
     const cllm_comm *comm;            /* NULL: one process; with N, a fresh run's default total_batch is N·B·T */
     cllm_train_event_fn on_event;     /* may be NULL */
     void *ctx;                        /* passed to on_event */

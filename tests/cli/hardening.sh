@@ -11,7 +11,7 @@ expect() {
   local code=$1 needle=$2; shift 3
   "$@" >"$tmp/out" 2>"$tmp/err"; local rc=$?
   if [ $rc -ne "$code" ] || [ "$(grep -c "cllm: error" "$tmp/err")" -ne 1 ] || ! grep "cllm: error" "$tmp/err" | grep -q -- "$needle"; then
-    fail "$* -> rc $rc (want $code), stderr: $(head -c 400 "$tmp/err")"
+    fail "$* -> rc $rc (want $code), stderr: $(head -c 400 "$tmp/err" | cat -v)"
   fi
 }
 
@@ -39,6 +39,14 @@ expect 2 "metadata and tensors disagree" -- bash -c "$cap exec \"$CLLM\" info --
 expect 2 'cannot open' -- "$CLLM" info --model "$tmp/no"$'\n'"such"$'\e'"]0;title"$'\a'
 grep -q $'\e' "$tmp/err" && fail "an ESC byte reached stderr"
 grep -q 'no\\nsuch\\x1b\]0;title\\x07' "$tmp/err" || fail "the file name is not shown escaped: $(cat -v "$tmp/err")"
+
+# a flag value or a command name holding a newline or an OSC sequence: one escaped line (cli_die goes through
+# cllm_error_set; before, the raw bytes reached the terminal over two lines)
+expect 2 "expects an integer, got '1\\\\n\\\\x1b]0;x\\\\x07'" -- "$CLLM" train --steps 1$'\n\e'"]0;x"$'\a'
+grep -q $'\e' "$tmp/err" && fail "an ESC byte from a flag value reached stderr"
+[ "$(wc -l <"$tmp/err")" -eq 1 ] || fail "a flag value's newline split the message: $(cat -v "$tmp/err")"
+expect 2 "unknown command 'bad\\\\ncmd\\\\x1b\\[31m'" -- "$CLLM" bad$'\n'cmd$'\e'"[31m"
+[ "$(wc -l <"$tmp/err")" -eq 1 ] || fail "a command name's newline split the message: $(cat -v "$tmp/err")"
 
 # 2: a 530 KB model file stating a 65,536-token context (L0 C2) made `cllm eval` ask for 32.8 GB of activations
 # (1×65536 windows with a T² attention scratch); eval's window is now at most 1024 unless --context says more.

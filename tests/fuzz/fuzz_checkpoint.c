@@ -5,12 +5,11 @@
 #include "fuzz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-    const char *path = fuzz_write_temp(data, size, ".safetensors");
     cllm_error err = {0};
     cllm_tokenizer *tok = NULL;
     cllm_adamw opt;
     cllm_train_state state;
-    cllm_model *m = cllm_checkpoint_load(path, &tok, &opt, &state, &err);
+    cllm_model *m = cllm_checkpoint_load_memory(data, size, "fuzz.safetensors", &tok, &opt, &state, &err);
     if (!m) {
         fuzz_check_error(1, &err, size);
         return 0;

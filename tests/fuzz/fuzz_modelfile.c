@@ -7,10 +7,9 @@
 #include "fuzz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-    const char *path = fuzz_write_temp(data, size, ".safetensors");
     cllm_error err = {0};
     cllm_tokenizer *tok = NULL;
-    cllm_model *m = cllm_model_load(path, &tok, &err);
+    cllm_model *m = cllm_model_load_memory(data, size, "fuzz.safetensors", &tok, &err);
     if (!m) {
         fuzz_check_error(1, &err, size);
         return 0;

@@ -14,8 +14,8 @@ printf '{"text": "One small document.\\n"}\n{"text": "Another, with \\u00e9 and 
   > "$work/docs.jsonl"
 "$CLLM" tokenizer train --vocab-size 300 --out "$work/tok.json" "$work/train.txt" >/dev/null
 "$CLLM" tokenizer export --tokenizer "$work/tok.json" --out-dir "$work/gpt2" >/dev/null
-"$CLLM" train --data "$work/train.txt" --out "$work/run" --tokenizer "$work/tok.json" --layers 1 --dim 16 \
-  --heads 2 --context 16 --steps 2 --batch 2 --ckpt-every 1 --val-every 1 --val-batches 1 --threads 1 >/dev/null 2>&1
+"$CLLM" train --data "$work/train.txt" --out "$work/run" --tokenizer "$work/tok.json" --layers 1 --dim 8 \
+  --heads 2 --context 8 --steps 2 --batch 2 --ckpt-every 1 --val-every 1 --val-batches 1 --threads 1 >/dev/null 2>&1
 "$CLLM" prepare --tokenizer "$work/tok.json" --out "$work/shards" "$work/train.txt" >/dev/null 2>&1
 
 cp "$work/tok.json" "$out/tokenizer_json/ours.json"

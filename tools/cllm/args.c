@@ -12,25 +12,27 @@
 #include <string.h>
 
 _Noreturn void cli_die(int code, const char *fmt, ...) {
+    /* A message quotes flag values, file names and library messages; it goes through the library's one escaping
+     * path (cllm_error_set) so that a value holding a newline or an ESC sequence still prints as one plain line. */
+    char raw[1024];
     va_list ap;
     va_start(ap, fmt);
+    vsnprintf(raw, sizeof raw, fmt, ap);
+    va_end(ap);
+    cllm_error line;
+    cllm_error_set(&line, code, "%s", raw);
 #ifdef CLLM_MPI
     /* One rank failing ends the whole job (the others would wait for it forever); the line names the rank. */
     int rank, size;
     if (cli_mpi_world(&rank, &size) && size > 1) {
-        fprintf(stderr, "cllm: rank %d of %d: error: ", rank, size);
-        vfprintf(stderr, fmt, ap);
-        fputc('\n', stderr);
-        va_end(ap);
+        fprintf(stderr, "cllm: rank %d of %d: error: %s\n", rank, size, line.msg);
         cli_mpi_abort(code);
     }
 #endif
-    fputs("cllm: error: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
-    va_end(ap);
+    fprintf(stderr, "cllm: error: %s\n", line.msg);
     exit(code);
 }
+
 
 static const cli_opt *find_opt(const cli_opt *opts, int nopts, const char *name, size_t len) {
     for (int i = 0; i < nopts; i++)

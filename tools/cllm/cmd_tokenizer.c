@@ -18,7 +18,7 @@ static const char *usage_format =
     "  import --vocab vocab.json --merges merges.txt --out FILE\n"
     "  encode --tokenizer FILE [--threads N] [--stats]   stdin bytes -> ids on one line\n"
     "  decode --tokenizer FILE                    stdin ids (whitespace-separated) -> bytes\n"
-    "Pieces are split by GPT-2's pattern with the letter and number classes of Unicode %s (utf8proc's tables).\n";
+    "Pieces are split by GPT-2's pattern with the letter and number classes of Unicode %s (as tiktoken's).\n";
 
 /* The usage text with the Unicode version filled in. */
 static const char *usage_text(void) {

@@ -55,6 +55,5 @@ int main(int argc, char **argv) {
     }
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         if (strcmp(argv[1], commands[i].name) == 0) return commands[i].run(argc - 1, argv + 1);
-    fprintf(stderr, "cllm: error: unknown command '%s' (see 'cllm --help')\n", argv[1]);
-    return 2;
+    cli_die(2, "unknown command '%s' (see 'cllm --help')", argv[1]);
 }

@@ -43,6 +43,12 @@ static void config_meta(meta_list *ml, const cllm_config *c) {
     if (strcmp(ml->storage[ml->n], "gpt2") != 0) meta_add(ml, "cllm.arch", ml->storage[ml->n]); /* GPT-2: absent */
 }
 
+/* The config, and how the model was trained when that is known. */
+static void model_meta(meta_list *ml, const cllm_model *m) {
+    config_meta(ml, cllm_model_config(m));
+    if (*cllm_model_trained(m)) meta_add(ml, "cllm.trained", cllm_model_trained(m));
+}
+
 static void hex_encode(char *out, const uint8_t *in, size_t n) {
     for (size_t i = 0; i < n; i++) sprintf(out + 2 * i, "%02x", in[i]);
     out[2 * n] = 0;
@@ -88,14 +94,14 @@ static int save_file(const char *path, const cllm_model *m, const cllm_tokenizer
 
 int cllm_model_save(const cllm_model *m, const cllm_tokenizer *tok, const char *path, cllm_error *err) {
     meta_list ml = {0};
-    config_meta(&ml, cllm_model_config(m));
+    model_meta(&ml, m);
     return save_file(path, m, tok, NULL, &ml, err);
 }
 
 int cllm_checkpoint_save(const char *path, const cllm_model *m, const cllm_tokenizer *tok, const cllm_adamw *opt,
                          const cllm_train_state *st, cllm_error *err) {
     meta_list ml = {0};
-    config_meta(&ml, cllm_model_config(m));
+    model_meta(&ml, m);
     char adam[256], data_hex[2 * sizeof st->data_state + 1];
     snprintf(adam, sizeof adam, "{\"beta1\":%.9g,\"beta2\":%.9g,\"eps\":%.9g,\"weight_decay\":%.9g,\"step\":%" PRId64 "}",
              opt->beta1, opt->beta2, opt->eps, opt->weight_decay, opt->step);
@@ -228,11 +234,12 @@ static int check_backed(const cllm_safetensors *st, const cllm_config *cfg, cons
     return 0;
 }
 
-static cllm_model *load_file(const char *path, cllm_tokenizer **tok_out, cllm_adamw *opt, cllm_train_state *state,
-                             cllm_error *err) {
+/* Builds a model (and, with opt, a checkpoint's moments and state) from st, which it closes; st NULL (its open
+ * failed, err filled) returns NULL. path names the file or buffer in messages. */
+static cllm_model *load_parsed(cllm_safetensors *st, const char *path, cllm_tokenizer **tok_out, cllm_adamw *opt,
+                               cllm_train_state *state, cllm_error *err) {
     if (tok_out) *tok_out = NULL;
     if (opt) memset(opt, 0, sizeof *opt);
-    cllm_safetensors *st = cllm_safetensors_open(path, err);
     if (!st) return NULL;
     cllm_config cfg;
     cllm_model *m = NULL;
@@ -252,6 +259,7 @@ static cllm_model *load_file(const char *path, cllm_tokenizer **tok_out, cllm_ad
         const cllm_tensor *t = cllm_model_tensor(m, i);
         if (load_tensor(st, t->name, t, t->data, path, err)) goto fail;
     }
+    cllm_model_set_trained(m, cllm_safetensors_meta(st, "cllm.trained"));
     if (cllm_model_fill_positions(m)) {
         cllm_error_set(err, CLLM_ERR_NOMEM, "%s: out of memory computing the %s position encoding", path,
                        cllm_pos_kind_name(cfg.pos_kind));
@@ -325,10 +333,20 @@ fail:
 }
 
 cllm_model *cllm_model_load(const char *path, cllm_tokenizer **tok_out, cllm_error *err) {
-    return load_file(path, tok_out, NULL, NULL, err);
+    return load_parsed(cllm_safetensors_open(path, err), path, tok_out, NULL, NULL, err);
 }
 
 cllm_model *cllm_checkpoint_load(const char *path, cllm_tokenizer **tok_out, cllm_adamw *opt,
                                  cllm_train_state *state, cllm_error *err) {
-    return load_file(path, tok_out, opt, state, err);
+    return load_parsed(cllm_safetensors_open(path, err), path, tok_out, opt, state, err);
+}
+
+cllm_model *cllm_model_load_memory(const void *data, size_t size, const char *label, cllm_tokenizer **tok_out,
+                                   cllm_error *err) {
+    return load_parsed(cllm_safetensors_open_memory(data, size, label, err), label, tok_out, NULL, NULL, err);
+}
+
+cllm_model *cllm_checkpoint_load_memory(const void *data, size_t size, const char *label, cllm_tokenizer **tok_out,
+                                        cllm_adamw *opt, cllm_train_state *state, cllm_error *err) {
+    return load_parsed(cllm_safetensors_open_memory(data, size, label, err), label, tok_out, opt, state, err);
 }

@@ -8,12 +8,16 @@
  * then leads the next piece (" hello"); a single whitespace character before a non-space falls to the last
  * alternative and stands alone. Letters are categories L*, numbers N*, whitespace the Unicode White_Space
  * property (Python's regex module); each byte that is not part of valid UTF-8 is one symbol character, so the
- * pieces of any byte string tile it exactly. */
+ * pieces of any byte string tile it exactly. The letter and number classes are Unicode 16.0's, as tiktoken's:
+ * utf8proc's tables (15.0 in Debian 12's 2.8) and the code points 16.0 added to them (unicode16_classes.h). */
+#include <stdio.h>
 #include <utf8proc.h>
 
 #include "tokenizer_internal.h"
 
 enum { CLS_LETTER, CLS_NUMBER, CLS_SPACE, CLS_SYMBOL };
+
+#include "unicode16_classes.h"
 
 /* Length of the valid UTF-8 sequence at s[0..n) and its code point, or 0 if s[0] starts no valid sequence
  * (bad lead, bad or missing continuation, overlong, surrogate, beyond U+10FFFF). */
@@ -52,6 +56,14 @@ static int class_of_code_point(uint32_t c) {
     utf8proc_category_t cat = utf8proc_category((utf8proc_int32_t)c);
     if (cat >= UTF8PROC_CATEGORY_LU && cat <= UTF8PROC_CATEGORY_LO) return CLS_LETTER;
     if (cat >= UTF8PROC_CATEGORY_ND && cat <= UTF8PROC_CATEGORY_NO) return CLS_NUMBER;
+    /* neither in utf8proc's tables: a letter or number that Unicode 16.0 added (binary search of the ranges) */
+    size_t lo = 0, hi = sizeof unicode16_added / sizeof *unicode16_added;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (c < unicode16_added[mid].lo) hi = mid;
+        else if (c > unicode16_added[mid].hi) lo = mid + 1;
+        else return unicode16_added[mid].cls;
+    }
     return CLS_SYMBOL;
 }
 
@@ -127,4 +139,12 @@ size_t cllm_tokenizer_next_cut(const void *text, size_t n, size_t from) {
     return n;
 }
 
-const char *cllm_tokenizer_unicode_version(void) { return utf8proc_unicode_version(); }
+const char *cllm_tokenizer_unicode_version(void) {
+    /* the classes are utf8proc's where its tables are newer than the added ranges (which then change nothing) */
+    const char *lib = utf8proc_unicode_version();
+    int lib_major = 0, lib_minor = 0, our_major = 0, our_minor = 0;
+    sscanf(lib, "%d.%d", &lib_major, &lib_minor);
+    sscanf(CLLM_UNICODE_CLASSES_VERSION, "%d.%d", &our_major, &our_minor);
+    int lib_newer = lib_major > our_major || (lib_major == our_major && lib_minor > our_minor);
+    return lib_newer ? lib : CLLM_UNICODE_CLASSES_VERSION;
+}

@@ -38,7 +38,12 @@ static void random_tokens(cllm_rng *rng, int32_t *ids, size_t n, int V) {
 static cllm_model *bench_model(const cllm_config *cfg, uint64_t seed, cllm_error *err) {
     if (cllm_config_check(cfg, err)) return NULL;
     cllm_model *m = cllm_model_new(cfg, err);
-    if (m) cllm_model_init_gpt2(m, seed);
+    if (m && cllm_model_init_gpt2(m, seed)) {
+        cllm_error_set(err, CLLM_ERR_NOMEM, "out of memory computing the model's %s position encoding%s",
+                       cllm_pos_kind_name(cfg->pos_kind), cfg->embed_init ? " or lattice embedding" : "");
+        cllm_model_free(m);
+        return NULL;
+    }
     return m;
 }
 

@@ -261,3 +261,49 @@ void trainer_note(const cllm_trainer *t, const char *fmt, ...) {
     cllm_train_event ev = {.kind = CLLM_TRAIN_NOTE, .step = t->step, .steps = t->s.steps, .msg = msg};
     trainer_emit(t, &ev);
 }
+
+/* ---- cllm.trained: how a run was trained, for `cllm info` ---- */
+
+/* This process's share of the work: "1 process" or "N ranks, data parallel (...)". */
+static void layout_of(const cllm_trainer *t, char *buf, size_t cap) {
+    const char *es = t->accum == 1 ? "" : "es";
+    if (t->stages > 1)
+        snprintf(buf, cap, "%d ranks, pipeline of %d stages (1F1B), %lld micro-batch%s per step", t->comm.size,
+                 t->stages, (long long)t->accum, es);
+    else if (t->comm.size == 1) snprintf(buf, cap, "1 process, %lld micro-batch%s per step", (long long)t->accum, es);
+    else snprintf(buf, cap, "%d ranks, data parallel%s, %lld micro-batch%s per rank per step", t->comm.size,
+                  t->zero ? " with --zero 1" : "", (long long)t->accum, es);
+}
+
+const char *trainer_history_of(const char *trained) {
+    const char *spans = trained ? strstr(trained, "; steps ") : NULL;
+    return spans ? spans + 2 : "";
+}
+
+void trainer_describe(cllm_trainer *t) {
+    const cllm_train_settings *s = &t->s;
+    char layout[160], span[256], line[2048];
+    layout_of(t, layout, sizeof layout);
+    snprintf(span, sizeof span, "steps %lld-%lld: %s", (long long)t->start_step, (long long)t->step, layout);
+    /* a resumed run on the same layout continues the previous span rather than starting one */
+    char history[sizeof t->history];
+    snprintf(history, sizeof history, "%s", t->history);
+    char *last = strrchr(history, ';'), *prev = last ? last + 2 : history;
+    long long from = 0, to = -1;
+    int n = 0;
+    if (*prev && sscanf(prev, "steps %lld-%lld: %n", &from, &to, &n) == 2 && n > 0 && to == t->start_step &&
+        strcmp(prev + n, layout) == 0) {
+        snprintf(span, sizeof span, "steps %lld-%lld: %s", from, (long long)t->step, layout);
+        *prev = 0;
+        if (last) *last = 0;
+    } else if (!*history && t->start_step > 0) {
+        snprintf(history, sizeof history, "steps 0-%lld: not recorded", (long long)t->start_step);
+    }
+    size_t len = strlen(history);
+    const char *cut = len > 600 ? strchr(history + len - 600, ';') : NULL; /* the line must fit the model's 1023 */
+    if (cut) memmove(history, cut + 2, strlen(cut + 2) + 1);
+    snprintf(line, sizeof line, "%lld tokens/step in %dx%d micro-batches, %s, %s; %s%s%s%s", (long long)s->total_batch,
+             s->B, s->T, precision_names[s->precision], optimizer_names[s->optimizer], cut ? "(earlier spans left "
+             "out); " : "", history, *history ? "; " : "", span);
+    cllm_model_set_trained(t->model, line);
+}

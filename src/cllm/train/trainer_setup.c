@@ -104,7 +104,9 @@ static int setup_model(cllm_trainer *t, const cllm_train_opts *o, cllm_error *er
         return cllm_error_set(err, CLLM_ERR_ARG, "--vocab-size %d is smaller than the tokenizer's %d ids",
                               cfg.vocab_size, tv);
     if (!(t->model = cllm_model_new(&cfg, err))) return err ? err->code : 1;
-    cllm_model_init_gpt2(t->model, t->s.seed);
+    if (cllm_model_init_gpt2(t->model, t->s.seed)) /* a fixed encoding or lattice init that could not be made */
+        return cllm_error_set(err, CLLM_ERR_NOMEM, "out of memory computing the model's %s position encoding%s",
+                              cllm_pos_kind_name(cfg.pos_kind), cfg.embed_init ? " or lattice embedding" : "");
     return 0;
 }
 
@@ -225,8 +227,14 @@ int trainer_setup_fresh(cllm_trainer *t, const cllm_train_opts *o, cllm_error *e
         return cllm_error_set(err, CLLM_ERR_ARG, "--context %d is longer than the model's context %d", o->context,
                               n_ctx);
     s->T = o->context ? o->context : n_ctx;
-    int ranks = t->comm.size; /* --batch B is each rank's: the step is ranks·B rows unless total_batch says */
-    s->total_batch = o->settings.total_batch ? o->settings.total_batch : (int64_t)s->B * s->T * ranks;
+    /* --batch B is each rank's micro-batch: the step is ranks·B rows unless total_batch says (a pipeline's stages
+     * share each micro-batch: it counts as one rank) */
+    int ranks = t->comm.size / t->stages, micro = o->micro_batches > 0 ? o->micro_batches : t->comm.size;
+    if (o->micro_batches > 0 && o->settings.total_batch &&
+        o->settings.total_batch != (int64_t)s->B * s->T * o->micro_batches)
+        return cllm_error_set(err, CLLM_ERR_ARG, "--micro-batches %d of %dx%d is not --total-batch %lld",
+                              o->micro_batches, s->B, s->T, (long long)o->settings.total_batch);
+    s->total_batch = o->settings.total_batch ? o->settings.total_batch : (int64_t)s->B * s->T * micro;
     if (cllm_train_settings_check(s, err)) return err->code;
     if (s->total_batch % ((int64_t)s->B * s->T * ranks))
         return cllm_error_set(err, CLLM_ERR_ARG, "--total-batch %lld is not a whole number of %d×%d micro-batches for "
@@ -273,6 +281,7 @@ int trainer_setup_resume(cllm_trainer *t, cllm_error *err) {
     cllm_train_state st;
     if (!(t->model = cllm_checkpoint_load(path, &t->tok, &t->opt, &st, err))) return err ? err->code : 1;
     if (!t->tok) t->tok = cllm_tokenizer_byte_new();
+    snprintf(t->history, sizeof t->history, "%s", trainer_history_of(cllm_model_trained(t->model)));
     cllm_error e = {0};
     if (trainer_settings_from_json(&t->s, &t->clock_before, t->out, st.args_json, &e))
         return cllm_error_set(err, e.code, "%s: %s", path, e.msg);

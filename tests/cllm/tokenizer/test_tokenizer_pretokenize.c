@@ -2,6 +2,7 @@
  *     's|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+
  * does. Expected splits were worked out by hand from the pattern (alternatives tried in order, each greedy) and
  * cross-checked against Python's re with the \p classes spelled out from unicodedata (docs/tokenizer.md). */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -60,6 +61,13 @@ static const split_case cases[] = {
     /* combining marks (Mn) are not letters: a decomposed é splits, a precomposed one does not */
     {"cafe\xcc\x81 ok", 0, {"cafe", "\xcc\x81", " ok", NULL}},
     {"caf\xc3\xa9 ok", 0, {"caf\xc3\xa9", " ok", NULL}},
+    /* Unicode 16.0's new letters and numbers are letters and numbers (tiktoken's classes), although utf8proc 2.8
+     * (Unicode 15.0) has them unassigned: U+A7DA (Latin), U+1E5F0 (Ol Onal letter), U+1E5F1..2 (its digits) */
+    {"\xea\x9f\x9a\xe9\x86\x92", 0, {"\xea\x9f\x9a\xe9\x86\x92", NULL}},  /* U+A7DA then 醒: one letter run */
+    {"a \xf0\x9e\x97\xb0 \xf0\x9e\x97\xb1\xf0\x9e\x97\xb2x", 0,
+     {"a", " \xf0\x9e\x97\xb0", " \xf0\x9e\x97\xb1\xf0\x9e\x97\xb2", "x", NULL}},
+    /* a code point still unassigned in 16.0 (U+A7DD) stays a symbol */
+    {"a\xea\x9f\x9d" "b", 0, {"a", "\xea\x9f\x9d", "b", NULL}},
     /* invalid UTF-8: each bad byte is one symbol character */
     {"ab\xff\xfe" "cd", 0, {"ab", "\xff\xfe", "cd", NULL}},
     {" \xff", 0, {" \xff", NULL}},
@@ -128,11 +136,20 @@ static void test_cuts_keep_pieces(void **state) {
     assert_int_equal(cuts, 4); /* after "line.", "four", "5", "'s": the others touch whitespace */
 }
 
+/* The version the classes follow is named, and it is at least tiktoken's (16.0). */
+static void test_unicode_version_is_16(void **state) {
+    (void)state;
+    int major = 0, minor = 0;
+    assert_int_equal(sscanf(cllm_tokenizer_unicode_version(), "%d.%d", &major, &minor), 2);
+    assert_true(major >= 16);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_table_of_splits),
         cmocka_unit_test(test_pieces_tile_random_bytes),
         cmocka_unit_test(test_cuts_keep_pieces),
+        cmocka_unit_test(test_unicode_version_is_16),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
