@@ -3,8 +3,8 @@
 #
 # The speedrun's record (docs/speedrun.md): trains `cllm train`'s default recipe on the demo's Brown split for M
 # minutes (default 5) on 2 threads, once per seed (S, S+1, ...: S = --first-seed, default 1337; 3 seeds by
-# default), and prints each model's validation bits per byte over the WHOLE validation text (`cllm eval` on data/brown/val.txt), then the mean and
-# the spread (max − min). TRAIN_FLAGS after `--` go to `cllm train` as they are (`-- --recipe gpt2` for the
+# default), and prints each model's validation bits per byte over the WHOLE validation text (`cllm eval` on
+# data/brown/val.txt), then the mean and the spread (max − min). TRAIN_FLAGS after `--` go to `cllm train` as they are (`-- --recipe gpt2` for the
 # GPT-2 recipe); --steps N trains N steps instead of M minutes (equal-token comparisons, independent of load).
 # Runs under nice, one training at a time; runs go to data/speedrun/ (ignored by git). The corpus is fetched by
 # scripts/fetch-brown.sh when data/brown is missing.
