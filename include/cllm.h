@@ -152,6 +152,11 @@ CLLM_API int cllm_precision_parse(const char *name, cllm_precision *out);
 CLLM_API int cllm_model_set_precision(cllm_model *m, cllm_precision precision, cllm_error *err);
 /* The precision set on the model. */
 CLLM_API cllm_precision cllm_model_precision(const cllm_model *m);
+/* How the model was trained (one printable ASCII line; "" when not recorded): the trainer sets it, model files and
+ * checkpoints keep it as metadata cllm.trained, `cllm info` shows it. Owned by the model. */
+CLLM_API const char *cllm_model_trained(const cllm_model *m);
+/* Sets that line (copied, at most 1023 bytes; a byte outside printable ASCII becomes '?'). NULL clears it. */
+CLLM_API void cllm_model_set_trained(cllm_model *m, const char *text);
 
 /* ---------------------------------------------------------------------------------------------------------- */
 /* AdamW (decoupled weight decay) over the model's trainable tensors; decay only where cllm_tensor.decay.
@@ -191,12 +196,37 @@ CLLM_API int cllm_muon_blocks(const cllm_tensor *t);
  * G [rows, cols] (row stride ld), after steps iterations from G/‖G‖_F. work: 2·rows·cols + 2·min(rows, cols)²
  * floats; out may be G when ld == cols. */
 CLLM_API void cllm_newton_schulz(const float *G, int rows, int cols, int ld, int steps, float *out, float *work);
+/* The same iteration with each product's inputs rounded to bf16 and summed in fp32 (cllm_gemm_bf16): what
+ * cllm_adamw_step runs when the model's precision is bf16. */
+CLLM_API void cllm_newton_schulz_bf16(const float *G, int rows, int cols, int ld, int steps, float *out,
+                                      float *work);
 /* Global L2 norm of the gradients; if max_norm > 0 and the norm exceeds it, scales them to max_norm.
  * Returns the norm before clipping. */
 CLLM_API float cllm_clip_grad_norm(cllm_model *m, float max_norm);
 /* Learning rate at step (0-based): linear warmup over `warmup` steps to lr_max, then cosine to lr_min at
- * `total` steps (and lr_min after). */
+ * `total` steps (and lr_min after). The same as cllm_lr_at with a COSINE plan counted in steps. */
 CLLM_API float cllm_lr_schedule(int64_t step, int64_t warmup, int64_t total, float lr_max, float lr_min);
+
+/* The shape of the learning rate after warmup. COSINE: GPT-2's half cosine from the peak to the floor over the
+ * run. WSD (warmup-stable-decay, the public speedrun's warm-down): the peak held, then a straight line to the
+ * floor over the run's last `warmdown` share. */
+typedef enum cllm_schedule_kind { CLLM_SCHEDULE_COSINE = 0, CLLM_SCHEDULE_WSD = 1 } cllm_schedule_kind;
+
+/* A run's learning-rate schedule, in the run's own units: steps, or seconds of a time budget. */
+typedef struct cllm_lr_plan {
+    cllm_schedule_kind kind;
+    int64_t warmup;       /* linear warmup over the first `warmup` steps (always counted in steps) */
+    double total;         /* the run's length: the decay reaches lr_min there */
+    double start;         /* COSINE starts falling here (the warmup's end in steps; 0 on a clock); WSD not before */
+    double warmdown;      /* WSD: the share of total the decay takes, (0, 1] */
+    float lr_max, lr_min; /* peak and floor */
+} cllm_lr_plan;
+
+/* Learning rate of step `step` (0-based) taken when `done` units of plan->total have passed (done = step when
+ * counted in steps): COSINE lr_min + ½(lr_max − lr_min)(1 + cos π·(done − start)/(total − start)); WSD lr_max
+ * until max(start, (1 − warmdown)·total), then linear to lr_min at total; lr_min from total on. Times
+ * (step + 1)/warmup during warmup. */
+CLLM_API float cllm_lr_at(const cllm_lr_plan *plan, int64_t step, double done);
 
 /* ---------------------------------------------------------------------------------------------------------- */
 /* A small deterministic random generator (xoshiro256**): the whole state is 4 words, saved in checkpoints. */

@@ -55,8 +55,11 @@ typedef struct cllm_train_settings {
     double muon_lr;                      /* MUON: the hidden matrices' peak lr (lr stays AdamW's), scheduled alike */
     cllm_precision precision;            /* (c) */
     double minutes;                      /* > 0: a time budget: training (validation included) ends after this
-                                            many minutes of wall time, the learning rate's cosine follows the clock
-                                            to end there, and steps is ignored */
+                                            many minutes of wall time, the learning rate's schedule follows the
+                                            clock to end with the last step, and steps is ignored */
+    cllm_schedule_kind schedule;         /* COSINE (default) or WSD: constant, then linear to min_lr */
+    double warmdown;                     /* WSD: the share of the run (steps, or the time budget) the decay takes,
+                                            (0, 1]; default 0.3 */
 } cllm_train_settings;
 
 /* (a) Multi-process training (data parallel): every function returns 0 or an error code with err filled.
@@ -81,6 +84,11 @@ typedef struct cllm_comm {
     /* Rank r's part (its elements [n·r/size, n·(r+1)/size), at part) into full[0..n) on rank 0; full is not used
      * on the other ranks (zero only: checkpoints of the sharded optimizer state). */
     int (*gather)(void *ctx, const float *part, float *full, size_t n, cllm_error *err);
+    /* Point to point (pipeline stages): n floats to rank `to`, returning at once (the data is copied; the send
+     * completes whenever `to` receives), so no schedule of sends and receives can deadlock on a send. */
+    int (*send)(void *ctx, const float *data, size_t n, int to, int tag, cllm_error *err);
+    /* Waits for n floats from rank `from` with that tag (messages of one sender and tag arrive in order). */
+    int (*recv)(void *ctx, float *data, size_t n, int from, int tag, cllm_error *err);
 } cllm_comm;
 
 typedef enum cllm_train_event_kind {
@@ -118,13 +126,18 @@ typedef struct cllm_train_opts {
     cllm_config config;               /* model shape; vocab_size 0: the tokenizer's */
     const char *init_path;            /* start from this model file (its config and tokenizer); NULL: new */
     int context;                      /* train on T = context < n_ctx; 0: n_ctx */
-    cllm_train_settings settings;     /* train_dir/val_dir/T are filled by the trainer; warmup, min_lr < 0: default */
+    cllm_train_settings settings;     /* train_dir/val_dir/T are filled by the trainer; warmup, min_lr < 0: default
+                                         (min_lr: lr/10 for COSINE, 0 for WSD) */
     /* resume too: */
     int64_t stop_at;                  /* stop (with a checkpoint) after this step; 0: at settings.steps */
     double minutes;                   /* resume too: a wall-clock limit for this process's steps; 0: none */
     int skip_nonfinite;               /* skip-and-count non-finite steps instead of failing */
     int zero;                         /* resume too: 1 = with comm, each rank keeps AdamW's moments for its 1/size of
                                          the parameters (ZeRO stage 1), updates those and all-gathers the weights */
+    int pipeline_stages;              /* resume too: > 1 = pipeline parallel over that many processes (comm.size):
+                                         rank s runs the s-th share of the layers, micro-batches scheduled 1F1B */
+    int micro_batches;                /* fresh runs: micro-batches per step (total_batch = micro_batches·B·T);
+                                         0: from total_batch, else the number of processes */
     const cllm_comm *comm;            /* NULL: one process; with N, a fresh run's default total_batch is N·B·T */
     cllm_train_event_fn on_event;     /* may be NULL */
     void *ctx;                        /* passed to on_event */

@@ -20,6 +20,10 @@ export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0
 mpirun_() { timeout 120 mpirun --oversubscribe -np "$@"; }
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
+# a safetensors file past its header: the tensors' bytes (the header's metadata says how the run was trained, and
+# carries its clock)
+body() { local h; h=$(od -An -t u8 -N 8 "$1" | tr -d ' '); tail -c +$((9 + h)) "$1"; }
+same() { cmp <(body "$1") <(body "$2"); }
 # the log without its clock, and without the lines that mark where a process ended (a stop-at, or under mpirun
 # rank 0's making of the run at step 0)
 steps_of() { grep -v '"end":' "$1/log.jsonl" | sed 's/,"ms".*//; s/,"elapsed_s".*//'; }
@@ -39,33 +43,68 @@ model=(--layers 1 --dim 32 --heads 2 --context 32 --batch 2 --lr 3e-3 --val-ever
 # 2. data parallel = one process with the global batch (2 x 2 rows of 32 tokens), bit for bit: weights and log
 "$CLLM" train --data "$tmp/text" --out "$tmp/one" "${model[@]}" --total-batch 128 2>"$tmp/err" || { cat "$tmp/err"; fail "1 process"; }
 mpirun_ 2 "$MPI_CLLM" train --data "$tmp/text" --out "$tmp/two" "${model[@]}" 2>"$tmp/err" || { cat "$tmp/err"; fail "2 ranks"; }
-cmp "$tmp/one/model.safetensors" "$tmp/two/model.safetensors" || fail "2 ranks and 1 process trained different weights"
+same "$tmp/one/model.safetensors" "$tmp/two/model.safetensors" || fail "2 ranks and 1 process trained different weights"
 diff <(steps_of "$tmp/one") <(steps_of "$tmp/two") || fail "2 ranks and 1 process logged different losses"
 [ "$(grep -c "saved" "$tmp/err")" = 1 ] || fail "the closing line is not printed once (rank 0 only)"
+# cllm info says how the run was trained, on the model file and on the checkpoint
+for f in model checkpoint; do
+  "$CLLM" info --model "$tmp/two/$f.safetensors" | grep -q "^trained .*128 tokens/step in 2x32 micro-batches, fp32, adamw; steps 0-8: 2 ranks, data parallel, 1 micro-batch per rank" \
+    || fail "info on the 2-rank $f: $("$CLLM" info --model "$tmp/two/$f.safetensors" | grep trained)"
+done
+"$CLLM" info --model "$tmp/one/model.safetensors" | grep -q "^trained .*steps 0-8: 1 process, 2 micro-batches per step$" \
+  || fail "info on the 1-process model: $("$CLLM" info --model "$tmp/one/model.safetensors" | grep trained)"
 "$CLLM" train --data "$tmp/text" --out "$tmp/one3" "${model[@]}" --total-batch 192 2>/dev/null
 mpirun_ 3 "$MPI_CLLM" train --data "$tmp/text" --out "$tmp/three" "${model[@]}" 2>/dev/null || fail "3 ranks"
-cmp "$tmp/one3/model.safetensors" "$tmp/three/model.safetensors" || fail "3 ranks and 1 process differ"
+same "$tmp/one3/model.safetensors" "$tmp/three/model.safetensors" || fail "3 ranks and 1 process differ"
 
 # 3. a 2-rank checkpoint resumes on 1 process, and a 1-process checkpoint on 2 ranks, to the same bits
 mpirun_ 2 "$MPI_CLLM" train --data "$tmp/text" --out "$tmp/r2" "${model[@]}" --stop-at 4 2>/dev/null || fail "2 ranks, stop-at"
 "$CLLM" train --out "$tmp/r2" --resume --threads 1 2>/dev/null || fail "resume of a 2-rank run on 1 process"
-cmp "$tmp/one/model.safetensors" "$tmp/r2/model.safetensors" || fail "2 ranks -> 1 process resume differs"
+same "$tmp/one/model.safetensors" "$tmp/r2/model.safetensors" || fail "2 ranks -> 1 process resume differs"
 diff <(steps_of "$tmp/one") <(steps_of "$tmp/r2") || fail "2 ranks -> 1 process: the log differs"
+"$CLLM" info --model "$tmp/r2/model.safetensors" | grep -q "steps 0-4: 2 ranks, .*; steps 4-8: 1 process" \
+  || fail "info after a resume on 1 process: $("$CLLM" info --model "$tmp/r2/model.safetensors" | grep trained)"
 "$CLLM" train --data "$tmp/text" --out "$tmp/r1" "${model[@]}" --total-batch 128 --stop-at 4 2>/dev/null
 mpirun_ 2 "$MPI_CLLM" train --out "$tmp/r1" --resume --threads 1 2>/dev/null || fail "resume on 2 ranks"
-cmp "$tmp/one/model.safetensors" "$tmp/r1/model.safetensors" || fail "1 process -> 2 ranks resume differs"
+same "$tmp/one/model.safetensors" "$tmp/r1/model.safetensors" || fail "1 process -> 2 ranks resume differs"
 
 # 3b. --zero 1 (each rank keeps AdamW's moments for half the parameters) trains the same bits as plain data
-#     parallel, and its checkpoint holds the whole optimizer state: tensors compared past the header (whose
-#     metadata carries the run's clock), and resumed on one process
-body() { local h; h=$(od -An -t u8 -N 8 "$1" | tr -d ' '); tail -c +$((9 + h)) "$1"; }
+#     parallel, and its checkpoint holds the whole optimizer state (and resumes on one process)
 mpirun_ 2 "$MPI_CLLM" train --data "$tmp/text" --out "$tmp/z" "${model[@]}" --zero 1 2>/dev/null || fail "--zero 1"
-cmp "$tmp/one/model.safetensors" "$tmp/z/model.safetensors" || fail "--zero 1 trained different weights"
+same "$tmp/one/model.safetensors" "$tmp/z/model.safetensors" || fail "--zero 1 trained different weights"
+"$CLLM" info --model "$tmp/z/checkpoint.safetensors" | grep -q "2 ranks, data parallel with --zero 1" || fail "info: no --zero 1"
 cmp <(body "$tmp/one/checkpoint.safetensors") <(body "$tmp/z/checkpoint.safetensors") \
   || fail "--zero 1 checkpoint: different moments"
 mpirun_ 2 "$MPI_CLLM" train --data "$tmp/text" --out "$tmp/zr" "${model[@]}" --zero 1 --stop-at 4 2>/dev/null
 "$CLLM" train --out "$tmp/zr" --resume --threads 1 2>/dev/null || fail "resume of a --zero 1 run on 1 process"
 cmp <(body "$tmp/one/checkpoint.safetensors") <(body "$tmp/zr/checkpoint.safetensors") || fail "--zero 1 -> 1 process"
+
+# 3c. pipeline parallel: 2 stages (one layer each) over 4 micro-batches, 1F1B, trains the same bits as one process
+#     accumulating the same 4 micro-batches (weights, moments and log) — the tied wte's head part travels to stage
+#     0 — and so do 3 stages with an untied head over 2 micro-batches (fewer than stages); the pipeline's
+#     checkpoint resumes on one process; cllm info names the layout
+pipe=(--layers 2 --dim 32 --heads 2 --context 32 --batch 2 --lr 3e-3 --val-every 5 --val-batches 2 --threads 1
+      --steps 8 --ckpt-every 4)
+"$CLLM" train --data "$tmp/text" --out "$tmp/p1" "${pipe[@]}" --total-batch 256 2>/dev/null || fail "1 process, 2 layers"
+mpirun_ 2 "$MPI_CLLM" train --data "$tmp/text" --out "$tmp/p2" "${pipe[@]}" --pipeline-stages 2 --micro-batches 4 \
+  2>"$tmp/err" || { cat "$tmp/err"; fail "2 pipeline stages"; }
+same "$tmp/p1/checkpoint.safetensors" "$tmp/p2/checkpoint.safetensors" || fail "2 stages and 1 process differ"
+diff <(steps_of "$tmp/p1") <(steps_of "$tmp/p2") || fail "2 stages and 1 process logged different losses"
+grep -q '"idle_s":\[[0-9.]*,[0-9.]*\]}' "$tmp/p2/log.jsonl" || fail "no idle times in the pipeline's log"
+"$CLLM" info --model "$tmp/p2/model.safetensors" | grep -q "steps 0-8: 2 ranks, pipeline of 2 stages (1F1B), 4 micro-batches per step" \
+  || fail "info on the pipeline: $("$CLLM" info --model "$tmp/p2/model.safetensors" | grep trained)"
+mpirun_ 2 "$MPI_CLLM" train --data "$tmp/text" --out "$tmp/pr" "${pipe[@]}" --pipeline-stages 2 --micro-batches 4 \
+  --stop-at 4 2>/dev/null || fail "2 stages, stop-at"
+"$CLLM" train --out "$tmp/pr" --resume --threads 1 2>/dev/null || fail "resume of a pipeline run on 1 process"
+same "$tmp/p1/checkpoint.safetensors" "$tmp/pr/checkpoint.safetensors" || fail "2 stages -> 1 process resume differs"
+"$CLLM" train --data "$tmp/text" --out "$tmp/q1" --untied-head "${pipe[@]}" --layers 3 --total-batch 128 2>/dev/null \
+  || fail "1 process, 3 layers"
+mpirun_ 3 "$MPI_CLLM" train --data "$tmp/text" --out "$tmp/q3" --untied-head "${pipe[@]}" --layers 3 \
+  --pipeline-stages 3 --micro-batches 2 2>"$tmp/err" || { cat "$tmp/err"; fail "3 pipeline stages"; }
+same "$tmp/q1/checkpoint.safetensors" "$tmp/q3/checkpoint.safetensors" || fail "3 stages and 1 process differ"
+rc=0; mpirun_ 2 "$MPI_CLLM" train --data "$tmp/text" --out "$tmp/pbad" "${pipe[@]}" --pipeline-stages 3 2>"$tmp/err" || rc=$?
+[ $rc -eq 2 ] && grep -q "error: train: --pipeline-stages 3 needs 3 processes" "$tmp/err" \
+  || fail "3 stages on 2 ranks: exit $rc, $(grep error "$tmp/err" | head -1)"
 
 # 4. a global batch that does not split among the ranks: one line naming the rank, exit 2, no checkpoint
 rc=0; mpirun_ 2 "$MPI_CLLM" train --data "$tmp/text" --out "$tmp/bad" "${model[@]}" --total-batch 64 2>"$tmp/err" || rc=$?

@@ -79,7 +79,7 @@ void cllm_model64_free(cllm_model64 *d) {
 
 double cllm_model64_forward(cllm_model64 *d, const int32_t *inputs, const int32_t *targets) {
     int rows = cllm_head_rows(&d->cfg, d->B * d->T, d->head_rows);
-    gpt2_forward_f64(&d->p, &d->a, NULL, inputs, targets, d->is_prime, &d->cfg, d->B, d->T, rows, 0);
+    gpt2_forward_f64(&d->p, &d->a, NULL, inputs, targets, d->is_prime, &d->cfg, d->B, d->T, rows, 0, 0, d->cfg.n_layer);
     double sum = 0;
     for (int i = 0; i < d->B * d->T; i++) sum += d->a.losses[i];
     return sum / (d->B * d->T);
@@ -88,6 +88,7 @@ double cllm_model64_forward(cllm_model64 *d, const int32_t *inputs, const int32_
 void cllm_model64_backward(cllm_model64 *d, const int32_t *inputs, const int32_t *targets) {
     memset(d->grads, 0, d->num_params * sizeof(double));
     int rows = cllm_head_rows(&d->cfg, d->B * d->T, d->head_rows);
-    gpt2_forward_f64(&d->p, &d->a, &d->ga, inputs, targets, d->is_prime, &d->cfg, d->B, d->T, rows, 0);
-    gpt2_backward_f64(&d->p, &d->g, &d->a, &d->ga, inputs, d->is_prime, 1.0, &d->cfg, d->B, d->T, 0);
+    int L = d->cfg.n_layer;
+    gpt2_forward_f64(&d->p, &d->a, &d->ga, inputs, targets, d->is_prime, &d->cfg, d->B, d->T, rows, 0, 0, L);
+    gpt2_backward_f64(&d->p, &d->g, &d->a, &d->ga, inputs, d->is_prime, 1.0, &d->cfg, d->B, d->T, 0, 0, L);
 }

@@ -162,6 +162,7 @@ int cmd_info(int argc, char **argv) {
     cllm_config_arch(c, arch, sizeof arch);
     printf("arch       %s\n", strcmp(arch, "gpt2") == 0 ? "gpt2 (GPT-2 exactly)" : arch);
     printf("parameters %zu\n", cllm_model_num_params(m));
+    if (*cllm_model_trained(m)) printf("trained    %s\n", cllm_model_trained(m));
     if (tok) {
         char *json = cllm_tokenizer_to_json(tok);
         char kind[32] = "?";

@@ -43,6 +43,12 @@ static void config_meta(meta_list *ml, const cllm_config *c) {
     if (strcmp(ml->storage[ml->n], "gpt2") != 0) meta_add(ml, "cllm.arch", ml->storage[ml->n]); /* GPT-2: absent */
 }
 
+/* The config, and how the model was trained when that is known. */
+static void model_meta(meta_list *ml, const cllm_model *m) {
+    config_meta(ml, cllm_model_config(m));
+    if (*cllm_model_trained(m)) meta_add(ml, "cllm.trained", cllm_model_trained(m));
+}
+
 static void hex_encode(char *out, const uint8_t *in, size_t n) {
     for (size_t i = 0; i < n; i++) sprintf(out + 2 * i, "%02x", in[i]);
     out[2 * n] = 0;
@@ -88,14 +94,14 @@ static int save_file(const char *path, const cllm_model *m, const cllm_tokenizer
 
 int cllm_model_save(const cllm_model *m, const cllm_tokenizer *tok, const char *path, cllm_error *err) {
     meta_list ml = {0};
-    config_meta(&ml, cllm_model_config(m));
+    model_meta(&ml, m);
     return save_file(path, m, tok, NULL, &ml, err);
 }
 
 int cllm_checkpoint_save(const char *path, const cllm_model *m, const cllm_tokenizer *tok, const cllm_adamw *opt,
                          const cllm_train_state *st, cllm_error *err) {
     meta_list ml = {0};
-    config_meta(&ml, cllm_model_config(m));
+    model_meta(&ml, m);
     char adam[256], data_hex[2 * sizeof st->data_state + 1];
     snprintf(adam, sizeof adam, "{\"beta1\":%.9g,\"beta2\":%.9g,\"eps\":%.9g,\"weight_decay\":%.9g,\"step\":%" PRId64 "}",
              opt->beta1, opt->beta2, opt->eps, opt->weight_decay, opt->step);
@@ -253,6 +259,7 @@ static cllm_model *load_parsed(cllm_safetensors *st, const char *path, cllm_toke
         const cllm_tensor *t = cllm_model_tensor(m, i);
         if (load_tensor(st, t->name, t, t->data, path, err)) goto fail;
     }
+    cllm_model_set_trained(m, cllm_safetensors_meta(st, "cllm.trained"));
     if (cllm_model_fill_positions(m)) {
         cllm_error_set(err, CLLM_ERR_NOMEM, "%s: out of memory computing the %s position encoding", path,
                        cllm_pos_kind_name(cfg.pos_kind));

@@ -114,6 +114,21 @@ int cllm_positions_fill(const cllm_config *cfg, float *wpe);
 /* The lattice initialisation of wte [V, C] (embed_init 1). */
 int cllm_embed_init_lattice(const cllm_config *cfg, float *wte);
 
+/* ---- pipeline stages (train/pipeline.c): a range of the layers, several micro-batches in flight ---- */
+/* Activation arenas for `slots` micro-batches of B×T (and cllm_model_reserve's gradients). 0 or an error code. */
+int cllm_model_reserve_slots(cllm_model *m, int B, int T, int slots, cllm_error *err);
+/* Forward of layers [l0, l1) of micro-batch `slot`: l0 == 0 embeds inputs [B,T], else in [B,T,C] is the residual
+ * stream entering layer l0; l1 == L: final norm, head and loss on targets, returning the mean loss with the head's
+ * gradient formed (for this slot's backward, which must come next); else the stream leaving layer l1 - 1 goes to
+ * out [B,T,C] and 0 is returned. Ids outside [0, V) give NaN (and a NaN out). */
+float cllm_model_forward_layers(cllm_model *m, int slot, int l0, int l1, const int32_t *inputs, const float *in,
+                                const int32_t *targets, float *out, int B, int T);
+/* Backward of that slot's forward, ADDING scale·gradients: l1 == L from the head's gradient, else from dout [B,T,C]
+ * (the gradient of the stage's output, already scaled); l0 == 0 ends in the embeddings, else din [B,T,C] receives
+ * the gradient of the stream entering layer l0. */
+void cllm_model_backward_layers(cllm_model *m, int slot, int l0, int l1, const float *dout, float *din, float scale,
+                                int B, int T);
+
 /* The Muon half of cllm_adamw_step (train/muon.c): updates the tensors cllm_muon_blocks picks, at lr·lr_scale. */
 void cllm_muon_step(cllm_adamw *opt, cllm_model *m, float lr);
 

@@ -133,15 +133,17 @@ static void F(norm_backward)(REAL *dinp, REAL *dweight, REAL *dbias, const REAL 
 /* With targets: the per-position losses into a->losses, the LM head in chunks of head_rows rows; with ga also
  * non-NULL the head's gradient of the mean loss is formed in the same pass: ga->lnf and ga->head_dwte (assigned),
  * which backward scales and carries on from. Without targets: the logits of each sequence's last position into
- * a->logits [B, V]. */
+ * a->logits [B, V]. Layers [l0, l1) only (0, L: the whole model; pipeline stages run a range): l0 > 0 starts from
+ * the stream the caller put in residual3's layer l0 - 1; l1 < L stops at residual3's layer l1 - 1, with no norm or
+ * head. */
 static void F(gpt2_forward)(const PARAMS *p, const ACTS *a, const ACTS *ga, const int32_t *inp,
                             const int32_t *targets, const uint8_t *is_prime, const cllm_config *cfg, int B, int T,
-                            int head_rows, int lowp) {
+                            int head_rows, int lowp, int l0, int l1) {
     int L = cfg->n_layer, NH = cfg->n_head, C = cfg->n_embd, V = cfg->vocab_size, N = B * T, nb = !cfg->no_bias;
     size_t BTC = (size_t)N * C, lse_size = (size_t)B * NH * T;
     const REAL *head = cfg->untied_head ? p->lmhead : p->wte; /* [V, C] */
-    F(encoder_forward)(a->encoded, inp, p->wte, p->wpe, B, T, C);
-    for (int l = 0; l < L; l++) {
+    if (l0 == 0) F(encoder_forward)(a->encoded, inp, p->wte, p->wpe, B, T, C);
+    for (int l = l0; l < l1; l++) {
         REAL *residual = l == 0 ? a->encoded : a->residual3 + (l - 1) * BTC;
         /* this layer's slices: [B, T, ·] of the [L, B, T, ·] activations, [·] of the [L, ·] parameters */
         REAL *ln1 = a->ln1 + l * BTC, *ln1_mean = a->ln1_mean + (size_t)l * N, *ln1_rstd = a->ln1_rstd + (size_t)l * N;
@@ -167,6 +169,7 @@ static void F(gpt2_forward)(const PARAMS *p, const ACTS *a, const ACTS *ga, cons
                           4 * C, C, lowp);
         F(residual_forward)(residual3, residual2, fcproj, BTC);
     }
+    if (l1 < L) return; /* a pipeline stage before the last: its output is the stream leaving layer l1 - 1 */
     REAL *last = L > 0 ? a->residual3 + (L - 1) * BTC : a->encoded;
     F(norm_forward)(a->lnf, a->lnf_mean, a->lnf_rstd, last, p->lnfw, p->lnfb, N, C, cfg->rmsnorm);
     if (targets) {
@@ -185,22 +188,26 @@ static void F(gpt2_forward)(const PARAMS *p, const ACTS *a, const ACTS *ga, cons
  * gradient arena (cllm_grad_act_sizes): the per-layer gradients hold one layer and are reused by every layer (each
  * is assigned before it is read, or zeroed), and the residual stream's gradient is one buffer, dres: a residual add
  * passes its gradient on unchanged to both branches, so the branch reads dres and the branch's layernorm adds
- * into it. */
+ * into it. Layers [l0, l1) only: l1 < L starts from the gradient of the stage's output, which the caller put in
+ * ga->residual3 (already scaled), and l0 > 0 leaves the gradient of the stage's input there. */
 static void F(gpt2_backward)(const PARAMS *p, const PARAMS *g, const ACTS *a, const ACTS *ga, const int32_t *inp,
-                             const uint8_t *is_prime, REAL scale, const cllm_config *cfg, int B, int T, int lowp) {
+                             const uint8_t *is_prime, REAL scale, const cllm_config *cfg, int B, int T, int lowp,
+                             int l0, int l1) {
     int L = cfg->n_layer, NH = cfg->n_head, C = cfg->n_embd, V = cfg->vocab_size, N = B * T, nb = !cfg->no_bias;
     size_t BTC = (size_t)N * C, lse_size = (size_t)B * NH * T;
-    if (scale != 1) {
-        REAL *dlnf = ga->lnf;
+    REAL *dres = ga->residual3; /* a stage before the last: the caller put the gradient of its output here */
+    if (l1 == L) {
+        if (scale != 1) {
+            REAL *dlnf = ga->lnf;
 #pragma omp parallel for simd schedule(static)
-        for (size_t i = 0; i < BTC; i++) dlnf[i] *= scale;
+            for (size_t i = 0; i < BTC; i++) dlnf[i] *= scale;
+        }
+        AXPY(scale, ga->head_dwte, cfg->untied_head ? g->lmhead : g->wte, (size_t)V * C);
+        memset(dres, 0, BTC * sizeof(REAL));
+        REAL *last = L > 0 ? a->residual3 + (L - 1) * BTC : a->encoded;
+        F(norm_backward)(dres, g->lnfw, g->lnfb, ga->lnf, last, p->lnfw, a->lnf_mean, a->lnf_rstd, N, C, cfg->rmsnorm);
     }
-    AXPY(scale, ga->head_dwte, cfg->untied_head ? g->lmhead : g->wte, (size_t)V * C);
-    REAL *dres = ga->residual3;
-    memset(dres, 0, BTC * sizeof(REAL));
-    REAL *last = L > 0 ? a->residual3 + (L - 1) * BTC : a->encoded;
-    F(norm_backward)(dres, g->lnfw, g->lnfb, ga->lnf, last, p->lnfw, a->lnf_mean, a->lnf_rstd, N, C, cfg->rmsnorm);
-    for (int l = L - 1; l >= 0; l--) {
+    for (int l = l1 - 1; l >= l0; l--) {
         REAL *residual = l == 0 ? a->encoded : a->residual3 + (l - 1) * BTC;
         size_t lb = l * BTC, ln = (size_t)l * N;
         /* residual3 = residual2 + fcproj: dfcproj = dres, and dres carries on as dresidual2 */
@@ -225,7 +232,7 @@ static void F(gpt2_backward)(const PARAMS *p, const PARAMS *g, const ACTS *a, co
         F(norm_backward)(dres, g->ln1w + l * C, g->ln1b + l * C, ga->ln1, residual, p->ln1w + l * C,
                          a->ln1_mean + ln, a->ln1_rstd + ln, N, C, cfg->rmsnorm);
     }
-    F(encoder_backward)(g->wte, g->wpe, dres, inp, B, T, C);
+    if (l0 == 0) F(encoder_backward)(g->wte, g->wpe, dres, inp, B, T, C);
 }
 
 /* ---- the float model: arenas, init, the public forward and backward -------------------------------------- */
@@ -249,6 +256,8 @@ struct cllm_model {
     int head_rows;                /* LM-head chunk rows, 0: cllm_head_rows's choice (tests set it smaller) */
     cllm_precision precision;     /* of the linear layers' and the head's products (fp32 or bf16) */
     int32_t *inputs;              /* copy: backward must not depend on the caller keeping them */
+    int slots;                    /* micro-batches whose activations fit at once (pipeline stages; 1 otherwise) */
+    char trained[1024];           /* how it was trained (cllm_model_set_trained), "" when not recorded */
 };
 
 static void *alloc_floats(size_t n) {
@@ -416,7 +425,7 @@ static float forward(cllm_model *m, const int32_t *inputs, const int32_t *target
     memcpy(m->inputs, inputs, (size_t)B * T * sizeof(int32_t));
     int N = B * T, rows = cllm_head_rows(&m->cfg, N, m->head_rows);
     gpt2_forward_f32(&m->p, &m->a, grad ? &m->ga : NULL, m->inputs, targets, m->is_prime, &m->cfg, B, T, rows,
-                     m->precision == CLLM_PRECISION_BF16);
+                     m->precision == CLLM_PRECISION_BF16, 0, m->cfg.n_layer);
     m->grad_ready = grad;
     if (!targets) return 0.0f;
     double sum = 0;
@@ -444,11 +453,93 @@ void cllm_model_backward(cllm_model *m, float scale) {
     if (m->refused) return;
     if (!m->grad_ready) abort(); /* caller bug: backward needs a forward with targets, once */
     gpt2_backward_f32(&m->p, &m->g, &m->a, &m->ga, m->inputs, m->is_prime, scale, &m->cfg, m->B, m->T,
-                      m->precision == CLLM_PRECISION_BF16);
+                      m->precision == CLLM_PRECISION_BF16, 0, m->cfg.n_layer);
     m->grad_ready = 0;
 }
 
 void cllm_model_set_head_rows(cllm_model *m, int rows) { m->head_rows = rows; }
+
+/* ---- pipeline stages: a range of layers, several micro-batches in flight (train/pipeline.c) ---- */
+
+int cllm_model_reserve_slots(cllm_model *m, int B, int T, int slots, cllm_error *err) {
+    if (slots < 1 || slots > 1024) return cllm_error_set(err, CLLM_ERR_ARG, "%d micro-batches in flight", slots);
+    if (cllm_model_reserve(m, B, T, err)) return err ? err->code : 1;
+    size_t need_grads, need = act_floats(&m->cfg, B, T, &need_grads) * (size_t)slots, tokens = (size_t)B * T * slots;
+    if (need > m->acts_capacity || tokens > m->tokens_capacity) {
+        free(m->acts);
+        free(m->inputs);
+        m->acts = alloc_floats(need); /* pages a stage never touches (other stages' layers) stay unbacked */
+        m->inputs = malloc(tokens * sizeof(int32_t));
+        m->acts_capacity = m->acts ? need : 0;
+        m->tokens_capacity = m->inputs ? tokens : 0;
+        if (!m->acts || !m->inputs)
+            return cllm_error_set(err, CLLM_ERR_NOMEM, "out of memory for %d micro-batches' activations (%zu MB)",
+                                  slots, need * sizeof(float) >> 20);
+    }
+    m->slots = slots;
+    m->B = m->T = 0;
+    return 0;
+}
+
+/* Points the views at micro-batch slot's activations (the gradient arena is shared: one backward at a time). */
+static int32_t *carve_slot(cllm_model *m, int slot, int B, int T) {
+    size_t need_grads, per = act_floats(&m->cfg, B, T, &need_grads), sizes[CLLM_NUM_ACT_KINDS];
+    if (slot < 0 || slot >= m->slots || (size_t)(slot + 1) * per > m->acts_capacity) abort(); /* caller bug */
+    carve_acts(m, B, T);
+    cllm_act_sizes(&m->cfg, B, T, sizes);
+    carve_f32(m->acts + (size_t)slot * per, sizes, CLLM_NUM_ACT_KINDS, m->a.kind);
+    m->B = m->T = 0; /* the next carve_acts carves slot 0 again */
+    return m->inputs + (size_t)slot * B * T;
+}
+
+float cllm_model_forward_layers(cllm_model *m, int slot, int l0, int l1, const int32_t *inputs, const float *in,
+                                const int32_t *targets, float *out, int B, int T) {
+    int L = m->cfg.n_layer, V = m->cfg.vocab_size;
+    if (l0 < 0 || l1 <= l0 || l1 > L || (l0 == 0 ? !inputs : !in) || (l1 == L ? !targets : !out)) abort();
+    int32_t *ids = carve_slot(m, slot, B, T);
+    size_t N = (size_t)B * T, BTC = N * m->cfg.n_embd;
+    m->grad_ready = 0;
+    if (l0 == 0) { /* refused ids: zeros keep every index in range; the NaN output spoils the loss */
+        int bad = !ids_in_range(inputs, N, V);
+        if (bad) memset(ids, 0, N * sizeof(int32_t));
+        else memcpy(ids, inputs, N * sizeof(int32_t));
+        if (bad) {
+            for (size_t i = 0; l1 < L && i < BTC; i++) out[i] = NAN;
+            return NAN;
+        }
+    } else {
+        memcpy(m->a.residual3 + (size_t)(l0 - 1) * BTC, in, BTC * sizeof(float));
+    }
+    if (l1 == L && !ids_in_range(targets, N, V)) return NAN;
+    int lowp = m->precision == CLLM_PRECISION_BF16, rows = cllm_head_rows(&m->cfg, (int)N, m->head_rows);
+    gpt2_forward_f32(&m->p, &m->a, l1 == L ? &m->ga : NULL, ids, targets, m->is_prime, &m->cfg, B, T, rows, lowp, l0,
+                     l1);
+    if (l1 < L) {
+        memcpy(out, m->a.residual3 + (size_t)(l1 - 1) * BTC, BTC * sizeof(float));
+        return 0;
+    }
+    m->grad_ready = slot + 1;
+    double sum = 0;
+    for (size_t i = 0; i < N; i++) sum += m->a.losses[i];
+    return (float)(sum / (double)N);
+}
+
+void cllm_model_backward_layers(cllm_model *m, int slot, int l0, int l1, const float *dout, float *din, float scale,
+                                int B, int T) {
+    int L = m->cfg.n_layer;
+    if (l0 < 0 || l1 <= l0 || l1 > L || (l1 < L && !dout) || (l0 > 0 && !din)) abort();
+    int32_t *ids = carve_slot(m, slot, B, T);
+    size_t BTC = (size_t)B * T * m->cfg.n_embd;
+    if (l1 == L && m->grad_ready != slot + 1) { /* the forward refused its ids: nothing to add */
+        if (din) for (size_t i = 0; i < BTC; i++) din[i] = NAN;
+        return;
+    }
+    if (l1 < L) memcpy(m->ga.residual3, dout, BTC * sizeof(float));
+    gpt2_backward_f32(&m->p, &m->g, &m->a, &m->ga, ids, m->is_prime, scale, &m->cfg, B, T,
+                      m->precision == CLLM_PRECISION_BF16, l0, l1);
+    if (l0 > 0) memcpy(din, m->ga.residual3, BTC * sizeof(float));
+    m->grad_ready = 0;
+}
 
 int cllm_model_set_precision(cllm_model *m, cllm_precision precision, cllm_error *err) {
     if (precision != CLLM_PRECISION_FP32 && precision != CLLM_PRECISION_BF16)
@@ -459,6 +550,15 @@ int cllm_model_set_precision(cllm_model *m, cllm_precision precision, cllm_error
 }
 
 cllm_precision cllm_model_precision(const cllm_model *m) { return m->precision; }
+
+const char *cllm_model_trained(const cllm_model *m) { return m->trained; }
+
+void cllm_model_set_trained(cllm_model *m, const char *text) {
+    size_t n = 0; /* the line comes from files too: only printable ASCII reaches a terminal */
+    for (; text && text[n] && n < sizeof m->trained - 1; n++)
+        m->trained[n] = text[n] >= 0x20 && text[n] < 0x7f ? text[n] : '?';
+    m->trained[n] = 0;
+}
 
 const char *cllm_precision_name(cllm_precision precision) {
     switch (precision) {

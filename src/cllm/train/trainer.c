@@ -36,15 +36,21 @@ static double clock_s(const cllm_trainer *t) { return t->clock_before + elapsed(
 
 /* ---- the schedule ---- */
 
-/* The learning rate of the next step. Counted in steps: linear warmup, then cosine to min_lr at s.steps. On a time
- * budget: the same warmup (in steps) times a cosine over the share of the budget used, so that the decay ends at
- * the deadline however fast the steps go (the first, cold steps are slower, and the machine may be shared). */
+static double end_reserve(const cllm_trainer *t);
+
+/* The learning rate of the next step: cllm_lr_at, counted in steps, or on a time budget in training seconds, so
+ * that the decay ends with the last step however fast the steps go (the first, cold steps are slower, and the
+ * machine may be shared). The budget's end belongs to the closing validation and checkpoint (end_reserve): the
+ * schedule ends before them, where the steps end. */
 static float next_lr(const cllm_trainer *t) {
     const cllm_train_settings *s = &t->s;
-    if (t->budget_s <= 0) return cllm_lr_schedule(t->step, s->warmup, s->steps, (float)s->lr, (float)s->min_lr);
-    double p = fmin(fmax(clock_s(t) / t->budget_s, 0), 1);
-    double warm = t->step < s->warmup ? (double)(t->step + 1) / (double)s->warmup : 1.0;
-    return (float)(warm * (s->min_lr + 0.5 * (s->lr - s->min_lr) * (1 + cos(M_PI * p))));
+    cllm_lr_plan plan = {.kind = s->schedule, .warmup = s->warmup, .total = (double)s->steps,
+                         .start = (double)s->warmup, .warmdown = s->warmdown, .lr_max = (float)s->lr,
+                         .lr_min = (float)s->min_lr};
+    if (t->budget_s <= 0) return cllm_lr_at(&plan, t->step, (double)t->step);
+    plan.total = fmax(t->budget_s - end_reserve(t), 0.5 * t->budget_s);
+    plan.start = 0;
+    return cllm_lr_at(&plan, t->step, clock_s(t));
 }
 
 /* Seconds the end of a time-budgeted run needs after its last step: the whole validation split (at the measured
@@ -164,6 +170,7 @@ static int save_checkpoint(cllm_trainer *t, const cllm_adamw *opt, cllm_error *e
     double t_start = now_s();
     if (trainer_settings_to_json(&t->s, clock_s(t), t->out, st.args_json, sizeof st.args_json, err))
         return err ? err->code : 1;
+    trainer_describe(t);
     char path[4200];
     snprintf(path, sizeof path, "%s/checkpoint.safetensors", t->out);
     if (cllm_checkpoint_save(path, t->model, t->tok, opt, &st, err)) return err ? err->code : 1;
@@ -184,6 +191,7 @@ static cllm_trainer *trainer_alloc(const cllm_train_opts *o) {
     t->lock_fd = -1;
     atomic_init(&t->stop, 0);
     t->comm.size = 1;
+    t->stages = 1;
     if (o->comm) t->comm = *o->comm;
     t->skip_nonfinite = o->skip_nonfinite;
     t->zero = o->zero && t->comm.size > 1;
@@ -194,16 +202,17 @@ static cllm_trainer *trainer_alloc(const cllm_train_opts *o) {
 
 static int trainer_start(cllm_trainer *t, const cllm_train_opts *o, int resume, cllm_error *err) {
     cllm_train_settings *s = &t->s;
-    int64_t micro = s->total_batch / ((int64_t)s->B * s->T);
-    if (micro % t->comm.size)
+    int64_t micro = s->total_batch / ((int64_t)s->B * s->T), replicas = t->comm.size / t->stages;
+    if (micro % replicas)
         return cllm_error_set(err, CLLM_ERR_ARG, "%lld micro-batches of %d×%d per step do not divide among %d "
                               "processes: choose --total-batch as a multiple of %lld", (long long)micro, s->B, s->T,
-                              t->comm.size, (long long)s->B * s->T * t->comm.size);
-    t->accum = micro / t->comm.size;
+                              (int)replicas, (long long)s->B * s->T * replicas);
+    t->accum = micro / replicas; /* a pipeline's stages all see every micro-batch */
     if (t->accum > 1 && !(t->gsum = malloc(sizeof(float) * cllm_model_num_params(t->model))))
         return cllm_error_set(err, CLLM_ERR_NOMEM, "out of memory for the gradient sum");
     if (cllm_model_reserve(t->model, s->B, s->T, err)) return err ? err->code : 1;
     if (cllm_model_set_precision(t->model, s->precision, err)) return err ? err->code : 1;
+    if (trainer_pipeline_init(t, err)) return err ? err->code : 1;
     if (s->precision == CLLM_PRECISION_BF16 && !cllm_gemm_bf16_native())
         trainer_note(t, "precision bf16 is emulated on this CPU (no AVX512_BF16): the same results, slower than fp32");
     size_t bt = (size_t)s->B * (size_t)s->T;
@@ -233,7 +242,8 @@ static int trainer_start(cllm_trainer *t, const cllm_train_opts *o, int resume, 
     const cllm_config *cfg = cllm_model_config(t->model);
     char msg[512];
     char ranks[48] = "";
-    if (t->comm.size > 1) snprintf(ranks, sizeof ranks, "×%d processes", t->comm.size);
+    if (t->stages > 1) snprintf(ranks, sizeof ranks, " through %d pipeline stages", t->stages);
+    else if (t->comm.size > 1) snprintf(ranks, sizeof ranks, "×%d processes", t->comm.size);
     int n = snprintf(msg, sizeof msg, "%zu parameters (L%d C%d H%d T%d V%d), batch %d×%d×%lld%s = %lld tokens/step, ",
                      cllm_model_num_params(t->model), cfg->n_layer, cfg->n_embd, cfg->n_head, cfg->n_ctx,
                      cfg->vocab_size, s->B, s->T, (long long)t->accum, ranks, (long long)s->total_batch);
@@ -253,7 +263,7 @@ cllm_trainer *cllm_trainer_new(const cllm_train_opts *o, cllm_error *err) {
         cllm_error_set(err, CLLM_ERR_NOMEM, "out of memory");
         return NULL;
     }
-    if (trainer_setup_fresh(t, o, err) || trainer_start(t, o, 0, err)) {
+    if (trainer_pipeline_check(t, o, err) || trainer_setup_fresh(t, o, err) || trainer_start(t, o, 0, err)) {
         cllm_trainer_free(t);
         return NULL;
     }
@@ -269,7 +279,8 @@ cllm_trainer *cllm_trainer_resume(const cllm_train_opts *o, cllm_error *err) {
     const char *out = o->out_dir ? o->out_dir : "";
     if (!*out || strlen(out) >= sizeof t->out) cllm_error_set(err, CLLM_ERR_ARG, "no run directory given, or too long");
     else snprintf(t->out, sizeof t->out, "%s", out);
-    if (!*t->out || trainer_setup_resume(t, err) || trainer_start(t, o, 1, err)) {
+    if (!*t->out || trainer_pipeline_check(t, o, err) || trainer_setup_resume(t, err) ||
+        trainer_start(t, o, 1, err)) {
         cllm_trainer_free(t);
         return NULL;
     }
@@ -337,29 +348,49 @@ static int nonfinite_step(cllm_trainer *t, double loss, float norm, cllm_error *
  * them. Each micro-batch's gradient is formed on a zeroed arena, scaled by 1/(N·a), and added to the sum only
  * then: one process with a = 2 adds g0 + g1 exactly as two ranks' all-reduce does, where accumulating in the arena
  * (g0 + d1 + d2 ... term by term) would not. With N ranks the ranks' sums (and losses) are added in rank order. */
+void trainer_add_micro_grad(cllm_trainer *t, int first) {
+    if (t->accum == 1) return;
+    const float *g = cllm_model_grads(t->model);
+    size_t P = cllm_model_num_params(t->model);
+    if (first) memcpy(t->gsum, g, sizeof(float) * P);
+    else
+        for (size_t k = 0; k < P; k++) t->gsum[k] += g[k];
+}
+
 static int accumulate(cllm_trainer *t, double *loss, cllm_error *err) {
     const cllm_train_settings *s = &t->s;
-    int64_t a = t->accum, N = t->comm.size, first = t->comm.rank * a;
+    int64_t a = t->accum, N = t->comm.size, first = t->comm.rank * a, micro = s->total_batch / ((int64_t)s->B * s->T);
     float *g = cllm_model_grads(t->model);
     size_t P = cllm_model_num_params(t->model);
     double sum = 0;
-    for (int64_t i = 0; i < N * a; i++) {
+    if (t->stages > 1 && trainer_pipeline_grads(t, &sum, err)) return err ? err->code : 1;
+    for (int64_t i = 0; t->stages == 1 && i < N * a; i++) {
         cllm_loader_next(t->loader, t->x, t->y);
         if (i < first || i >= first + a) continue;
         cllm_model_zero_grad(t->model);
         sum += cllm_model_forward(t->model, t->x, t->y, s->B, s->T);
-        cllm_model_backward(t->model, 1.0f / (float)(N * a));
-        if (a == 1) continue;
-        if (i == first) memcpy(t->gsum, g, sizeof(float) * P);
-        else
-            for (size_t k = 0; k < P; k++) t->gsum[k] += g[k];
+        cllm_model_backward(t->model, 1.0f / (float)micro);
+        trainer_add_micro_grad(t, i == first);
     }
     if (a > 1) memcpy(g, t->gsum, sizeof(float) * P);
-    if (N > 1) {
+    if (N > 1) { /* data parallel: the ranks' sums; pipeline: each stage's layers (zeros elsewhere) */
         if (t->comm.allreduce_sum(t->comm.ctx, g, P, err) || t->comm.allreduce_sum_f64(t->comm.ctx, &sum, 1, err))
             return err ? err->code : 1;
     }
-    *loss = sum / (double)(N * a);
+    *loss = sum / (double)micro;
+    return 0;
+}
+
+/* A pipeline's idle seconds per stage this step, as the log's ,"idle_s":[...] (rank 0); "" without stages. */
+static int pipeline_idle(cllm_trainer *t, char *buf, size_t cap, cllm_error *err) {
+    if (t->stages == 1) return 0;
+    double idle[64] = {0};
+    int S = t->stages < 64 ? t->stages : 64;
+    if (t->comm.rank < 64) idle[t->comm.rank] = t->idle_s;
+    if (t->comm.allreduce_sum_f64(t->comm.ctx, idle, (size_t)S, err)) return err ? err->code : 1;
+    size_t n = (size_t)snprintf(buf, cap, ",\"idle_s\":[");
+    for (int s = 0; s < S && n < cap; s++) n += (size_t)snprintf(buf + n, cap - n, "%s%.4f", s ? "," : "", idle[s]);
+    if (n < cap) snprintf(buf + n, cap - n, "]");
     return 0;
 }
 
@@ -374,7 +405,8 @@ int cllm_trainer_step(cllm_trainer *t, cllm_error *err) {
         else if (t->budget_s > 0 && t->val) time_val_batch(t);
     }
     double ts = now_s(), loss = 0;
-    if (accumulate(t, &loss, err)) {
+    char idle[64 * 12] = ""; /* a pipeline: each stage's seconds waiting for the others, for the log */
+    if (accumulate(t, &loss, err) || pipeline_idle(t, idle, sizeof idle, err)) {
         t->failed = 1;
         return err ? err->code : 1;
     }
@@ -394,7 +426,7 @@ int cllm_trainer_step(cllm_trainer *t, cllm_error *err) {
     double now = now_s(), dt = now - ts, el = clock_s(t), tps = (double)s->total_batch / dt;
     t->step_s = t->step_s > 0 ? 0.8 * t->step_s + 0.2 * dt : dt; /* follows the warm-up of caches and clocks */
     log_line(t, "{\"step\":%lld,\"loss\":%.6f,\"lr\":%.6g,\"grad_norm\":%.4f,\"ms\":%.1f,\"tokens_per_s\":%.1f,"
-                "\"elapsed_s\":%.2f}", (long long)t->step, loss, lr, norm, dt * 1e3, tps, el);
+                "\"elapsed_s\":%.2f%s}", (long long)t->step, loss, lr, norm, dt * 1e3, tps, el, idle);
     cllm_train_event ev = {.kind = CLLM_TRAIN_STEP, .step = t->step, .steps = s->steps, .loss = loss, .lr = lr,
                            .grad_norm = norm, .tokens_per_s = tps, .elapsed_s = el, .eval_s = t->eval_s,
                            .skipped = t->skipped};
@@ -475,6 +507,8 @@ void cllm_trainer_free(cllm_trainer *t) {
     free(t->x);
     free(t->y);
     free(t->gsum);
+    free(t->pipe_in);
+    free(t->pipe_out);
     cllm_loader_free(t->loader);
     cllm_shards_close(t->train);
     cllm_shards_close(t->val);

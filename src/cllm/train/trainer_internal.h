@@ -43,6 +43,14 @@ struct cllm_trainer {
     int failed;               /* a step failed: finish saves nothing */
     int agreed_stop;          /* multi-process: rank 0's stop decision after the last step, broadcast to all */
     cllm_comm comm;           /* size 1, rank 0 and no functions when single-process */
+    /* pipeline parallel (pipeline.c): rank s is stage s of `stages`, running layers [l0, l1) */
+    int stages;               /* 1: no pipeline */
+    int l0, l1;
+    int slots;                /* micro-batches in flight on this stage at most (1F1B: stages - s) */
+    float *pipe_in, *pipe_out; /* [B, T, C] the stream (or its gradient) received and sent */
+    double idle_s;            /* seconds of the last step spent waiting for another stage */
+    char history[1024];       /* how the steps before start_step were trained ("steps A-B: ...; ..."), from the
+                                 checkpoint's cllm.trained; "" for a fresh run */
     cllm_train_event_fn on_event;
     void *ctx;
 };
@@ -58,6 +66,23 @@ int trainer_settings_to_json(const cllm_train_settings *s, double clock_s, const
                              cllm_error *err);
 int trainer_settings_from_json(cllm_train_settings *s, double *clock_s, const char *out, const char *text,
                                cllm_error *err);
+
+/* Adds the model's gradient arena (one micro-batch's gradient) to the step's sum t->gsum, or copies it there for
+ * the step's first micro-batch; nothing with one micro-batch per step (the arena is the sum). */
+void trainer_add_micro_grad(cllm_trainer *t, int first);
+/* Pipeline stages from o (t->stages), refused where not built: 0 or CLLM_ERR_ARG. */
+int trainer_pipeline_check(cllm_trainer *t, const cllm_train_opts *o, cllm_error *err);
+/* This stage's layers, micro-batch slots and buffers (after the model, accum and the batch shape are known). */
+int trainer_pipeline_init(cllm_trainer *t, cllm_error *err);
+/* This stage's part of the step's gradient (in the model's gradient arena, via gsum) and, on the last stage, the
+ * sum of the micro-batches' losses added to *sum; 1F1B over t->accum micro-batches. */
+int trainer_pipeline_grads(cllm_trainer *t, double *sum, cllm_error *err);
+
+/* Sets the model's cllm.trained line for the steps done so far: the run's batch and arithmetic, then each span of
+ * steps with the processes that trained it ("steps 0-4: 2 ranks, data parallel; steps 4-8: 1 process"). */
+void trainer_describe(cllm_trainer *t);
+/* The span list of a stored cllm.trained line (what follows its first "; "), for history; "" when none. */
+const char *trainer_history_of(const char *trained);
 
 /* Locks out (creating it if need be) for this process; a second trainer gets CLLM_ERR_STATE. Removes the temp
  * files a killed run left behind. */

@@ -35,6 +35,8 @@ cllm_train_opts cllm_train_defaults(void) {
     s->optimizer = CLLM_OPTIMIZER_ADAMW;
     s->muon_lr = 0.02;
     s->precision = CLLM_PRECISION_FP32;
+    s->schedule = CLLM_SCHEDULE_COSINE;
+    s->warmdown = 0.3; /* the public speedrun's last third, near enough */
     return o;
 }
 
@@ -75,6 +77,10 @@ int cllm_train_settings_check(const cllm_train_settings *s, cllm_error *err) {
     if (s->precision != CLLM_PRECISION_FP32 && s->precision != CLLM_PRECISION_BF16)
         return cllm_error_set(err, CLLM_ERR_ARG, "precision %d is not one training uses (fp32, bf16)",
                               (int)s->precision);
+    if (s->schedule != CLLM_SCHEDULE_COSINE && s->schedule != CLLM_SCHEDULE_WSD)
+        return cllm_error_set(err, CLLM_ERR_ARG, "unknown schedule %d", (int)s->schedule);
+    if (!(in_range(s->warmdown, 0, 1) && s->warmdown > 0))
+        return cllm_error_set(err, CLLM_ERR_ARG, "warm-down %g is not a share of the run in (0, 1]", s->warmdown);
     if (!in_range(s->minutes, 0, 1e7))
         return cllm_error_set(err, CLLM_ERR_ARG, "minutes %g is out of range [0, 1e7]", s->minutes);
     return 0;
@@ -84,6 +90,7 @@ int cllm_train_settings_check(const cllm_train_settings *s, cllm_error *err) {
 
 static const char *const optimizer_names[] = {"adamw", "muon"};
 static const char *const precision_names[] = {"fp32", "bf16"}; /* by cllm_precision value */
+static const char *const schedule_names[] = {"cosine", "wsd"};  /* by cllm_schedule_kind value */
 
 static int name_index(const char *const *names, int n, const char *name) {
     for (int i = 0; i < n; i++)
@@ -118,6 +125,10 @@ int trainer_settings_to_json(const cllm_train_settings *s, double clock_s, const
                           "optimizer", optimizer_names[s->optimizer], "precision", precision_names[s->precision],
                           "minutes", s->minutes, "clock_s", clock_s);
     if (o && s->optimizer == CLLM_OPTIMIZER_MUON) json_object_set_new(o, "muon_lr", json_real(s->muon_lr));
+    if (o && s->schedule != CLLM_SCHEDULE_COSINE) { /* absent: cosine, as every checkpoint before the option */
+        json_object_set_new(o, "schedule", json_string(schedule_names[s->schedule]));
+        json_object_set_new(o, "warmdown", json_real(s->warmdown));
+    }
     char *text = o ? json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS | JSON_REAL_PRECISION(17)) : NULL;
     json_decref(o);
     if (!text) return cllm_error_set(err, CLLM_ERR_NOMEM, "out of memory writing the run's settings");
@@ -167,6 +178,13 @@ int trainer_settings_from_json(cllm_train_settings *s, double *clock_s, const ch
     json_t *minutes = json_object_get(o, "minutes");
     json_t *muon_lr = json_object_get(o, "muon_lr");
     s->muon_lr = muon_lr && json_is_number(muon_lr) ? json_number_value(muon_lr) : 0.02;
+    const char *schedule = json_string_value(json_object_get(o, "schedule"));
+    json_t *warmdown = json_object_get(o, "warmdown");
+    int k_sched = schedule ? name_index(schedule_names, 2, schedule) : 0;
+    if (!rc && (k_sched < 0 || (json_object_get(o, "schedule") && !schedule)))
+        rc = cllm_error_set(err, CLLM_ERR_FORMAT, "unknown schedule in the stored settings");
+    s->schedule = (cllm_schedule_kind)(k_sched < 0 ? 0 : k_sched);
+    s->warmdown = !warmdown ? 0.3 : json_is_number(warmdown) ? json_number_value(warmdown) : -1;
     int k_opt = opt ? name_index(optimizer_names, 2, opt) : 0, k_prec = prec ? name_index(precision_names, 2, prec) : 0;
     if (!rc && (k_opt < 0 || k_prec < 0))
         rc = cllm_error_set(err, CLLM_ERR_FORMAT, "unknown %s in the stored settings",
@@ -242,4 +260,50 @@ void trainer_note(const cllm_trainer *t, const char *fmt, ...) {
     va_end(ap);
     cllm_train_event ev = {.kind = CLLM_TRAIN_NOTE, .step = t->step, .steps = t->s.steps, .msg = msg};
     trainer_emit(t, &ev);
+}
+
+/* ---- cllm.trained: how a run was trained, for `cllm info` ---- */
+
+/* This process's share of the work: "1 process" or "N ranks, data parallel (...)". */
+static void layout_of(const cllm_trainer *t, char *buf, size_t cap) {
+    const char *es = t->accum == 1 ? "" : "es";
+    if (t->stages > 1)
+        snprintf(buf, cap, "%d ranks, pipeline of %d stages (1F1B), %lld micro-batch%s per step", t->comm.size,
+                 t->stages, (long long)t->accum, es);
+    else if (t->comm.size == 1) snprintf(buf, cap, "1 process, %lld micro-batch%s per step", (long long)t->accum, es);
+    else snprintf(buf, cap, "%d ranks, data parallel%s, %lld micro-batch%s per rank per step", t->comm.size,
+                  t->zero ? " with --zero 1" : "", (long long)t->accum, es);
+}
+
+const char *trainer_history_of(const char *trained) {
+    const char *spans = trained ? strstr(trained, "; steps ") : NULL;
+    return spans ? spans + 2 : "";
+}
+
+void trainer_describe(cllm_trainer *t) {
+    const cllm_train_settings *s = &t->s;
+    char layout[160], span[256], line[2048];
+    layout_of(t, layout, sizeof layout);
+    snprintf(span, sizeof span, "steps %lld-%lld: %s", (long long)t->start_step, (long long)t->step, layout);
+    /* a resumed run on the same layout continues the previous span rather than starting one */
+    char history[sizeof t->history];
+    snprintf(history, sizeof history, "%s", t->history);
+    char *last = strrchr(history, ';'), *prev = last ? last + 2 : history;
+    long long from = 0, to = -1;
+    int n = 0;
+    if (*prev && sscanf(prev, "steps %lld-%lld: %n", &from, &to, &n) == 2 && n > 0 && to == t->start_step &&
+        strcmp(prev + n, layout) == 0) {
+        snprintf(span, sizeof span, "steps %lld-%lld: %s", from, (long long)t->step, layout);
+        *prev = 0;
+        if (last) *last = 0;
+    } else if (!*history && t->start_step > 0) {
+        snprintf(history, sizeof history, "steps 0-%lld: not recorded", (long long)t->start_step);
+    }
+    size_t len = strlen(history);
+    const char *cut = len > 600 ? strchr(history + len - 600, ';') : NULL; /* the line must fit the model's 1023 */
+    if (cut) memmove(history, cut + 2, strlen(cut + 2) + 1);
+    snprintf(line, sizeof line, "%lld tokens/step in %dx%d micro-batches, %s, %s; %s%s%s%s", (long long)s->total_batch,
+             s->B, s->T, precision_names[s->precision], optimizer_names[s->optimizer], cut ? "(earlier spans left "
+             "out); " : "", history, *history ? "; " : "", span);
+    cllm_model_set_trained(t->model, line);
 }

@@ -211,7 +211,7 @@ int trainer_setup_fresh(cllm_trainer *t, const cllm_train_opts *o, cllm_error *e
     int clock_schedule = s->minutes > 0;
     if (clock_schedule) s->steps = CLLM_TRAIN_MAX_STEPS; /* the clock ends the run */
     if (s->warmup < 0) s->warmup = clock_schedule ? 20 : s->steps / 20 > 0 ? s->steps / 20 : 1;
-    if (s->min_lr < 0) s->min_lr = s->lr / 10;
+    if (s->min_lr < 0) s->min_lr = s->schedule == CLLM_SCHEDULE_WSD ? 0 : s->lr / 10;
     /* everything but the shapes, now, so a bad flag fails before any slow work */
     s->T = 1;
     s->total_batch = o->settings.total_batch ? o->settings.total_batch : s->B;
@@ -227,8 +227,14 @@ int trainer_setup_fresh(cllm_trainer *t, const cllm_train_opts *o, cllm_error *e
         return cllm_error_set(err, CLLM_ERR_ARG, "--context %d is longer than the model's context %d", o->context,
                               n_ctx);
     s->T = o->context ? o->context : n_ctx;
-    int ranks = t->comm.size; /* --batch B is each rank's: the step is ranks·B rows unless total_batch says */
-    s->total_batch = o->settings.total_batch ? o->settings.total_batch : (int64_t)s->B * s->T * ranks;
+    /* --batch B is each rank's micro-batch: the step is ranks·B rows unless total_batch says (a pipeline's stages
+     * share each micro-batch: it counts as one rank) */
+    int ranks = t->comm.size / t->stages, micro = o->micro_batches > 0 ? o->micro_batches : t->comm.size;
+    if (o->micro_batches > 0 && o->settings.total_batch &&
+        o->settings.total_batch != (int64_t)s->B * s->T * o->micro_batches)
+        return cllm_error_set(err, CLLM_ERR_ARG, "--micro-batches %d of %dx%d is not --total-batch %lld",
+                              o->micro_batches, s->B, s->T, (long long)o->settings.total_batch);
+    s->total_batch = o->settings.total_batch ? o->settings.total_batch : (int64_t)s->B * s->T * micro;
     if (cllm_train_settings_check(s, err)) return err->code;
     if (s->total_batch % ((int64_t)s->B * s->T * ranks))
         return cllm_error_set(err, CLLM_ERR_ARG, "--total-batch %lld is not a whole number of %d×%d micro-batches for "
@@ -275,6 +281,7 @@ int trainer_setup_resume(cllm_trainer *t, cllm_error *err) {
     cllm_train_state st;
     if (!(t->model = cllm_checkpoint_load(path, &t->tok, &t->opt, &st, err))) return err ? err->code : 1;
     if (!t->tok) t->tok = cllm_tokenizer_byte_new();
+    snprintf(t->history, sizeof t->history, "%s", trainer_history_of(cllm_model_trained(t->model)));
     cllm_error e = {0};
     if (trainer_settings_from_json(&t->s, &t->clock_before, t->out, st.args_json, &e))
         return cllm_error_set(err, e.code, "%s: %s", path, e.msg);

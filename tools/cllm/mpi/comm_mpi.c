@@ -19,6 +19,9 @@ struct cli_mpi {
     size_t bucket;     /* elements per bucket */
     float *scratch;    /* [bucket/size + 1] per rank: the N pieces this rank sums */
     int *counts, *displs, *rcounts, *rdispls; /* [size] each, for the v-collectives */
+    MPI_Request *sends; /* [n_sends] point-to-point sends in flight, and their copies of the data */
+    float **send_bufs;
+    int n_sends, cap_sends;
 };
 
 static int mpi_failed(int rc, const char *what, cllm_error *err) {
@@ -53,8 +56,24 @@ cli_mpi *cli_mpi_init(int *argc, char ***argv) {
     return c;
 }
 
+/* Frees the copies of completed sends; with wait, waits for all of them first. */
+static void reap_sends(cli_mpi *c, int wait) {
+    int kept = 0;
+    for (int i = 0; i < c->n_sends; i++) {
+        int done = 0;
+        if (wait) MPI_Wait(&c->sends[i], MPI_STATUS_IGNORE), done = 1;
+        else MPI_Test(&c->sends[i], &done, MPI_STATUS_IGNORE);
+        if (done) free(c->send_bufs[i]);
+        else c->sends[kept] = c->sends[i], c->send_bufs[kept++] = c->send_bufs[i];
+    }
+    c->n_sends = kept;
+}
+
 void cli_mpi_finalize(cli_mpi *c) {
     if (!c) return;
+    reap_sends(c, 1);
+    free(c->sends);
+    free(c->send_bufs);
     free(c->scratch);
     free(c->counts);
     MPI_Comm_free(&c->comm);
@@ -144,6 +163,36 @@ int cli_mpi_broadcast(cli_mpi *c, void *buf, size_t bytes, int root, cllm_error 
         size_t len = bytes - off < (size_t)1 << 30 ? bytes - off : (size_t)1 << 30;
         MPI_CHECK(MPI_Bcast((char *)buf + off, (int)len, MPI_BYTE, root, c->comm), "MPI_Bcast");
     }
+    return 0;
+}
+
+int cli_mpi_send_f32(cli_mpi *c, const float *buf, size_t n, int to, int tag, cllm_error *err) {
+    if (n >= (size_t)1 << 31) return cllm_error_set(err, CLLM_ERR_ARG, "send of %zu floats: more than 2^31", n);
+    reap_sends(c, 0);
+    if (c->n_sends == c->cap_sends) {
+        int cap = c->cap_sends ? 2 * c->cap_sends : 8;
+        MPI_Request *r = realloc(c->sends, sizeof *r * (size_t)cap);
+        if (r) c->sends = r;
+        float **b = r ? realloc(c->send_bufs, sizeof *b * (size_t)cap) : NULL;
+        if (!b) return cllm_error_set(err, CLLM_ERR_NOMEM, "out of memory for a send");
+        c->send_bufs = b;
+        c->cap_sends = cap;
+    }
+    float *copy = malloc(sizeof(float) * (n ? n : 1));
+    if (!copy) return cllm_error_set(err, CLLM_ERR_NOMEM, "out of memory for a send of %zu floats", n);
+    memcpy(copy, buf, sizeof(float) * n);
+    int rc = MPI_Isend(copy, (int)n, MPI_FLOAT, to, tag, c->comm, &c->sends[c->n_sends]);
+    if (rc != MPI_SUCCESS) {
+        free(copy);
+        return mpi_failed(rc, "MPI_Isend", err);
+    }
+    c->send_bufs[c->n_sends++] = copy;
+    return 0;
+}
+
+int cli_mpi_recv_f32(cli_mpi *c, float *buf, size_t n, int from, int tag, cllm_error *err) {
+    if (n >= (size_t)1 << 31) return cllm_error_set(err, CLLM_ERR_ARG, "receive of %zu floats: more than 2^31", n);
+    MPI_CHECK(MPI_Recv(buf, (int)n, MPI_FLOAT, from, tag, c->comm, MPI_STATUS_IGNORE), "MPI_Recv");
     return 0;
 }
 

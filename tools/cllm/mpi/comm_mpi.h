@@ -35,6 +35,10 @@ int cli_mpi_allgather_f32(cli_mpi *c, float *buf, size_t n, cllm_error *err);
 int cli_mpi_gather_f32(cli_mpi *c, const float *part, float *full, size_t n, cllm_error *err);
 /* buf[0..bytes) from root to every rank. */
 int cli_mpi_broadcast(cli_mpi *c, void *buf, size_t bytes, int root, cllm_error *err);
+/* n floats to rank `to` with tag: copied, sent with MPI_Isend, and returns at once; the copy is freed once sent. */
+int cli_mpi_send_f32(cli_mpi *c, const float *buf, size_t n, int to, int tag, cllm_error *err);
+/* n floats from rank `from` with tag (MPI_Recv). */
+int cli_mpi_recv_f32(cli_mpi *c, float *buf, size_t n, int from, int tag, cllm_error *err);
 /* Waits for every rank. */
 int cli_mpi_barrier(cli_mpi *c, cllm_error *err);
 /* The library's own MPI_Allreduce(MPI_SUM) on the same buffer, for comparison in bench/mpi (order not fixed). */

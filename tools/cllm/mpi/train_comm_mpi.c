@@ -20,6 +20,13 @@ static int gather(void *ctx, const float *part, float *full, size_t n, cllm_erro
     return cli_mpi_gather_f32(ctx, part, full, n, err);
 }
 
+static int p2p_send(void *ctx, const float *data, size_t n, int to, int tag, cllm_error *err) {
+    return cli_mpi_send_f32(ctx, data, n, to, tag, err);
+}
+static int p2p_recv(void *ctx, float *data, size_t n, int from, int tag, cllm_error *err) {
+    return cli_mpi_recv_f32(ctx, data, n, from, tag, err);
+}
+
 const cllm_comm *cli_comm_open(int *argc, char ***argv) {
     /* Only under a launcher: a plain `build-mpi/cllm train` stays one process and never starts MPI. */
     if (!getenv("OMPI_COMM_WORLD_SIZE") && !getenv("PMI_SIZE")) return NULL;
@@ -27,7 +34,7 @@ const cllm_comm *cli_comm_open(int *argc, char ***argv) {
     if (cli_mpi_size(mpi) == 1) return NULL;
     comm = (cllm_comm){.ctx = mpi, .rank = cli_mpi_rank(mpi), .size = cli_mpi_size(mpi), .allreduce_sum = sum_f32,
                        .allreduce_sum_f64 = sum_f64, .broadcast = broadcast, .barrier = barrier,
-                       .allgather = allgather, .gather = gather};
+                       .allgather = allgather, .gather = gather, .send = p2p_send, .recv = p2p_recv};
     return &comm;
 }
 
