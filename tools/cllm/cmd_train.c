@@ -24,7 +24,7 @@ static const char usage[] =
     "  --tokenizer-vocab N    vocabulary size of that trained tokenizer (default: from the data size: 512 under\n"
     "                         1 MB, 4096 under 4 MB, 8192 under 256 MB, else 16384)\n"
     "model:\n"
-    "  --config NAME          tiny (L4 C256 H4 T256; the default, with 2 layers under --recipe fast) | small (L6\n"
+    "  --config NAME          tiny (L4 C256 H4 T256; the default, with 1 layer under --recipe fast) | small (L6\n"
     "                         C384 H6 T256)\n"
     "  --layers N --dim C --heads H --context T --vocab-size V    override the preset\n"
     "  --positions KIND       learned (GPT-2, default) | sinusoidal | spiral | clock | prime (fixed, crystalline)\n"
@@ -36,9 +36,10 @@ static const char usage[] =
     "                         --context T < its context trains on shorter windows)\n"
     "recipe:\n"
     "  --recipe NAME          fast (default; gpt2 with --init): the best measured in five minutes on two cores\n"
-    "                         (docs/speedrun.md): tiny with 2 layers, Muon on the hidden matrices, AdamW at lr\n"
-    "                         1e-2 on the rest, bf16 products where the CPU has AVX512_BF16 | gpt2: GPT-2's recipe\n"
-    "                         exactly (tiny, AdamW at lr 1e-3, fp32). Flags override the recipe's values\n"
+    "                         (docs/speedrun.md): tiny with 1 layer, Muon on the hidden matrices, AdamW at lr\n"
+    "                         1e-2 on the rest, bf16 products where the CPU has AVX512_BF16; for longer runs give\n"
+    "                         --layers or --config (deeper learns more per step) | gpt2: GPT-2's recipe exactly\n"
+    "                         (tiny, AdamW at lr 1e-3, fp32). Flags override the recipe's values\n"
     "optimisation:\n"
     "  --batch B              sequences per micro-batch (default 8)\n"
     "  --total-batch N        tokens per optimizer step, a multiple of B*T (default B*T: no accumulation)\n"
@@ -142,7 +143,7 @@ typedef struct recipe {
 
 static const recipe recipes[] = {
     {"gpt2", CLLM_OPTIMIZER_ADAMW, 0, 1e-3, 0.02, CLLM_SCHEDULE_COSINE, 0},
-    {"fast", CLLM_OPTIMIZER_MUON, 1, 1e-2, 0.02, CLLM_SCHEDULE_COSINE, 2},
+    {"fast", CLLM_OPTIMIZER_MUON, 1, 1e-2, 0.02, CLLM_SCHEDULE_COSINE, 1},
 };
 
 static const recipe *find_recipe(const char *name) {
