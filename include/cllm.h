@@ -196,6 +196,10 @@ CLLM_API int cllm_muon_blocks(const cllm_tensor *t);
  * G [rows, cols] (row stride ld), after steps iterations from G/‖G‖_F. work: 2·rows·cols + 2·min(rows, cols)²
  * floats; out may be G when ld == cols. */
 CLLM_API void cllm_newton_schulz(const float *G, int rows, int cols, int ld, int steps, float *out, float *work);
+/* The same iteration with each product's inputs rounded to bf16 and summed in fp32 (cllm_gemm_bf16): what
+ * cllm_adamw_step runs when the model's precision is bf16. */
+CLLM_API void cllm_newton_schulz_bf16(const float *G, int rows, int cols, int ld, int steps, float *out,
+                                      float *work);
 /* Global L2 norm of the gradients; if max_norm > 0 and the norm exceeds it, scales them to max_norm.
  * Returns the norm before clipping. */
 CLLM_API float cllm_clip_grad_norm(cllm_model *m, float max_norm);

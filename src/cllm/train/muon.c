@@ -65,7 +65,10 @@ int cllm_adamw_set_muon(cllm_adamw *opt, const cllm_model *m, float lr_scale, fl
     return 0;
 }
 
-void cllm_newton_schulz(const float *G, int rows, int cols, int ld, int steps, float *out, float *work) {
+/* The iteration on X (p×q, p ≤ q); with bf16 each product takes bf16-rounded inputs and sums in fp32
+ * (cllm_gemm_bf16), as the public speedrun runs it: the iteration only needs singular values near 1, and the
+ * products are most of Muon's cost. */
+static void newton_schulz(const float *G, int rows, int cols, int ld, int steps, float *out, float *work, int bf16) {
     int tall = rows > cols, p = tall ? cols : rows, q = tall ? rows : cols; /* X is p×q with p ≤ q */
     size_t pq = (size_t)p * q;
     float *X = work, *Y = work + pq, *A = work + 2 * pq, *B = A + (size_t)p * p;
@@ -80,20 +83,36 @@ void cllm_newton_schulz(const float *G, int rows, int cols, int ld, int steps, f
             else X[(size_t)i * q + j] = v;
         }
     for (int s = 0; s < steps; s++) {
-        cllm_sgemm(0, 1, p, p, q, 1.0f, X, q, X, q, 0.0f, A, p);  /* A = X·Xᵀ           [p,p] */
-        cllm_sgemm(0, 0, p, p, p, NS_C, A, p, A, p, 0.0f, B, p);  /* B = c·A·A          [p,p] */
-        for (size_t k = 0; k < (size_t)p * p; k++) B[k] += NS_B * A[k]; /*  + b·A */
-        memcpy(Y, X, pq * sizeof(float));
-        cllm_sgemm(0, 0, p, q, p, 1.0f, B, p, X, q, NS_A, Y, q);  /* Y = a·X + B·X      [p,q] */
+        if (bf16) {
+            cllm_gemm_bf16(0, 1, p, p, q, X, q, X, q, 0, A, p); /* A = X·Xᵀ          [p,p] */
+            cllm_gemm_bf16(0, 0, p, p, p, A, p, A, p, 0, B, p); /* B = A·A           [p,p] */
+            for (size_t k = 0; k < (size_t)p * p; k++) B[k] = NS_C * B[k] + NS_B * A[k]; /* c·A·A + b·A */
+            cllm_gemm_bf16(0, 0, p, q, p, B, p, X, q, 0, Y, q); /* Y = B·X           [p,q] */
+            for (size_t k = 0; k < pq; k++) Y[k] += NS_A * X[k];  /*   + a·X */
+        } else {
+            cllm_sgemm(0, 1, p, p, q, 1.0f, X, q, X, q, 0.0f, A, p);  /* A = X·Xᵀ           [p,p] */
+            cllm_sgemm(0, 0, p, p, p, NS_C, A, p, A, p, 0.0f, B, p);  /* B = c·A·A          [p,p] */
+            for (size_t k = 0; k < (size_t)p * p; k++) B[k] += NS_B * A[k]; /*  + b·A */
+            memcpy(Y, X, pq * sizeof(float));
+            cllm_sgemm(0, 0, p, q, p, 1.0f, B, p, X, q, NS_A, Y, q);  /* Y = a·X + B·X      [p,q] */
+        }
         float *tmp = X; X = Y; Y = tmp;
     }
     for (int i = 0; i < rows; i++)
         for (int j = 0; j < cols; j++) out[(size_t)i * cols + j] = tall ? X[(size_t)j * q + i] : X[(size_t)i * q + j];
 }
 
+void cllm_newton_schulz(const float *G, int rows, int cols, int ld, int steps, float *out, float *work) {
+    newton_schulz(G, rows, cols, ld, steps, out, work, 0);
+}
+
+void cllm_newton_schulz_bf16(const float *G, int rows, int cols, int ld, int steps, float *out, float *work) {
+    newton_schulz(G, rows, cols, ld, steps, out, work, 1);
+}
+
 /* One Muon update of t (blocks column blocks), momentum in buf (t's slice of opt->m). Per block:
  * buf = μ·buf + g; u = g + μ·buf (Nesterov); θ -= lr·√max(1, out/in)·NS(u). */
-static void muon_tensor(const cllm_adamw *opt, const cllm_tensor *t, int blocks, float *buf, float lr) {
+static void muon_tensor(const cllm_adamw *opt, const cllm_tensor *t, int blocks, float *buf, float lr, int bf16) {
     int rows = (int)t->shape[0], ld = (int)t->shape[1], cols = ld / blocks;
     float mu = opt->muon_momentum, *u = opt->muon_work, *work = u + (size_t)rows * cols;
     float scale = cols > rows ? sqrtf((float)cols / (float)rows) : 1.0f, step = lr * scale;
@@ -105,7 +124,7 @@ static void muon_tensor(const cllm_adamw *opt, const cllm_tensor *t, int blocks,
                 buf[k] = mu * buf[k] + t->grad[k];
                 u[(size_t)i * cols + j] = t->grad[k] + mu * buf[k];
             }
-        cllm_newton_schulz(u, rows, cols, cols, opt->muon_ns_steps, u, work);
+        newton_schulz(u, rows, cols, cols, opt->muon_ns_steps, u, work, bf16);
 #pragma omp parallel for schedule(static)
         for (int i = 0; i < rows; i++)
             for (int j = 0; j < cols; j++) t->data[(size_t)i * ld + (size_t)b * cols + j] -= step * u[(size_t)i * cols + j];
@@ -113,9 +132,10 @@ static void muon_tensor(const cllm_adamw *opt, const cllm_tensor *t, int blocks,
 }
 
 void cllm_muon_step(cllm_adamw *opt, cllm_model *m, float lr) {
+    int bf16 = cllm_model_precision(m) == CLLM_PRECISION_BF16; /* --precision bf16 runs the iteration in bf16 too */
     for (int i = 0; i < cllm_model_tensor_count(m); i++) {
         const cllm_tensor *t = cllm_model_tensor(m, i);
         int blocks = cllm_muon_blocks(t);
-        if (blocks) muon_tensor(opt, t, blocks, opt->m + t->offset, lr * opt->muon_lr_scale);
+        if (blocks) muon_tensor(opt, t, blocks, opt->m + t->offset, lr * opt->muon_lr_scale, bf16);
     }
 }

@@ -8,6 +8,7 @@
 
 #include "cllm.h"
 #include "cllm_io.h"
+#include "cllm_simd.h"
 #include "support.h"
 
 /* The speedrun's iteration in double with plain loops: X = G/‖G‖ (transposed when tall), then
@@ -92,6 +93,61 @@ static void test_newton_schulz_matches_double(void **state) {
             assert_true(n2 > 0.3 && n2 < 1.6);
         }
         free(G); free(out); free(work); free(want);
+    }
+}
+
+/* The bf16 iteration written out with the scalar bf16 product (cllm_gemm_bf16_reference), in the library's order. */
+static void ns_bf16_reference(const float *G, int rows, int cols, int ld, int steps, float *out) {
+    int tall = rows > cols, p = tall ? cols : rows, q = tall ? rows : cols;
+    float *X = malloc(sizeof(float) * p * q), *Y = malloc(sizeof(float) * p * q);
+    float *A = malloc(sizeof(float) * p * p), *B = malloc(sizeof(float) * p * p);
+    assert_true(X && Y && A && B);
+    double ss = 0;
+    for (int i = 0; i < rows; i++)
+        for (int j = 0; j < cols; j++) ss += (double)G[i * ld + j] * G[i * ld + j];
+    float inv = (float)(1.0 / (sqrt(ss) + 1e-7));
+    for (int i = 0; i < rows; i++)
+        for (int j = 0; j < cols; j++) *(tall ? &X[j * q + i] : &X[i * q + j]) = G[i * ld + j] * inv;
+    for (int s = 0; s < steps; s++) {
+        cllm_gemm_bf16_reference(0, 1, p, p, q, X, q, X, q, 0, A, p);
+        cllm_gemm_bf16_reference(0, 0, p, p, p, A, p, A, p, 0, B, p);
+        for (int k = 0; k < p * p; k++) B[k] = 2.0315f * B[k] + -4.7750f * A[k];
+        cllm_gemm_bf16_reference(0, 0, p, q, p, B, p, X, q, 0, Y, q);
+        for (int k = 0; k < p * q; k++) Y[k] += 3.4445f * X[k];
+        float *t = X; X = Y; Y = t;
+    }
+    for (int i = 0; i < rows; i++)
+        for (int j = 0; j < cols; j++) out[i * cols + j] = tall ? X[j * q + i] : X[i * q + j];
+    free(X); free(Y); free(A); free(B);
+}
+
+/* --precision bf16's iteration: the same bits as the scalar bf16 reference (every dispatch level and thread count
+ * give cllm_gemm_bf16's bits), not the fp32 iteration's bits (the bf16 path is taken), and within bf16's
+ * precision of the double iteration (entries about 1/√min(rows, cols); bf16 keeps 8 bits). */
+static void test_newton_schulz_bf16(void **state) {
+    (void)state;
+    const int shapes[][3] = {{8, 20, 24}, {20, 8, 8}, {24, 72, 72}, {96, 24, 30}};
+    uint64_t seed = 12;
+    for (size_t s = 0; s < sizeof shapes / sizeof *shapes; s++) {
+        int rows = shapes[s][0], cols = shapes[s][1], ld = shapes[s][2], p = rows < cols ? rows : cols;
+        float *G = malloc(sizeof(float) * rows * ld), *out = malloc(sizeof(float) * rows * cols);
+        float *ref = malloc(sizeof(float) * rows * cols), *f32 = malloc(sizeof(float) * rows * cols);
+        float *work = malloc(sizeof(float) * (2 * rows * cols + 2 * p * p));
+        double *want = malloc(sizeof(double) * rows * cols);
+        assert_true(G && out && ref && f32 && work && want);
+        for (int i = 0; i < rows * ld; i++) G[i] = (float)test_rand_uniform(&seed);
+        cllm_newton_schulz_bf16(G, rows, cols, ld, 5, out, work);
+        ns_bf16_reference(G, rows, cols, ld, 5, ref);
+        cllm_newton_schulz(G, rows, cols, ld, 5, f32, work);
+        ns_reference(G, rows, cols, ld, 5, want);
+        assert_memory_equal(out, ref, sizeof(float) * rows * cols);
+        assert_true(memcmp(out, f32, sizeof(float) * rows * cols) != 0);
+        double diff = max_abs_diff(out, want, (size_t)rows * cols);
+        if (diff > 0.05) {
+            print_error("%dx%d: bf16 and double iterations differ by %g\n", rows, cols, diff);
+            fail();
+        }
+        free(G); free(out); free(ref); free(f32); free(work); free(want);
     }
 }
 
@@ -245,6 +301,7 @@ static void test_bad_settings_refused(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_newton_schulz_matches_double),
+        cmocka_unit_test(test_newton_schulz_bf16),
         cmocka_unit_test(test_step_matches_reference),
         cmocka_unit_test(test_checkpoint_resumes_bit_exact),
         cmocka_unit_test(test_bad_settings_refused),
