@@ -204,8 +204,29 @@ CLLM_API void cllm_newton_schulz_bf16(const float *G, int rows, int cols, int ld
  * Returns the norm before clipping. */
 CLLM_API float cllm_clip_grad_norm(cllm_model *m, float max_norm);
 /* Learning rate at step (0-based): linear warmup over `warmup` steps to lr_max, then cosine to lr_min at
- * `total` steps (and lr_min after). */
+ * `total` steps (and lr_min after). The same as cllm_lr_at with a COSINE plan counted in steps. */
 CLLM_API float cllm_lr_schedule(int64_t step, int64_t warmup, int64_t total, float lr_max, float lr_min);
+
+/* The shape of the learning rate after warmup. COSINE: GPT-2's half cosine from the peak to the floor over the
+ * run. WSD (warmup-stable-decay, the public speedrun's warm-down): the peak held, then a straight line to the
+ * floor over the run's last `warmdown` share. */
+typedef enum cllm_schedule_kind { CLLM_SCHEDULE_COSINE = 0, CLLM_SCHEDULE_WSD = 1 } cllm_schedule_kind;
+
+/* A run's learning-rate schedule, in the run's own units: steps, or seconds of a time budget. */
+typedef struct cllm_lr_plan {
+    cllm_schedule_kind kind;
+    int64_t warmup;       /* linear warmup over the first `warmup` steps (always counted in steps) */
+    double total;         /* the run's length: the decay reaches lr_min there */
+    double start;         /* COSINE starts falling here (the warmup's end in steps; 0 on a clock); WSD not before */
+    double warmdown;      /* WSD: the share of total the decay takes, (0, 1] */
+    float lr_max, lr_min; /* peak and floor */
+} cllm_lr_plan;
+
+/* Learning rate of step `step` (0-based) taken when `done` units of plan->total have passed (done = step when
+ * counted in steps): COSINE lr_min + ½(lr_max − lr_min)(1 + cos π·(done − start)/(total − start)); WSD lr_max
+ * until max(start, (1 − warmdown)·total), then linear to lr_min at total; lr_min from total on. Times
+ * (step + 1)/warmup during warmup. */
+CLLM_API float cllm_lr_at(const cllm_lr_plan *plan, int64_t step, double done);
 
 /* ---------------------------------------------------------------------------------------------------------- */
 /* A small deterministic random generator (xoshiro256**): the whole state is 4 words, saved in checkpoints. */

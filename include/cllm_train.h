@@ -55,8 +55,11 @@ typedef struct cllm_train_settings {
     double muon_lr;                      /* MUON: the hidden matrices' peak lr (lr stays AdamW's), scheduled alike */
     cllm_precision precision;            /* (c) */
     double minutes;                      /* > 0: a time budget: training (validation included) ends after this
-                                            many minutes of wall time, the learning rate's cosine follows the clock
-                                            to end there, and steps is ignored */
+                                            many minutes of wall time, the learning rate's schedule follows the
+                                            clock to end with the last step, and steps is ignored */
+    cllm_schedule_kind schedule;         /* COSINE (default) or WSD: constant, then linear to min_lr */
+    double warmdown;                     /* WSD: the share of the run (steps, or the time budget) the decay takes,
+                                            (0, 1]; default 0.3 */
 } cllm_train_settings;
 
 /* (a) Multi-process training (data parallel): every function returns 0 or an error code with err filled.
@@ -123,7 +126,8 @@ typedef struct cllm_train_opts {
     cllm_config config;               /* model shape; vocab_size 0: the tokenizer's */
     const char *init_path;            /* start from this model file (its config and tokenizer); NULL: new */
     int context;                      /* train on T = context < n_ctx; 0: n_ctx */
-    cllm_train_settings settings;     /* train_dir/val_dir/T are filled by the trainer; warmup, min_lr < 0: default */
+    cllm_train_settings settings;     /* train_dir/val_dir/T are filled by the trainer; warmup, min_lr < 0: default
+                                         (min_lr: lr/10 for COSINE, 0 for WSD) */
     /* resume too: */
     int64_t stop_at;                  /* stop (with a checkpoint) after this step; 0: at settings.steps */
     double minutes;                   /* resume too: a wall-clock limit for this process's steps; 0: none */

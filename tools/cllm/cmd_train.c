@@ -39,12 +39,17 @@ static const char usage[] =
     "  --total-batch N        tokens per optimizer step, a multiple of B*T (default B*T: no accumulation)\n"
     "  --steps N              optimizer steps (default 1000)\n"
     "  --minutes M            without --steps: train for M minutes of wall time (validation included); the\n"
-    "                         learning rate's cosine follows the clock and ends at the deadline, a validation\n"
+    "                         learning rate's schedule follows the clock and ends with the last step, a validation\n"
     "                         of the whole val split closes the run, periodic validations keep under 5% of\n"
     "                         the time, warmup defaults to 20 steps. With --steps, or on --resume: stop (with a\n"
     "                         checkpoint) after M minutes\n"
-    "  --lr LR                peak learning rate (default 1e-3)  --min-lr LR   end of the cosine (default lr/10)\n"
+    "  --lr LR                peak learning rate (default 1e-3)\n"
+    "  --min-lr LR            where the schedule ends (default lr/10 with cosine, 0 with wsd)\n"
     "  --warmup N             linear warmup steps (default 5% of steps)\n"
+    "  --schedule KIND        after warmup: cosine (to --min-lr at the end, default) | wsd (constant at --lr,\n"
+    "                         then linear to --min-lr, default 0, over the last --warmdown of the run)\n"
+    "  --warmdown F           wsd: the share of the run (of --steps, or of the --minutes budget) the decay\n"
+    "                         takes, in (0, 1] (default 0.3)\n"
     "  --weight-decay W       AdamW decoupled decay on matrices (default 0.1)\n"
     "  --grad-clip G          global gradient-norm clip, 0 = off (default 1.0)\n"
     "  --optimizer KIND       adamw | muon (hidden matrices on Muon, the rest on AdamW at --lr)\n"
@@ -75,7 +80,7 @@ static void on_signal(int sig) {
 typedef struct cli_train {
     cllm_train_opts o;
     cli_list data, val;
-    const char *config_name, *positions, *embed_init, *optimizer, *recipe;
+    const char *config_name, *positions, *embed_init, *optimizer, *recipe, *schedule;
     long layers, dim, heads, context, vocab_size, tokenizer_vocab, threads, stop_at;
     int resume, attn_prime_bias, tty, relu2, rmsnorm, untied_head, no_bias, zero_init_proj;
     double logit_softcap;
@@ -116,13 +121,14 @@ static void check_config(cli_train *c) {
     cfg->vocab_size = (int)c->vocab_size;
 }
 
-/* --recipe: the optimizer (unless --optimizer was given) and the architecture options (before the flags add
- * theirs); the rest of the recipe is in the defaults the flags start from. */
-static void apply_recipe(cli_train *c, cllm_optimizer_kind *optimizer) {
+/* --recipe: the optimizer and the schedule (each unless its flag was given: NULL) and the architecture options
+ * (before the flags add theirs); the rest of the recipe is in the defaults the flags start from. */
+static void apply_recipe(cli_train *c, cllm_optimizer_kind *optimizer, cllm_schedule_kind *schedule) {
     const char *name = c->recipe ? c->recipe : "gpt2";
     cllm_config *cfg = &c->o.config;
     (void)cfg; /* no architecture option made the measured cut (docs/speedrun.md): ReLU² + RMSNorm + no biases +
                 * zero-init projections on top of Muon ended 0.007 bits/byte worse at equal steps */
+    if (schedule) *schedule = CLLM_SCHEDULE_COSINE; /* the schedule neither recipe changes (yet) */
     if (strcmp(name, "fast") == 0) {
         if (optimizer) *optimizer = CLLM_OPTIMIZER_MUON;
     } else if (strcmp(name, "gpt2") != 0) {
@@ -137,9 +143,10 @@ static void parse(cli_train *c, int argc, char **argv) {
     long B = s->B, steps = s->steps, warmup = -1, seed = (long)s->seed, val_every = s->val_every;
     long val_batches = s->val_batches, ckpt_every = s->ckpt_every, total_batch = 0;
     double lr = s->lr, min_lr = -1, wd = s->weight_decay, clip = s->grad_clip, minutes = 0, muon_lr = s->muon_lr;
+    double warmdown = s->warmdown;
     long zero = 0, stages = 0, micro_batches = 0;
     const char *precision = NULL;
-    int seen[40] = {0}; /* flags with a seen slot define a run; the others may be given on --resume */
+    int seen[48] = {0}; /* flags with a seen slot define a run; the others may be given on --resume */
     cli_opt opts[] = {
         {"data", OPT_LIST, &c->data, 0, 0, &seen[0]},
         {"val", OPT_LIST, &c->val, 0, 0, &seen[1]},
@@ -172,6 +179,8 @@ static void parse(cli_train *c, int argc, char **argv) {
         {"lr", OPT_FLOAT, &lr, 0, 10, &seen[16]},
         {"min-lr", OPT_FLOAT, &min_lr, 0, 10, &seen[17]},
         {"warmup", OPT_INT, &warmup, 0, 1L << 40, &seen[18]},
+        {"schedule", OPT_STR, &c->schedule, 0, 0, &seen[40]},
+        {"warmdown", OPT_FLOAT, &warmdown, 0, 0, &seen[41]}, /* checked with the rest: cllm_train_settings_check */
         {"weight-decay", OPT_FLOAT, &wd, 0, 10, &seen[19]},
         {"grad-clip", OPT_FLOAT, &clip, 0, 1e9, &seen[20]},
         {"seed", OPT_INT, &seed, 0, 9.2e18, &seen[21]},
@@ -229,7 +238,12 @@ static void parse(cli_train *c, int argc, char **argv) {
     s->minutes = seen[15] ? 0 : minutes;
     if (precision && (cllm_precision_parse(precision, &s->precision) || s->precision == CLLM_PRECISION_INT8))
         cli_die(2, "train: --precision must be fp32 or bf16, not '%s'", precision);
-    apply_recipe(c, seen[34] ? NULL : &s->optimizer);
+    apply_recipe(c, seen[34] ? NULL : &s->optimizer, seen[40] ? NULL : &s->schedule);
+    s->warmdown = warmdown;
+    if (c->schedule && strcmp(c->schedule, "wsd") == 0) s->schedule = CLLM_SCHEDULE_WSD;
+    else if (c->schedule && strcmp(c->schedule, "cosine") == 0) s->schedule = CLLM_SCHEDULE_COSINE;
+    else if (c->schedule) cli_die(2, "train: unknown --schedule '%s' (cosine, wsd)", c->schedule);
+    if (seen[41] && s->schedule != CLLM_SCHEDULE_WSD) cli_die(2, "train: --warmdown applies to --schedule wsd");
     s->muon_lr = muon_lr;
     if (c->optimizer && strcmp(c->optimizer, "muon") == 0) s->optimizer = CLLM_OPTIMIZER_MUON;
     else if (c->optimizer && strcmp(c->optimizer, "adamw") == 0) s->optimizer = CLLM_OPTIMIZER_ADAMW;

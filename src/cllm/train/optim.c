@@ -1,4 +1,5 @@
-/* optim.c — AdamW (and the switch to Muon for the hidden matrices, muon.c), global-norm clipping and the warmup + cosine learning-rate schedule. */
+/* optim.c — AdamW (and the switch to Muon for the hidden matrices, muon.c), global-norm clipping and the learning-rate schedule
+ * (warmup, then cosine or warm-down). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -186,9 +187,23 @@ float cllm_clip_grad_norm(cllm_model *model, float max_norm) {
     return norm;
 }
 
+float cllm_lr_at(const cllm_lr_plan *plan, int64_t step, double done) {
+    float lr_max = plan->lr_max, lr_min = plan->lr_min, lr = lr_min;
+    if (done < plan->total && plan->kind == CLLM_SCHEDULE_WSD) {
+        double from = fmax(plan->start, (1 - plan->warmdown) * plan->total);
+        lr = done <= from ? lr_max : lr_max + (lr_min - lr_max) * (float)((done - from) / (plan->total - from));
+    } else if (done < plan->start) { /* counted in steps: still warming up */
+        lr = lr_max;
+    } else if (done < plan->total) { /* the float arithmetic of the first cosine, so step-counted runs keep their bits */
+        double span = plan->total - plan->start, progress = (done - plan->start) / (span > 0 ? span : 1);
+        lr = lr_min + 0.5f * (lr_max - lr_min) * (float)(1.0 + cos(3.141592653589793 * progress));
+    }
+    if (step < plan->warmup) lr = lr * (float)(step + 1) / (float)plan->warmup;
+    return lr;
+}
+
 float cllm_lr_schedule(int64_t step, int64_t warmup, int64_t total, float lr_max, float lr_min) {
-    if (step < warmup) return lr_max * (float)(step + 1) / (float)warmup;
-    if (step >= total) return lr_min;
-    double progress = (double)(step - warmup) / (double)(total - warmup > 0 ? total - warmup : 1);
-    return lr_min + 0.5f * (lr_max - lr_min) * (float)(1.0 + cos(3.141592653589793 * progress));
+    cllm_lr_plan plan = {.kind = CLLM_SCHEDULE_COSINE, .warmup = warmup, .total = (double)total,
+                         .start = (double)warmup, .lr_max = lr_max, .lr_min = lr_min};
+    return cllm_lr_at(&plan, step, (double)step);
 }

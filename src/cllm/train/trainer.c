@@ -36,15 +36,21 @@ static double clock_s(const cllm_trainer *t) { return t->clock_before + elapsed(
 
 /* ---- the schedule ---- */
 
-/* The learning rate of the next step. Counted in steps: linear warmup, then cosine to min_lr at s.steps. On a time
- * budget: the same warmup (in steps) times a cosine over the share of the budget used, so that the decay ends at
- * the deadline however fast the steps go (the first, cold steps are slower, and the machine may be shared). */
+static double end_reserve(const cllm_trainer *t);
+
+/* The learning rate of the next step: cllm_lr_at, counted in steps, or on a time budget in training seconds, so
+ * that the decay ends with the last step however fast the steps go (the first, cold steps are slower, and the
+ * machine may be shared). The budget's end belongs to the closing validation and checkpoint (end_reserve): the
+ * schedule ends before them, where the steps end. */
 static float next_lr(const cllm_trainer *t) {
     const cllm_train_settings *s = &t->s;
-    if (t->budget_s <= 0) return cllm_lr_schedule(t->step, s->warmup, s->steps, (float)s->lr, (float)s->min_lr);
-    double p = fmin(fmax(clock_s(t) / t->budget_s, 0), 1);
-    double warm = t->step < s->warmup ? (double)(t->step + 1) / (double)s->warmup : 1.0;
-    return (float)(warm * (s->min_lr + 0.5 * (s->lr - s->min_lr) * (1 + cos(M_PI * p))));
+    cllm_lr_plan plan = {.kind = s->schedule, .warmup = s->warmup, .total = (double)s->steps,
+                         .start = (double)s->warmup, .warmdown = s->warmdown, .lr_max = (float)s->lr,
+                         .lr_min = (float)s->min_lr};
+    if (t->budget_s <= 0) return cllm_lr_at(&plan, t->step, (double)t->step);
+    plan.total = fmax(t->budget_s - end_reserve(t), 0.5 * t->budget_s);
+    plan.start = 0;
+    return cllm_lr_at(&plan, t->step, clock_s(t));
 }
 
 /* Seconds the end of a time-budgeted run needs after its last step: the whole validation split (at the measured

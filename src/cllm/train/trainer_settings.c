@@ -35,6 +35,8 @@ cllm_train_opts cllm_train_defaults(void) {
     s->optimizer = CLLM_OPTIMIZER_ADAMW;
     s->muon_lr = 0.02;
     s->precision = CLLM_PRECISION_FP32;
+    s->schedule = CLLM_SCHEDULE_COSINE;
+    s->warmdown = 0.3; /* the public speedrun's last third, near enough */
     return o;
 }
 
@@ -75,6 +77,10 @@ int cllm_train_settings_check(const cllm_train_settings *s, cllm_error *err) {
     if (s->precision != CLLM_PRECISION_FP32 && s->precision != CLLM_PRECISION_BF16)
         return cllm_error_set(err, CLLM_ERR_ARG, "precision %d is not one training uses (fp32, bf16)",
                               (int)s->precision);
+    if (s->schedule != CLLM_SCHEDULE_COSINE && s->schedule != CLLM_SCHEDULE_WSD)
+        return cllm_error_set(err, CLLM_ERR_ARG, "unknown schedule %d", (int)s->schedule);
+    if (!(in_range(s->warmdown, 0, 1) && s->warmdown > 0))
+        return cllm_error_set(err, CLLM_ERR_ARG, "warm-down %g is not a share of the run in (0, 1]", s->warmdown);
     if (!in_range(s->minutes, 0, 1e7))
         return cllm_error_set(err, CLLM_ERR_ARG, "minutes %g is out of range [0, 1e7]", s->minutes);
     return 0;
@@ -84,6 +90,7 @@ int cllm_train_settings_check(const cllm_train_settings *s, cllm_error *err) {
 
 static const char *const optimizer_names[] = {"adamw", "muon"};
 static const char *const precision_names[] = {"fp32", "bf16"}; /* by cllm_precision value */
+static const char *const schedule_names[] = {"cosine", "wsd"};  /* by cllm_schedule_kind value */
 
 static int name_index(const char *const *names, int n, const char *name) {
     for (int i = 0; i < n; i++)
@@ -118,6 +125,10 @@ int trainer_settings_to_json(const cllm_train_settings *s, double clock_s, const
                           "optimizer", optimizer_names[s->optimizer], "precision", precision_names[s->precision],
                           "minutes", s->minutes, "clock_s", clock_s);
     if (o && s->optimizer == CLLM_OPTIMIZER_MUON) json_object_set_new(o, "muon_lr", json_real(s->muon_lr));
+    if (o && s->schedule != CLLM_SCHEDULE_COSINE) { /* absent: cosine, as every checkpoint before the option */
+        json_object_set_new(o, "schedule", json_string(schedule_names[s->schedule]));
+        json_object_set_new(o, "warmdown", json_real(s->warmdown));
+    }
     char *text = o ? json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS | JSON_REAL_PRECISION(17)) : NULL;
     json_decref(o);
     if (!text) return cllm_error_set(err, CLLM_ERR_NOMEM, "out of memory writing the run's settings");
@@ -167,6 +178,13 @@ int trainer_settings_from_json(cllm_train_settings *s, double *clock_s, const ch
     json_t *minutes = json_object_get(o, "minutes");
     json_t *muon_lr = json_object_get(o, "muon_lr");
     s->muon_lr = muon_lr && json_is_number(muon_lr) ? json_number_value(muon_lr) : 0.02;
+    const char *schedule = json_string_value(json_object_get(o, "schedule"));
+    json_t *warmdown = json_object_get(o, "warmdown");
+    int k_sched = schedule ? name_index(schedule_names, 2, schedule) : 0;
+    if (!rc && (k_sched < 0 || (json_object_get(o, "schedule") && !schedule)))
+        rc = cllm_error_set(err, CLLM_ERR_FORMAT, "unknown schedule in the stored settings");
+    s->schedule = (cllm_schedule_kind)(k_sched < 0 ? 0 : k_sched);
+    s->warmdown = !warmdown ? 0.3 : json_is_number(warmdown) ? json_number_value(warmdown) : -1;
     int k_opt = opt ? name_index(optimizer_names, 2, opt) : 0, k_prec = prec ? name_index(precision_names, 2, prec) : 0;
     if (!rc && (k_opt < 0 || k_prec < 0))
         rc = cllm_error_set(err, CLLM_ERR_FORMAT, "unknown %s in the stored settings",

@@ -211,7 +211,7 @@ int trainer_setup_fresh(cllm_trainer *t, const cllm_train_opts *o, cllm_error *e
     int clock_schedule = s->minutes > 0;
     if (clock_schedule) s->steps = CLLM_TRAIN_MAX_STEPS; /* the clock ends the run */
     if (s->warmup < 0) s->warmup = clock_schedule ? 20 : s->steps / 20 > 0 ? s->steps / 20 : 1;
-    if (s->min_lr < 0) s->min_lr = s->lr / 10;
+    if (s->min_lr < 0) s->min_lr = s->schedule == CLLM_SCHEDULE_WSD ? 0 : s->lr / 10;
     /* everything but the shapes, now, so a bad flag fails before any slow work */
     s->T = 1;
     s->total_batch = o->settings.total_batch ? o->settings.total_batch : s->B;

@@ -18,6 +18,47 @@ static void test_schedule(void **state) {
     assert_true(fabsf(cllm_lr_schedule(500, 10, 100, 1.0f, 0.1f) - 0.1f) < 1e-6f);
 }
 
+/* The plans the trainer builds (trainer.c next_lr): in steps, the cosine is cllm_lr_schedule bit for bit; WSD
+ * holds the peak until the last warmdown share and then falls on a straight line; on a clock (seconds) the same
+ * shape over time while the warmup still counts steps. */
+static void test_schedule_wsd(void **state) {
+    (void)state;
+    cllm_lr_plan cosine = {.kind = CLLM_SCHEDULE_COSINE, .warmup = 10, .total = 100, .start = 10, .warmdown = 0.3,
+                           .lr_max = 3e-3f, .lr_min = 3e-4f};
+    for (int64_t step = 0; step <= 120; step++)
+        assert_true(cllm_lr_at(&cosine, step, (double)step) == cllm_lr_schedule(step, 10, 100, 3e-3f, 3e-4f));
+
+    cllm_lr_plan wsd = {.kind = CLLM_SCHEDULE_WSD, .warmup = 10, .total = 100, .start = 10, .warmdown = 0.3,
+                        .lr_max = 1.0f, .lr_min = 0.0f};
+    static const struct { int64_t step; float lr; } steps[] = {
+        {0, 0.1f}, {4, 0.5f}, {9, 1.0f},            /* warmup: (step + 1)/10 */
+        {10, 1.0f}, {50, 1.0f}, {70, 1.0f},          /* stable until 100 − 30 */
+        {73, 0.9f}, {85, 0.5f}, {97, 0.1f}, {99, 1.0f / 30}, /* linear to 0 over the last 30 steps */
+        {100, 0.0f}, {150, 0.0f},
+    };
+    for (size_t i = 0; i < sizeof steps / sizeof *steps; i++) {
+        float lr = cllm_lr_at(&wsd, steps[i].step, (double)steps[i].step);
+        if (fabsf(lr - steps[i].lr) > 1e-6f) fail_msg("wsd step %lld: lr %g, want %g", (long long)steps[i].step, lr,
+                                                      steps[i].lr);
+    }
+    wsd.lr_min = 0.25f; /* the line ends at the floor: halfway down at 85 */
+    assert_true(fabsf(cllm_lr_at(&wsd, 85, 85) - 0.625f) < 1e-6f);
+    wsd.warmdown = 1.0; /* the whole run: the decay starts where the warmup ends */
+    assert_true(cllm_lr_at(&wsd, 10, 10) == 1.0f);
+    assert_true(fabsf(cllm_lr_at(&wsd, 55, 55) - 0.625f) < 1e-6f);
+
+    /* a 60-second budget, warm-down half of it: the clock decides the decay, the step count the warmup */
+    cllm_lr_plan clock = {.kind = CLLM_SCHEDULE_WSD, .warmup = 20, .total = 60, .start = 0, .warmdown = 0.5,
+                          .lr_max = 2.0f, .lr_min = 0.0f};
+    assert_true(cllm_lr_at(&clock, 30, 10.0) == 2.0f);
+    assert_true(fabsf(cllm_lr_at(&clock, 30, 45.0) - 1.0f) < 1e-6f);
+    assert_true(fabsf(cllm_lr_at(&clock, 5, 45.0) - 1.0f * 6 / 20) < 1e-6f); /* a slow warmup overlaps the decay */
+    assert_true(fabsf(cllm_lr_at(&clock, 300, 57.0) - 0.2f) < 1e-6f);
+    assert_true(cllm_lr_at(&clock, 300, 61.0) == 0.0f);
+    clock.kind = CLLM_SCHEDULE_COSINE; /* the cosine on a clock: half the peak at half the time */
+    assert_true(fabsf(cllm_lr_at(&clock, 30, 30.0) - 1.0f) < 1e-6f);
+}
+
 static cllm_model *tiny(uint64_t seed) {
     cllm_config cfg = {.n_layer = 2, .n_head = 2, .n_embd = 32, .n_ctx = 16, .vocab_size = 20};
     cllm_error err = {0};
@@ -102,7 +143,7 @@ static void test_clip_and_weight_decay(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_schedule),
+        cmocka_unit_test(test_schedule), cmocka_unit_test(test_schedule_wsd),
         cmocka_unit_test(test_learns_and_is_deterministic),
         cmocka_unit_test(test_clip_and_weight_decay),
     };
