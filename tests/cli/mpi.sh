@@ -37,7 +37,7 @@ mkdir -p "$tmp/text"
 for d in $(seq 1 40); do
   for i in $(seq 1 30); do echo "the cat $d sat on the mat $i. the dog ran to the cat."; done >"$tmp/text/doc$d.txt"
 done
-model=(--layers 1 --dim 32 --heads 2 --context 32 --batch 2 --lr 3e-3 --val-every 5 --val-batches 2 --threads 1
+model=(--recipe gpt2 --layers 1 --dim 32 --heads 2 --context 32 --batch 2 --lr 3e-3 --val-every 5 --val-batches 2 --threads 1
        --steps 8 --ckpt-every 4)
 
 # 2. data parallel = one process with the global batch (2 x 2 rows of 32 tokens), bit for bit: weights and log
@@ -83,8 +83,8 @@ cmp <(body "$tmp/one/checkpoint.safetensors") <(body "$tmp/zr/checkpoint.safeten
 #     accumulating the same 4 micro-batches (weights, moments and log) — the tied wte's head part travels to stage
 #     0 — and so do 3 stages with an untied head over 2 micro-batches (fewer than stages), and 2 pipelines of 2
 #     stages (data x pipeline, 4 ranks); the pipeline's checkpoint resumes on one process; cllm info names the layout
-pipe=(--layers 2 --dim 32 --heads 2 --context 32 --batch 2 --lr 3e-3 --val-every 5 --val-batches 2 --threads 1
-      --steps 8 --ckpt-every 4)
+pipe=(--recipe gpt2 --layers 2 --dim 32 --heads 2 --context 32 --batch 2 --lr 3e-3 --val-every 5 --val-batches 2
+      --threads 1      --steps 8 --ckpt-every 4)
 "$CLLM" train --data "$tmp/text" --out "$tmp/p1" "${pipe[@]}" --total-batch 256 2>/dev/null || fail "1 process, 2 layers"
 mpirun_ 2 "$MPI_CLLM" train --data "$tmp/text" --out "$tmp/p2" "${pipe[@]}" --pipeline-stages 2 --micro-batches 4 \
   2>"$tmp/err" || { cat "$tmp/err"; fail "2 pipeline stages"; }

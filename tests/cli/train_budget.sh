@@ -13,7 +13,7 @@ mkdir -p "$tmp/text"
 for d in $(seq 1 40); do
   for i in $(seq 1 30); do echo "the cat $d sat on the mat $i. the dog ran to the cat."; done >"$tmp/text/doc$d.txt"
 done
-model=(--layers 2 --dim 64 --heads 2 --context 64 --batch 4 --threads 2 --val-every 20 --val-batches 4)
+model=(--recipe gpt2 --layers 2 --dim 64 --heads 2 --context 64 --batch 4 --threads 2 --val-every 20 --val-batches 4)
 # check LOG BUDGET_S VAL_TOKENS [WARMDOWN]: the end line, the lr at the last step and along the clock (cosine from
 # 1e-3 to 1e-4; with WARMDOWN, wsd: 1e-3, then linear to 0 over that share), the final validation's size, the eval share
 check() {

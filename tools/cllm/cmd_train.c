@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "cllm_simd.h"
 #include "cllm_train.h"
 #include "train_comm.h"
 
@@ -32,8 +33,9 @@ static const char usage[] =
     "  --init MODEL           start from this model file (fine-tuning; its config and tokenizer are used;\n"
     "                         --context T < its context trains on shorter windows)\n"
     "recipe:\n"
-    "  --recipe NAME          gpt2 (GPT-2 exactly, AdamW; default) | fast (the best measured in docs/speedrun.md:\n"
-    "                         GPT-2's architecture, Muon on the hidden matrices); flags given add to it\n"
+    "  --recipe NAME          fast (default; gpt2 with --init; docs/speedrun.md): Muon on the hidden matrices,\n"
+    "                         AdamW at lr 3e-3 on the rest, bf16 products where the CPU has AVX512_BF16 |\n"
+    "                         gpt2: GPT-2's recipe exactly (AdamW at lr 1e-3, fp32). Flags override the recipe\n"
     "optimisation:\n"
     "  --batch B              sequences per micro-batch (default 8)\n"
     "  --total-batch N        tokens per optimizer step, a multiple of B*T (default B*T: no accumulation)\n"
@@ -43,7 +45,7 @@ static const char usage[] =
     "                         of the whole val split closes the run, periodic validations keep under 5% of\n"
     "                         the time, warmup defaults to 20 steps. With --steps, or on --resume: stop (with a\n"
     "                         checkpoint) after M minutes\n"
-    "  --lr LR                peak learning rate (default 1e-3)\n"
+    "  --lr LR                peak learning rate (default: the recipe's)\n"
     "  --min-lr LR            where the schedule ends (default lr/10 with cosine, 0 with wsd)\n"
     "  --warmup N             linear warmup steps (default 5% of steps)\n"
     "  --schedule KIND        after warmup: cosine (to --min-lr at the end, default) | wsd (constant at --lr,\n"
@@ -53,10 +55,11 @@ static const char usage[] =
     "  --weight-decay W       AdamW decoupled decay on matrices (default 0.1)\n"
     "  --grad-clip G          global gradient-norm clip, 0 = off (default 1.0)\n"
     "  --optimizer KIND       adamw | muon (hidden matrices on Muon, the rest on AdamW at --lr)\n"
-    "  --muon-lr LR           Muon's peak learning rate (default 0.02)\n"
+    "  --muon-lr LR           Muon's peak learning rate (default: the recipe's)\n"
     "  --seed S               initialisation and batch order (default 1337)\n"
-    "  --precision P          fp32 (default) | bf16: the matrix products' inputs in bf16, sums and weights fp32\n"
-    "                         (vdpbf16ps where the CPU has AVX512_BF16, else an exact emulation: slower)\n"
+    "  --precision P          fp32 | bf16 (default: the recipe's): bf16 rounds the matrix products' inputs; sums and\n"
+    "                         weights stay fp32 (vdpbf16ps where the CPU has AVX512_BF16, else an exact emulation:\n"
+    "                         slower)\n"
     "  --threads N            OpenMP threads (default: physical cores)\n"
     "run:\n"
     "  --val-every N          validate every N steps (default 50)    --val-batches N  batches per validation (20)\n"
@@ -90,14 +93,14 @@ typedef struct cli_train {
 static void check_config(cli_train *c) {
     cllm_error err = {0};
     cllm_config *cfg = &c->o.config;
-    cllm_config recipe = *cfg; /* the recipe's architecture options, set by apply_recipe */
+    cllm_config arch = *cfg; /* architecture options set before the preset (none today: see recipes) */
     if (cllm_config_preset(c->config_name ? c->config_name : "tiny", cfg, &err)) cli_die(2, "train: %s", err.msg);
-    cfg->mlp_relu2 = recipe.mlp_relu2;
-    cfg->rmsnorm = recipe.rmsnorm;
-    cfg->untied_head = recipe.untied_head;
-    cfg->no_bias = recipe.no_bias;
-    cfg->zero_init_proj = recipe.zero_init_proj;
-    cfg->logit_softcap = recipe.logit_softcap;
+    cfg->mlp_relu2 = arch.mlp_relu2;
+    cfg->rmsnorm = arch.rmsnorm;
+    cfg->untied_head = arch.untied_head;
+    cfg->no_bias = arch.no_bias;
+    cfg->zero_init_proj = arch.zero_init_proj;
+    cfg->logit_softcap = arch.logit_softcap;
     if (c->layers) cfg->n_layer = (int)c->layers;
     if (c->dim) cfg->n_embd = (int)c->dim;
     if (c->heads) cfg->n_head = (int)c->heads;
@@ -121,19 +124,26 @@ static void check_config(cli_train *c) {
     cfg->vocab_size = (int)c->vocab_size;
 }
 
-/* --recipe: the optimizer and the schedule (each unless its flag was given: NULL) and the architecture options
- * (before the flags add theirs); the rest of the recipe is in the defaults the flags start from. */
-static void apply_recipe(cli_train *c, cllm_optimizer_kind *optimizer, cllm_schedule_kind *schedule) {
-    const char *name = c->recipe ? c->recipe : "gpt2";
-    cllm_config *cfg = &c->o.config;
-    (void)cfg; /* no architecture option made the measured cut (docs/speedrun.md): ReLU² + RMSNorm + no biases +
-                * zero-init projections on top of Muon ended 0.007 bits/byte worse at equal steps */
-    if (schedule) *schedule = CLLM_SCHEDULE_COSINE; /* the schedule neither recipe changes (yet) */
-    if (strcmp(name, "fast") == 0) {
-        if (optimizer) *optimizer = CLLM_OPTIMIZER_MUON;
-    } else if (strcmp(name, "gpt2") != 0) {
-        cli_die(2, "train: unknown --recipe '%s' (gpt2, fast)", name);
-    }
+/* --recipe: defaults for the flags not given (each value measured in docs/speedrun.md). The architecture stays
+ * GPT-2's in both: no architecture option has made the measured cut yet. */
+typedef struct recipe {
+    const char *name;
+    cllm_optimizer_kind optimizer;
+    int bf16;              /* bf16 products where the CPU has them natively (emulated bf16 is slower than fp32) */
+    double lr, muon_lr;    /* AdamW's peak (Muon's non-matrix tensors under Muon), Muon's peak */
+    cllm_schedule_kind schedule;
+} recipe;
+
+static const recipe recipes[] = {
+    {"gpt2", CLLM_OPTIMIZER_ADAMW, 0, 1e-3, 0.02, CLLM_SCHEDULE_COSINE},
+    {"fast", CLLM_OPTIMIZER_MUON, 1, 3e-3, 0.02, CLLM_SCHEDULE_COSINE},
+};
+
+static const recipe *find_recipe(const char *name) {
+    for (size_t i = 0; i < sizeof recipes / sizeof *recipes; i++)
+        if (strcmp(recipes[i].name, name) == 0) return &recipes[i];
+    cli_die(2, "train: unknown --recipe '%s' (gpt2, fast)", name);
+    return NULL;
 }
 
 static void parse(cli_train *c, int argc, char **argv) {
@@ -238,7 +248,12 @@ static void parse(cli_train *c, int argc, char **argv) {
     s->minutes = seen[15] ? 0 : minutes;
     if (precision && (cllm_precision_parse(precision, &s->precision) || s->precision == CLLM_PRECISION_INT8))
         cli_die(2, "train: --precision must be fp32 or bf16, not '%s'", precision);
-    apply_recipe(c, seen[34] ? NULL : &s->optimizer, seen[40] ? NULL : &s->schedule);
+    const recipe *r = find_recipe(c->recipe ? c->recipe : c->o.init_path ? "gpt2" : "fast"); /* fine-tuning: GPT-2's */
+    if (!seen[16]) s->lr = r->lr;
+    if (!seen[35]) muon_lr = r->muon_lr;
+    if (!seen[27] && r->bf16 && cllm_gemm_bf16_native()) s->precision = CLLM_PRECISION_BF16;
+    s->optimizer = r->optimizer;
+    s->schedule = r->schedule;
     s->warmdown = warmdown;
     if (c->schedule && strcmp(c->schedule, "wsd") == 0) s->schedule = CLLM_SCHEDULE_WSD;
     else if (c->schedule && strcmp(c->schedule, "cosine") == 0) s->schedule = CLLM_SCHEDULE_COSINE;

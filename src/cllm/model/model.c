@@ -156,7 +156,7 @@ static void F(gpt2_forward)(const PARAMS *p, const ACTS *a, const ACTS *ga, cons
         F(norm_forward)(ln1, ln1_mean, ln1_rstd, residual, p->ln1w + l * C, p->ln1b + l * C, N, C, cfg->rmsnorm);
         F(matmul_forward)(qkv, ln1, p->qkvw + (size_t)l * C * 3 * C, nb ? p->qkvb + l * 3 * C : NULL, N, C, 3 * C,
                           lowp);
-        F(attention_forward)(atty, att_lse, a->att_scratch, qkv, prime_bias, is_prime, B, T, C, NH);
+        F(attention_forward)(atty, att_lse, a->att_scratch, qkv, prime_bias, is_prime, B, T, C, NH, lowp);
         F(matmul_forward)(attproj, atty, p->attprojw + (size_t)l * C * C, nb ? p->attprojb + l * C : NULL, N, C, C,
                           lowp);
         F(residual_forward)(residual2, residual, attproj, BTC);
@@ -226,7 +226,7 @@ static void F(gpt2_backward)(const PARAMS *p, const PARAMS *g, const ACTS *a, co
         REAL *dprime_bias = cfg->attn_prime_bias ? g->prime_bias + l * NH : NULL;
         memset(ga->qkv, 0, 3 * BTC * sizeof(REAL)); /* attention accumulates dq, dk, dv */
         F(attention_backward)(ga->qkv, dprime_bias, ga->prime_part, a->att_scratch, ga->atty, a->qkv + 3 * lb,
-                              a->att_lse + l * lse_size, prime_bias, is_prime, B, T, C, NH);
+                              a->att_lse + l * lse_size, prime_bias, is_prime, B, T, C, NH, lowp);
         F(matmul_backward)(ga->ln1, g->qkvw + (size_t)l * C * 3 * C, nb ? g->qkvb + l * 3 * C : NULL, ga->qkv,
                            a->ln1 + lb, p->qkvw + (size_t)l * C * 3 * C, N, C, 3 * C, lowp);
         F(norm_backward)(dres, g->ln1w + l * C, g->ln1b + l * C, ga->ln1, residual, p->ln1w + l * C,

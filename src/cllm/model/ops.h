@@ -20,10 +20,10 @@
     void matmul_backward##S(REAL *dinp, REAL *dw, REAL *dbias, const REAL *dout, const REAL *inp, const REAL *w, \
                             int N, int C, int OC, int lowp);                                                     \
     void attention_forward##S(REAL *out, REAL *lse, REAL *scratch, const REAL *inp, const REAL *prime_bias,      \
-                              const uint8_t *is_prime, int B, int T, int C, int NH);                            \
+                              const uint8_t *is_prime, int B, int T, int C, int NH, int lowp);                  \
     void attention_backward##S(REAL *dinp, REAL *dprime_bias, REAL *dprime_part, REAL *scratch,                  \
                                const REAL *dout, const REAL *inp, const REAL *lse, const REAL *prime_bias,       \
-                               const uint8_t *is_prime, int B, int T, int C, int NH);                            \
+                               const uint8_t *is_prime, int B, int T, int C, int NH, int lowp);                  \
     void gelu_forward##S(REAL *out, const REAL *inp, size_t N);                                                  \
     void gelu_forward_serial##S(REAL *out, const REAL *inp, size_t N);                                           \
     void gelu_backward##S(REAL *dinp, const REAL *inp, const REAL *dout, size_t N);                              \

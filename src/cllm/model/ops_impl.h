@@ -189,13 +189,16 @@ OPS_WIDE void F(matmul_backward)(REAL *dinp, REAL *dw, REAL *dbias, const REAL *
 static inline __attribute__((always_inline)) void F(attention_probs)(REAL *S, const REAL *inp, const REAL *prime_bias,
                                                                      const uint8_t *is_prime, const REAL *lse,
                                                                      REAL *lse_out, int b, int h, int r0, int r1,
-                                                                     int T, int C, int NH) {
+                                                                     int T, int C, int NH, int lowp) {
     int C3 = 3 * C, hs = C / NH;
     REAL scale = (REAL)1 / SQRT((REAL)hs);
     const REAL *q = inp + (size_t)b * T * C3 + h * hs;
-    GEMM(0, 1, r1 - r0, r1, hs, scale, q + (size_t)r0 * C3, C3, q + C, C3, 0, S + (size_t)r0 * T, T); /* q·kᵀ */
+    /* q·kᵀ, scaled after the product (the bf16 product has no alpha; in fp32 the same bits as alpha = scale) */
+    GEMM_LOWP(lowp, 0, 1, r1 - r0, r1, hs, q + (size_t)r0 * C3, C3, q + C, C3, 0, S + (size_t)r0 * T, T);
     for (int t = r0; t < r1; t++) {
         REAL *row = S + (size_t)t * T;
+#pragma omp simd
+        for (int t2 = 0; t2 <= t; t2++) row[t2] *= scale;
         if (prime_bias)
             for (int t2 = 0; t2 <= t; t2++) row[t2] += is_prime[t - t2] ? prime_bias[h] : 0;
         REAL shift;
@@ -217,7 +220,7 @@ static inline __attribute__((always_inline)) void F(attention_probs)(REAL *S, co
 }
 
 OPS_WIDE void F(attention_forward)(REAL *out, REAL *lse, REAL *scratch, const REAL *inp, const REAL *prime_bias,
-                                   const uint8_t *is_prime, int B, int T, int C, int NH) {
+                                   const uint8_t *is_prime, int B, int T, int C, int NH, int lowp) {
     int C3 = 3 * C, hs = C / NH;
     size_t TT = (size_t)T * T;
 #pragma omp parallel for collapse(2) schedule(static)
@@ -228,8 +231,8 @@ OPS_WIDE void F(attention_forward)(REAL *out, REAL *lse, REAL *scratch, const RE
             for (int r0 = 0; r0 < T; r0 += ATTN_ROWS) {
                 int r1 = r0 + ATTN_ROWS < T ? r0 + ATTN_ROWS : T;
                 F(attention_probs)(S, inp, prime_bias, is_prime, NULL, lse + ((size_t)b * NH + h) * T, b, h, r0, r1,
-                                   T, C, NH);
-                GEMM(0, 0, r1 - r0, hs, r1, 1, S + (size_t)r0 * T, T, v, C3, 0, o + (size_t)r0 * C, C); /* att·v */
+                                   T, C, NH, lowp);
+                GEMM_LOWP(lowp, 0, 0, r1 - r0, hs, r1, S + (size_t)r0 * T, T, v, C3, 0, o + (size_t)r0 * C, C); /* att·v */
             }
         }
 }
@@ -240,7 +243,7 @@ OPS_WIDE void F(attention_forward)(REAL *out, REAL *lse, REAL *scratch, const RE
  * entries are zero in rows t < c0: dk and dv, each block of them written by one GEMM. */
 OPS_WIDE void F(attention_backward)(REAL *dinp, REAL *dprime_bias, REAL *dprime_part, REAL *scratch,
                                     const REAL *dout, const REAL *inp, const REAL *lse, const REAL *prime_bias,
-                                    const uint8_t *is_prime, int B, int T, int C, int NH) {
+                                    const uint8_t *is_prime, int B, int T, int C, int NH, int lowp) {
     int C3 = 3 * C, hs = C / NH;
     REAL scale = (REAL)1 / SQRT((REAL)hs);
     size_t TT = (size_t)T * T;
@@ -254,10 +257,12 @@ OPS_WIDE void F(attention_backward)(REAL *dinp, REAL *dprime_bias, REAL *dprime_
             for (int r0 = 0; r0 < T; r0 += ATTN_ROWS) {
                 int r1 = r0 + ATTN_ROWS < T ? r0 + ATTN_ROWS : T;
                 F(attention_probs)(A, inp, prime_bias, is_prime, lse + ((size_t)b * NH + h) * T, NULL, b, h, r0, r1,
-                                   T, C, NH);
+                                   T, C, NH, lowp);
                 /* out = att·v: datt = dout·vᵀ */
-                GEMM(0, 1, r1 - r0, r1, hs, 1, d + (size_t)r0 * C, C, v, C3, 0, D + (size_t)r0 * T, T);
-                /* softmax: dscore = a ⊙ (da − Σ a·da), into D; a is 0 beyond t, and so is dscore */
+                GEMM_LOWP(lowp, 0, 1, r1 - r0, r1, hs, d + (size_t)r0 * C, C, v, C3, 0, D + (size_t)r0 * T, T);
+                /* softmax: dscore = a ⊙ (da − Σ a·da), into D; a is 0 beyond t, and so is dscore. Then D holds
+                 * scale·dscore, the gradient of q·kᵀ before scaling: the products below need no alpha (which the
+                 * bf16 product lacks); the prime bias's gradient is summed from dscore first. */
                 for (int t = r0; t < r1; t++) {
                     const REAL *a = A + (size_t)t * T;
                     REAL *da = D + (size_t)t * T, dot = DOT(a, da, t + 1);
@@ -265,17 +270,20 @@ OPS_WIDE void F(attention_backward)(REAL *dinp, REAL *dprime_bias, REAL *dprime_
                     for (int t2 = t + 1; t2 < r1; t2++) da[t2] = 0;
                     if (dprime_bias)
                         for (int t2 = 0; t2 <= t; t2++) prime_sum += is_prime[t - t2] ? da[t2] : 0;
+#pragma omp simd
+                    for (int t2 = 0; t2 <= t; t2++) da[t2] *= scale;
                 }
                 /* score = scale · q·kᵀ: dq += scale·dscore·k */
-                GEMM(0, 0, r1 - r0, hs, r1, scale, D + (size_t)r0 * T, T, k, C3, 1, dq + (size_t)r0 * C3, C3);
+                GEMM_LOWP(lowp, 0, 0, r1 - r0, hs, r1, D + (size_t)r0 * T, T, k, C3, 1, dq + (size_t)r0 * C3, C3);
             }
             for (int c0 = 0; c0 < T; c0 += ATTN_ROWS) {
                 int c1 = c0 + ATTN_ROWS < T ? c0 + ATTN_ROWS : T;
                 size_t at = (size_t)c0 * T + c0;
                 /* dv += attᵀ·dout, dk += scale·dscoreᵀ·q, over rows t ≥ c0 */
-                GEMM(1, 0, c1 - c0, hs, T - c0, 1, A + at, T, d + (size_t)c0 * C, C, 1, dv + (size_t)c0 * C3, C3);
-                GEMM(1, 0, c1 - c0, hs, T - c0, scale, D + at, T, q + (size_t)c0 * C3, C3, 1, dk + (size_t)c0 * C3,
-                     C3);
+                GEMM_LOWP(lowp, 1, 0, c1 - c0, hs, T - c0, A + at, T, d + (size_t)c0 * C, C, 1, dv + (size_t)c0 * C3,
+                          C3);
+                GEMM_LOWP(lowp, 1, 0, c1 - c0, hs, T - c0, D + at, T, q + (size_t)c0 * C3, C3, 1, dk + (size_t)c0 * C3,
+                          C3);
             }
             if (dprime_bias) dprime_part[b * NH + h] = prime_sum;
         }

@@ -66,10 +66,11 @@ static void test_precisions_against_full_forward(void **state) {
         printf("worst logit gap: fp32 %.2e, bf16 vs bf16 forward %.2e, bf16 vs fp32 %.2e, int8 vs fp32 %.2e\n", fp32,
                bf16, bf16_vs_fp32, int8);
     assert_true(fp32 < 1e-4);
-    /* measured: fp32 3.7e-7; bf16 2.1e-4 against the bf16 forward (its activations differ from the cache path's in
-     * the last fp32 bits, which now and then moves a bf16 rounding) and 3.6e-3 against fp32's; int8 1.1e-2 */
-    assert_true(bf16 < 1e-3);              /* the same products as the bf16 forward */
-    assert_true(bf16_vs_fp32 > 5 * bf16);  /* ... which are not fp32's */
+    /* measured: fp32 3.7e-7; bf16 3.0e-3 against the bf16 forward and 3.6e-3 against fp32's; int8 1.1e-2. The bf16
+     * generator's linear products are the bf16 forward's (2.1e-4 apart while both ran attention in fp32), but the
+     * training forward now runs attention's products in bf16 too, and the generator over its cache in fp32. */
+    assert_true(bf16 < 1e-2);
+    assert_true(bf16_vs_fp32 > 100 * fp32); /* the bf16 products ran */
     assert_true(bf16_vs_fp32 < 0.05);
     assert_true(int8 > 1e-4 && int8 < 0.05);
     cllm_model_free(m);

@@ -89,7 +89,7 @@ static double op_loss(void *vctx) {
         matmul_forward_f64(c->out, c->inp, c->w, c->bias, N, C, 3 * C, 0);
         return dot(c->out, c->w_out, (size_t)N * 3 * C);
     case OP_ATTENTION:
-        attention_forward_f64(c->out, c->aux1, c->aux2, c->inp, c->bias, c->is_prime, B, T, C, NH);
+        attention_forward_f64(c->out, c->aux1, c->aux2, c->inp, c->bias, c->is_prime, B, T, C, NH, 0);
         /* aux1: log-sum-exp [B,NH,T]; aux2: scratch [B,NH,2,T,T] */
         return dot(c->out, c->w_out, (size_t)N * C);
     case OP_GELU:
@@ -156,21 +156,21 @@ static void test_attention(void **state) {
                 .w_out = rand_vec(N * C, 1), .aux1 = zeros(lse), .aux2 = zeros(scratch), .is_prime = is_prime};
     double *dinp = zeros(N * 3 * C), *bscratch = zeros(scratch);
     op_loss(&c);
-    attention_backward_f64(dinp, NULL, NULL, bscratch, c.w_out, c.inp, c.aux1, NULL, is_prime, B, T, C, NH);
+    attention_backward_f64(dinp, NULL, NULL, bscratch, c.w_out, c.inp, c.aux1, NULL, is_prime, B, T, C, NH, 0);
     check_grad("attention dqkv", c.inp, dinp, N * 3 * C, op_loss, &c);
     /* with the prime-distance bias: gradients for qkv and for the per-head bias */
     c.bias = rand_vec(NH, 1);
     double *dinp2 = zeros(N * 3 * C), *dbias = zeros(NH), *part = zeros(B * NH);
     op_loss(&c);
-    attention_backward_f64(dinp2, dbias, part, bscratch, c.w_out, c.inp, c.aux1, c.bias, is_prime, B, T, C, NH);
+    attention_backward_f64(dinp2, dbias, part, bscratch, c.w_out, c.inp, c.aux1, c.bias, is_prime, B, T, C, NH, 0);
     check_grad("attention+prime dqkv", c.inp, dinp2, N * 3 * C, op_loss, &c);
     check_grad("attention+prime dbias", c.bias, dbias, NH, op_loss, &c);
     c.bias = NULL;
     /* causality: the output at t must not depend on any input after t */
     double *out0 = zeros(N * C);
-    attention_forward_f64(out0, c.aux1, c.aux2, c.inp, NULL, is_prime, B, T, C, NH);
+    attention_forward_f64(out0, c.aux1, c.aux2, c.inp, NULL, is_prime, B, T, C, NH, 0);
     c.inp[(size_t)(T - 1) * 3 * C + C] += 1.0; /* a key at the last position of batch 0 */
-    attention_forward_f64(c.out, c.aux1, c.aux2, c.inp, NULL, is_prime, B, T, C, NH);
+    attention_forward_f64(c.out, c.aux1, c.aux2, c.inp, NULL, is_prime, B, T, C, NH, 0);
     assert_memory_equal(out0, c.out, (size_t)(T - 1) * C * sizeof(double));
     assert_true(memcmp(out0 + (T - 1) * C, c.out + (T - 1) * C, C * sizeof(double)) != 0);
 }
@@ -187,7 +187,7 @@ typedef struct {
 
 static double blocks_loss(void *vctx) {
     blocks_ctx *c = vctx;
-    attention_forward_f64(c->out, c->lse, c->scratch, c->inp, c->bias, c->is_prime, BB, BT, C, BNH);
+    attention_forward_f64(c->out, c->lse, c->scratch, c->inp, c->bias, c->is_prime, BB, BT, C, BNH, 0);
     return dot(c->out, c->w_out, (size_t)BB * BT * C);
 }
 
@@ -233,7 +233,7 @@ static void test_attention_blocks(void **state) {
         memset(dinp, 0, n_inp * sizeof *dinp);
         memset(dbias, 0, BNH * sizeof *dbias);
         attention_backward_f64(dinp, bias ? dbias : NULL, part, c.scratch, c.w_out, c.inp, c.lse, bias, is_prime, BB,
-                               BT, C, BNH);
+                               BT, C, BNH, 0);
         for (int dir = 0; dir < 3; dir++) {
             const double h = 1e-5;
             double *u = rand_vec(n_inp, 1), ub[BNH] = {0}, saved_b[BNH] = {0};
@@ -269,14 +269,30 @@ static void test_attention_blocks(void **state) {
     for (size_t i = 0; i < n_inp; i++) in32[i] = (float)c.inp[i];
     for (size_t i = 0; i < n_out; i++) w32[i] = (float)c.w_out[i];
     for (int i = 0; i < BNH; i++) bias32[i] = (float)prime_bias[i];
-    attention_forward_f32(out32, lse32, scratch32, in32, bias32, is_prime, BB, BT, C, BNH);
-    attention_backward_f32(d32, dbias32, part32, scratch32, w32, in32, lse32, bias32, is_prime, BB, BT, C, BNH);
+    attention_forward_f32(out32, lse32, scratch32, in32, bias32, is_prime, BB, BT, C, BNH, 0);
+    attention_backward_f32(d32, dbias32, part32, scratch32, w32, in32, lse32, bias32, is_prime, BB, BT, C, BNH, 0);
     blocks_loss(&c); /* c.out at the unperturbed inputs, with the bias */
     for (size_t i = 0; i < n_out; i++) assert_true(fabs(out32[i] - c.out[i]) < 1e-5);
     double max_d = 0;
     for (size_t i = 0; i < n_inp; i++) max_d = fmax(max_d, fabs(dinp[i]));
     for (size_t i = 0; i < n_inp; i++) assert_true(fabs(d32[i] - dinp[i]) < 1e-5 * max_d);
     for (int i = 0; i < BNH; i++) assert_true(fabs(dbias32[i] - dbias[i]) < 1e-5 * fabs(dbias[i]) + 1e-5);
+    /* the bf16 products (lowp): inputs rounded to 8 significant bits, so a percent of the largest value; a product
+     * left unscaled or a wrong operand is off by tens of percent */
+    double max_o = 0, max_bias = 0;
+    for (size_t i = 0; i < n_out; i++) max_o = fmax(max_o, fabs(c.out[i]));
+    for (int i = 0; i < BNH; i++) max_bias = fmax(max_bias, fabs(dbias[i]));
+    memset(d32, 0, n_inp * sizeof *d32);
+    memset(dbias32, 0, sizeof dbias32);
+    attention_forward_f32(out32, lse32, scratch32, in32, bias32, is_prime, BB, BT, C, BNH, 1);
+    attention_backward_f32(d32, dbias32, part32, scratch32, w32, in32, lse32, bias32, is_prime, BB, BT, C, BNH, 1);
+    double err_o = 0, err_d = 0, err_b = 0;
+    for (size_t i = 0; i < n_out; i++) err_o = fmax(err_o, fabs(out32[i] - c.out[i]));
+    for (size_t i = 0; i < n_inp; i++) err_d = fmax(err_d, fabs(d32[i] - dinp[i]));
+    for (int i = 0; i < BNH; i++) err_b = fmax(err_b, fabs(dbias32[i] - dbias[i]));
+    assert_true(err_o > 0 && err_o < 1e-2 * max_o);
+    assert_true(err_d < 2e-2 * max_d);
+    assert_true(err_b < 2e-2 * max_bias);
 }
 
 static void test_gelu(void **state) {
