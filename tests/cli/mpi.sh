@@ -84,7 +84,7 @@ cmp <(body "$tmp/one/checkpoint.safetensors") <(body "$tmp/zr/checkpoint.safeten
 #     0 — and so do 3 stages with an untied head over 2 micro-batches (fewer than stages), and 2 pipelines of 2
 #     stages (data x pipeline, 4 ranks); the pipeline's checkpoint resumes on one process; cllm info names the layout
 pipe=(--recipe gpt2 --layers 2 --dim 32 --heads 2 --context 32 --batch 2 --lr 3e-3 --val-every 5 --val-batches 2
-      --threads 1      --steps 8 --ckpt-every 4)
+      --threads 1 --steps 8 --ckpt-every 4)
 "$CLLM" train --data "$tmp/text" --out "$tmp/p1" "${pipe[@]}" --total-batch 256 2>/dev/null || fail "1 process, 2 layers"
 mpirun_ 2 "$MPI_CLLM" train --data "$tmp/text" --out "$tmp/p2" "${pipe[@]}" --pipeline-stages 2 --micro-batches 4 \
   2>"$tmp/err" || { cat "$tmp/err"; fail "2 pipeline stages"; }
