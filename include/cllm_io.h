@@ -5,7 +5,7 @@
  * n_positions, vocab_size, cllm.pos_kind, cllm.embed_init) and the tokenizer (key "tokenizer", its JSON).
  * Files written by other tools with the same names load too: a "transformer." prefix is accepted, the buffers
  * h.{i}.attn.bias / masked_bias and a tied lm_head.weight are ignored, F16/BF16/F64 are converted.
- * A model with speedrun options names them in cllm.arch ("relu2,rmsnorm,untied_head,..."; absent = GPT-2 exactly,
+ * A model with speedrun options names them in cllm.arch ("relu2,rmsnorm,qk_norm,..."; absent = GPT-2 exactly,
  * so a GPT-2 model's file is what it always was) and keeps an untied head as lm_head.weight [V, C]; a reader that
  * does not know an option named there refuses the file, naming it.
  * A checkpoint is a model file plus the AdamW moments (opt.m.<name>, opt.v.<name>) and the training state; with

@@ -36,13 +36,14 @@ if abs(end['elapsed_s'] - budget) > 0.04 * budget:  # 2% is the goal at minutes;
     errs.append('trained %.2f s of %.2f' % (end['elapsed_s'], budget))
 if steps[-1]['lr'] > lo + 0.05 * (1e-3 - lo): errs.append('last lr %g, not near min lr' % steps[-1]['lr'])
 # after the 20 warmup steps the lr is the schedule of the share used of the training time: the budget less the
-# closing validation and checkpoint, which the trainer reserves from its estimates (as taken: slack of 1% of the
-# budget) and this reads off the end line; the step's own time (it is logged after the step) is slack too
+# closing validation and checkpoint, which the trainer reserves from its estimates and this reads off the end line.
+# Slack: the step's own time (it is logged after the step), and 5% of the budget for the estimates (a resumed
+# process guesses them from its first, slow steps: 4.5% was seen on a machine at load 8)
 horizon = budget - (end['elapsed_s'] - steps[-1]['elapsed_s'])
 for l in steps[20:]:
     p = min(l['elapsed_s'] / horizon, 1.0)
     want = lr_at(p)
-    slack = 3e-5 + slope * (l['ms'] / 1e3 + 0.01 + 0.01 * budget) / budget
+    slack = 3e-5 + slope * (l['ms'] / 1e3 + 0.01 + 0.05 * budget) / budget
     if abs(l['lr'] - want) > slack:
         errs.append('step %d at %.2f s: lr %g, the clock says %g' % (l['step'], l['elapsed_s'], l['lr'], want)); break
 if vals[-1]['val_tokens'] != val_tokens: errs.append('final validation %d tokens of %d' % (vals[-1]['val_tokens'], val_tokens))

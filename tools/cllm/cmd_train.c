@@ -21,21 +21,24 @@ static const char usage[] =
     "data and tokenizer:\n"
     "  --val PATH...          validation text (default: 5% of the documents of --data)\n"
     "  --tokenizer FILE       tokenizer to use (default: the --init model's, else one trained on --data)\n"
-    "  --tokenizer-vocab N    vocabulary size of that trained tokenizer (default: chosen from the data size)\n"
+    "  --tokenizer-vocab N    vocabulary size of that trained tokenizer (default: from the data size: 512 under\n"
+    "                         1 MB, 4096 under 4 MB, 8192 under 256 MB, else 16384)\n"
     "model:\n"
-    "  --config NAME          tiny (L4 C256 H4 T256, default) | small (L6 C384 H6 T256)\n"
+    "  --config NAME          tiny (L4 C256 H4 T256; the default, with 2 layers under --recipe fast) | small (L6\n"
+    "                         C384 H6 T256)\n"
     "  --layers N --dim C --heads H --context T --vocab-size V    override the preset\n"
     "  --positions KIND       learned (GPT-2, default) | sinusoidal | spiral | clock | prime (fixed, crystalline)\n"
     "  --embed-init KIND      gpt2 (normal 0.02, default) | lattice (token id -> prime -> Ulam-spiral features)\n"
     "  --attn-prime-bias      a learned per-head attention bias on prime token distances (crystalline)\n"
-    "  --relu2 --rmsnorm --untied-head --no-bias --zero-init-proj --logit-softcap CAP\n"
+    "  --relu2 --rmsnorm --untied-head --no-bias --zero-init-proj --logit-softcap CAP --qk-norm\n"
     "                         the speedrun's architecture options (docs/speedrun.md), added to the recipe's\n"
     "  --init MODEL           start from this model file (fine-tuning; its config and tokenizer are used;\n"
     "                         --context T < its context trains on shorter windows)\n"
     "recipe:\n"
-    "  --recipe NAME          fast (default; gpt2 with --init; docs/speedrun.md): Muon on the hidden matrices,\n"
-    "                         AdamW at lr 3e-3 on the rest, bf16 products where the CPU has AVX512_BF16 |\n"
-    "                         gpt2: GPT-2's recipe exactly (AdamW at lr 1e-3, fp32). Flags override the recipe\n"
+    "  --recipe NAME          fast (default; gpt2 with --init): the best measured in five minutes on two cores\n"
+    "                         (docs/speedrun.md): tiny with 2 layers, Muon on the hidden matrices, AdamW at lr\n"
+    "                         1e-2 on the rest, bf16 products where the CPU has AVX512_BF16 | gpt2: GPT-2's recipe\n"
+    "                         exactly (tiny, AdamW at lr 1e-3, fp32). Flags override the recipe's values\n"
     "optimisation:\n"
     "  --batch B              sequences per micro-batch (default 8)\n"
     "  --total-batch N        tokens per optimizer step, a multiple of B*T (default B*T: no accumulation)\n"
@@ -85,7 +88,7 @@ typedef struct cli_train {
     cli_list data, val;
     const char *config_name, *positions, *embed_init, *optimizer, *recipe, *schedule;
     long layers, dim, heads, context, vocab_size, tokenizer_vocab, threads, stop_at;
-    int resume, attn_prime_bias, tty, relu2, rmsnorm, untied_head, no_bias, zero_init_proj;
+    int resume, attn_prime_bias, tty, relu2, rmsnorm, untied_head, no_bias, zero_init_proj, qk_norm;
     double logit_softcap;
 } cli_train;
 
@@ -101,6 +104,7 @@ static void check_config(cli_train *c) {
     cfg->no_bias = arch.no_bias;
     cfg->zero_init_proj = arch.zero_init_proj;
     cfg->logit_softcap = arch.logit_softcap;
+    cfg->qk_norm = arch.qk_norm;
     if (c->layers) cfg->n_layer = (int)c->layers;
     if (c->dim) cfg->n_embd = (int)c->dim;
     if (c->heads) cfg->n_head = (int)c->heads;
@@ -118,6 +122,7 @@ static void check_config(cli_train *c) {
     cfg->untied_head |= c->untied_head;
     cfg->no_bias |= c->no_bias;
     cfg->zero_init_proj |= c->zero_init_proj;
+    cfg->qk_norm |= c->qk_norm;
     if (c->logit_softcap > 0) cfg->logit_softcap = (float)c->logit_softcap;
     cfg->vocab_size = c->vocab_size ? (int)c->vocab_size : 256; /* checked here; the tokenizer decides later */
     if (cllm_config_check(cfg, &err)) cli_die(2, "train: %s", err.msg);
@@ -132,11 +137,12 @@ typedef struct recipe {
     int bf16;              /* bf16 products where the CPU has them natively (emulated bf16 is slower than fp32) */
     double lr, muon_lr;    /* AdamW's peak (Muon's non-matrix tensors under Muon), Muon's peak */
     cllm_schedule_kind schedule;
+    int layers;            /* the model's depth when neither --config nor --layers is given (0: the preset's) */
 } recipe;
 
 static const recipe recipes[] = {
-    {"gpt2", CLLM_OPTIMIZER_ADAMW, 0, 1e-3, 0.02, CLLM_SCHEDULE_COSINE},
-    {"fast", CLLM_OPTIMIZER_MUON, 1, 3e-3, 0.02, CLLM_SCHEDULE_COSINE},
+    {"gpt2", CLLM_OPTIMIZER_ADAMW, 0, 1e-3, 0.02, CLLM_SCHEDULE_COSINE, 0},
+    {"fast", CLLM_OPTIMIZER_MUON, 1, 1e-2, 0.02, CLLM_SCHEDULE_COSINE, 2},
 };
 
 static const recipe *find_recipe(const char *name) {
@@ -179,6 +185,7 @@ static void parse(cli_train *c, int argc, char **argv) {
         {"no-bias", OPT_FLAG, &c->no_bias, 0, 0, &seen[30]},
         {"zero-init-proj", OPT_FLAG, &c->zero_init_proj, 0, 0, &seen[31]},
         {"logit-softcap", OPT_FLOAT, &c->logit_softcap, 0, 1e4, &seen[32]},
+        {"qk-norm", OPT_FLAG, &c->qk_norm, 0, 0, &seen[39]},
         {"recipe", OPT_STR, &c->recipe, 0, 0, &seen[33]},
         {"optimizer", OPT_STR, &c->optimizer, 0, 0, &seen[34]},
         {"muon-lr", OPT_FLOAT, &muon_lr, 1e-6, 10, &seen[35]},
@@ -225,7 +232,7 @@ static void parse(cli_train *c, int argc, char **argv) {
     if (c->data.n == 0) cli_die(2, "train: --data PATH... is required (text files, folders or shard folders)");
     if (c->o.init_path && (c->config_name || c->layers || c->dim || c->heads || c->vocab_size || c->positions ||
                            c->embed_init || c->attn_prime_bias || c->relu2 || c->rmsnorm || c->untied_head ||
-                           c->no_bias || c->zero_init_proj || c->logit_softcap > 0))
+                           c->no_bias || c->zero_init_proj || c->logit_softcap > 0 || c->qk_norm))
         cli_die(2, "train: --init takes the model's own config; drop --config/--layers/--dim/--heads/--vocab-size");
     c->o.data = (const char *const *)c->data.items;
     c->o.n_data = c->data.n;
@@ -254,6 +261,7 @@ static void parse(cli_train *c, int argc, char **argv) {
     if (!seen[27] && r->bf16 && cllm_gemm_bf16_native()) s->precision = CLLM_PRECISION_BF16;
     s->optimizer = r->optimizer;
     s->schedule = r->schedule;
+    if (!c->config_name && !c->layers) c->layers = r->layers;
     s->warmdown = warmdown;
     if (c->schedule && strcmp(c->schedule, "wsd") == 0) s->schedule = CLLM_SCHEDULE_WSD;
     else if (c->schedule && strcmp(c->schedule, "cosine") == 0) s->schedule = CLLM_SCHEDULE_COSINE;

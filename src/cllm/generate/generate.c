@@ -197,6 +197,7 @@ static void forward_rows(cllm_generator *g, const int *tokens, int n, int want_l
         layernorm(g, g->ln, g->x, p->ln1w + l * C, p->ln1b + l * C, n);
         linear(g, l * SLOTS_PER_LAYER + SLOT_QKV, g->qkv, g->ln, p->qkvw + (size_t)l * C * 3 * C,
                nb ? p->qkvb + l * 3 * C : NULL, n, C, 3 * C);
+        if (g->cfg.qk_norm) qknorm_forward_serial_f32(g->qkv, n, C, g->cfg.n_head); /* the cache keeps normed k */
         for (int i = 0; i < n; i++) {
             memcpy(kc + (size_t)(pos + i) * C, g->qkv + (i * 3 + 1) * C, C * sizeof(float));
             memcpy(vc + (size_t)(pos + i) * C, g->qkv + (i * 3 + 2) * C, C * sizeof(float));

@@ -1,4 +1,5 @@
 /* config.c — presets and validation, and the GPT-2 tensor table (the names and file shapes of the parameters). */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +33,16 @@ int cllm_config_preset(const char *name, cllm_config *out, cllm_error *err) {
     return cllm_error_set(err, CLLM_ERR_ARG, "unknown config '%s' (known: tiny, small, gpt2)", name);
 }
 
+/* The speedrun's on/off options by their cllm.arch names, in the order cllm.arch lists them, and where each lives
+ * in the config. */
+static const struct { const char *name; size_t offset; } arch_flags[] = {
+    {"relu2", offsetof(cllm_config, mlp_relu2)},     {"rmsnorm", offsetof(cllm_config, rmsnorm)},
+    {"untied_head", offsetof(cllm_config, untied_head)}, {"no_bias", offsetof(cllm_config, no_bias)},
+    {"zero_init_proj", offsetof(cllm_config, zero_init_proj)}, {"qk_norm", offsetof(cllm_config, qk_norm)},
+};
+
+static int *arch_flag(const cllm_config *c, size_t i) { return (int *)((char *)c + arch_flags[i].offset); }
+
 int cllm_config_check(const cllm_config *c, cllm_error *err) {
     if (c->n_layer < 0 || c->n_layer > 256)
         return cllm_error_set(err, CLLM_ERR_ARG, "n_layer %d out of range [0, 256]", c->n_layer);
@@ -51,32 +62,22 @@ int cllm_config_check(const cllm_config *c, cllm_error *err) {
         return cllm_error_set(err, CLLM_ERR_ARG, "attn_prime_bias must be 0 or 1");
     if (c->embed_init < 0 || c->embed_init > 1)
         return cllm_error_set(err, CLLM_ERR_ARG, "unknown embedding init %d", c->embed_init);
-    const int flags[] = {c->mlp_relu2, c->rmsnorm, c->untied_head, c->no_bias, c->zero_init_proj};
-    for (size_t i = 0; i < sizeof flags / sizeof *flags; i++)
-        if (flags[i] < 0 || flags[i] > 1) return cllm_error_set(err, CLLM_ERR_ARG, "an architecture flag is not 0 or 1");
+    for (size_t i = 0; i < sizeof arch_flags / sizeof *arch_flags; i++)
+        if (*arch_flag(c, i) < 0 || *arch_flag(c, i) > 1)
+            return cllm_error_set(err, CLLM_ERR_ARG, "architecture flag %s is not 0 or 1", arch_flags[i].name);
     if (!(c->logit_softcap >= 0 && c->logit_softcap <= 1e4))
         return cllm_error_set(err, CLLM_ERR_ARG, "logit soft-cap %g out of range [0, 10000]", c->logit_softcap);
     return 0;
 }
 
-/* The speedrun options by their cllm.arch names, and where each lives in the config. */
-static int *arch_flag(cllm_config *c, const char *name, size_t len) {
-    static const char *const names[] = {"relu2", "rmsnorm", "untied_head", "no_bias", "zero_init_proj"};
-    int *fields[] = {&c->mlp_relu2, &c->rmsnorm, &c->untied_head, &c->no_bias, &c->zero_init_proj};
-    for (size_t i = 0; i < sizeof names / sizeof *names; i++)
-        if (strlen(names[i]) == len && strncmp(name, names[i], len) == 0) return fields[i];
-    return NULL;
-}
-
 void cllm_config_arch(const cllm_config *cfg, char *out, size_t cap) {
-    static const char *const names[] = {"relu2", "rmsnorm", "untied_head", "no_bias", "zero_init_proj"};
-    const int flags[] = {cfg->mlp_relu2, cfg->rmsnorm, cfg->untied_head, cfg->no_bias, cfg->zero_init_proj};
     size_t n = 0;
     if (cap == 0) return;
     out[0] = 0;
-    for (size_t i = 0; i < sizeof names / sizeof *names; i++)
-        if (flags[i]) n += (size_t)snprintf(out + (n < cap ? n : cap - 1), n < cap ? cap - n : 1, "%s%s", n ? "," : "",
-                                            names[i]);
+    for (size_t i = 0; i < sizeof arch_flags / sizeof *arch_flags; i++)
+        if (*arch_flag(cfg, i))
+            n += (size_t)snprintf(out + (n < cap ? n : cap - 1), n < cap ? cap - n : 1, "%s%s", n ? "," : "",
+                                  arch_flags[i].name);
     if (cfg->logit_softcap > 0)
         n += (size_t)snprintf(out + (n < cap ? n : cap - 1), n < cap ? cap - n : 1, "%ssoftcap=%.9g", n ? "," : "",
                               cfg->logit_softcap);
@@ -86,16 +87,18 @@ void cllm_config_arch(const cllm_config *cfg, char *out, size_t cap) {
 int cllm_config_arch_parse(cllm_config *cfg, const char *arch, cllm_error *err) {
     if (strcmp(arch, "gpt2") == 0) return 0;
     for (const char *p = arch; *p;) {
-        size_t len = strcspn(p, ",");
-        int *flag = arch_flag(cfg, p, len);
+        size_t len = strcspn(p, ","), i = 0;
         char *end = NULL;
-        if (flag) *flag = 1;
+        while (i < sizeof arch_flags / sizeof *arch_flags &&
+               !(strlen(arch_flags[i].name) == len && strncmp(p, arch_flags[i].name, len) == 0))
+            i++;
+        if (i < sizeof arch_flags / sizeof *arch_flags) *arch_flag(cfg, i) = 1;
         else if (len > 8 && strncmp(p, "softcap=", 8) == 0 && (cfg->logit_softcap = strtof(p + 8, &end)) > 0 &&
                  end == p + len) {
         } else {
             return cllm_error_set(err, CLLM_ERR_FORMAT,
                                   "unknown architecture option '%.*s' (this build knows relu2, rmsnorm, untied_head, "
-                                  "no_bias, zero_init_proj, softcap=CAP)", (int)(len > 40 ? 40 : len), p);
+                                  "no_bias, zero_init_proj, qk_norm, softcap=CAP)", (int)(len > 40 ? 40 : len), p);
         }
         p += len + (p[len] == ',');
     }

@@ -39,7 +39,7 @@ SLOT(cllm_acts, fcproj, CLLM_A_FCPROJ); SLOT(cllm_acts, residual3, CLLM_A_RESIDU
 SLOT(cllm_acts, lnf_mean, CLLM_A_LNF_MEAN); SLOT(cllm_acts, lnf_rstd, CLLM_A_LNF_RSTD);
 SLOT(cllm_acts, logits, CLLM_A_LOGITS); SLOT(cllm_acts, losses, CLLM_A_LOSSES);
 SLOT(cllm_acts, head_dwte, CLLM_A_HEAD_DWTE); SLOT(cllm_acts, prime_part, CLLM_A_PRIMEPART);
-SLOT(cllm_acts, att_scratch, CLLM_A_ATT_SCRATCH);
+SLOT(cllm_acts, att_scratch, CLLM_A_ATT_SCRATCH); SLOT(cllm_acts, qk_rstd, CLLM_A_QK_RSTD);
 _Static_assert(sizeof(cllm_acts) == CLLM_NUM_ACT_KINDS * sizeof(float *), "cllm_acts has a stray field");
 #undef SLOT
 
@@ -84,6 +84,7 @@ void cllm_act_sizes(const cllm_config *cfg, int B, int T, size_t s[CLLM_NUM_ACT_
     s[CLLM_A_LOSSES] = N;
     s[CLLM_A_HEAD_DWTE] = 0; /* a gradient only */
     s[CLLM_A_PRIMEPART] = cfg->attn_prime_bias ? (size_t)B * NH : 0;
+    s[CLLM_A_QK_RSTD] = cfg->qk_norm ? L * N * 2 * NH : 0;
 }
 
 void cllm_grad_act_sizes(const cllm_config *cfg, int B, int T, size_t s[CLLM_NUM_ACT_KINDS]) {
@@ -156,6 +157,7 @@ static void F(gpt2_forward)(const PARAMS *p, const ACTS *a, const ACTS *ga, cons
         F(norm_forward)(ln1, ln1_mean, ln1_rstd, residual, p->ln1w + l * C, p->ln1b + l * C, N, C, cfg->rmsnorm);
         F(matmul_forward)(qkv, ln1, p->qkvw + (size_t)l * C * 3 * C, nb ? p->qkvb + l * 3 * C : NULL, N, C, 3 * C,
                           lowp);
+        if (cfg->qk_norm) F(qknorm_forward)(qkv, a->qk_rstd + (size_t)l * N * 2 * NH, N, C, NH); /* in place */
         F(attention_forward)(atty, att_lse, a->att_scratch, qkv, prime_bias, is_prime, B, T, C, NH, lowp);
         F(matmul_forward)(attproj, atty, p->attprojw + (size_t)l * C * C, nb ? p->attprojb + l * C : NULL, N, C, C,
                           lowp);
@@ -227,6 +229,7 @@ static void F(gpt2_backward)(const PARAMS *p, const PARAMS *g, const ACTS *a, co
         memset(ga->qkv, 0, 3 * BTC * sizeof(REAL)); /* attention accumulates dq, dk, dv */
         F(attention_backward)(ga->qkv, dprime_bias, ga->prime_part, a->att_scratch, ga->atty, a->qkv + 3 * lb,
                               a->att_lse + l * lse_size, prime_bias, is_prime, B, T, C, NH, lowp);
+        if (cfg->qk_norm) F(qknorm_backward)(ga->qkv, a->qkv + 3 * lb, a->qk_rstd + (size_t)l * N * 2 * NH, N, C, NH);
         F(matmul_backward)(ga->ln1, g->qkvw + (size_t)l * C * 3 * C, nb ? g->qkvb + l * 3 * C : NULL, ga->qkv,
                            a->ln1 + lb, p->qkvw + (size_t)l * C * 3 * C, N, C, 3 * C, lowp);
         F(norm_backward)(dres, g->ln1w + l * C, g->ln1b + l * C, ga->ln1, residual, p->ln1w + l * C,

@@ -42,7 +42,10 @@
     void rmsnorm_backward##S(REAL *dinp, REAL *dweight, const REAL *dout, const REAL *inp, const REAL *weight,   \
                              const REAL *rstd, int N, int C);                                                    \
     void softcap_forward##S(REAL *out, const REAL *z, REAL cap, size_t N);                                       \
-    void softcap_backward##S(REAL *dout, const REAL *out, REAL cap, size_t N);
+    void softcap_backward##S(REAL *dout, const REAL *out, REAL cap, size_t N);                                 \
+    void qknorm_forward##S(REAL *qkv, REAL *rstd, int N, int C, int NH);                                         \
+    void qknorm_forward_serial##S(REAL *qkv, int N, int C, int NH);                                              \
+    void qknorm_backward##S(REAL *dqkv, const REAL *qkv, const REAL *rstd, int N, int C, int NH);
 
 #include "cllm.h"
 CLLM_DECLARE_OPS(float, _f32)

@@ -469,3 +469,50 @@ OPS_WIDE void F(softcap_backward)(REAL *dout, const REAL *out, REAL cap, size_t 
         dout[i] *= 1 - t * t;
     }
 }
+
+/* ---- QK-norm and rotary positions: small ops on the q and k of qkv [N, 3C] (after c_attn, before attention), in
+ * place. q's NH heads and k's NH heads are the first 2C channels of a row: 2·NH blocks of hs, one loop for both. */
+
+/* One row: each of the 2·NH heads x[hs] ← x·rstd, rstd = 1/√(mean(x²) + 1e-5) (RMSNorm's eps, no weight), kept
+ * in rstd[2·NH] (q's heads, then k's) unless rstd is NULL. */
+static inline __attribute__((always_inline)) void F(qknorm_row)(REAL *row, REAL *rstd, int C, int NH) {
+    int hs = C / NH;
+    for (int j = 0; j < 2 * NH; j++) {
+        REAL *x = row + j * hs, v = 0;
+#pragma omp simd reduction(+ : v)
+        for (int c = 0; c < hs; c++) v += x[c] * x[c];
+        REAL s = (REAL)1 / SQRT(v / hs + (REAL)1e-5);
+#pragma omp simd
+        for (int c = 0; c < hs; c++) x[c] *= s;
+        if (rstd) rstd[j] = s;
+    }
+}
+
+/* QK-norm (the public modded-nanoGPT's): q and k of each head RMS-normalised over the head, in place in
+ * qkv [N, 3C]; rstd [N, 2·NH] kept for backward. v is left alone. */
+OPS_WIDE void F(qknorm_forward)(REAL *qkv, REAL *rstd, int N, int C, int NH) {
+#pragma omp parallel for schedule(static)
+    for (int i = 0; i < N; i++) F(qknorm_row)(qkv + (size_t)i * 3 * C, rstd + (size_t)i * 2 * NH, C, NH);
+}
+
+/* The same on the calling thread, statistics not kept (generation). */
+OPS_WIDE void F(qknorm_forward_serial)(REAL *qkv, int N, int C, int NH) {
+    for (int i = 0; i < N; i++) F(qknorm_row)(qkv + (size_t)i * 3 * C, NULL, C, NH);
+}
+
+/* In place: dqkv's q and k (the gradient of the normalised y = qkv's q and k) become the gradient of the op's
+ * input, d ← rstd·(d − y·mean(d⊙y)) per head; v's gradient passes through. */
+OPS_WIDE void F(qknorm_backward)(REAL *dqkv, const REAL *qkv, const REAL *rstd, int N, int C, int NH) {
+    int hs = C / NH;
+#pragma omp parallel for schedule(static)
+    for (int i = 0; i < N; i++)
+        for (int j = 0; j < 2 * NH; j++) {
+            const REAL *y = qkv + (size_t)i * 3 * C + j * hs;
+            REAL *d = dqkv + (size_t)i * 3 * C + j * hs, s = rstd[(size_t)i * 2 * NH + j], dot = 0;
+#pragma omp simd reduction(+ : dot)
+            for (int c = 0; c < hs; c++) dot += d[c] * y[c];
+            dot /= hs;
+#pragma omp simd
+            for (int c = 0; c < hs; c++) d[c] = s * (d[c] - y[c] * dot);
+        }
+}

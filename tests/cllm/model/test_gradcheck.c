@@ -77,7 +77,7 @@ typedef struct {
 } op_ctx;
 
 enum { OP_LAYERNORM, OP_MATMUL, OP_ATTENTION, OP_GELU, OP_ENCODER, OP_CROSSENTROPY, OP_LMHEAD, OP_RESIDUAL,
-       OP_RELU2, OP_RMSNORM };
+       OP_RELU2, OP_RMSNORM, OP_QKNORM };
 
 static double op_loss(void *vctx) {
     op_ctx *c = vctx;
@@ -119,6 +119,10 @@ static double op_loss(void *vctx) {
     case OP_RMSNORM:
         rmsnorm_forward_f64(c->out, c->aux1, c->inp, c->w, N, C);
         return dot(c->out, c->w_out, (size_t)N * C);
+    case OP_QKNORM: /* in place, on a copy of inp [N, 3C]; aux1: rstd [N, 2NH] */
+        memcpy(c->out, c->inp, sizeof(double) * N * 3 * C);
+        qknorm_forward_f64(c->out, c->aux1, N, C, NH);
+        return dot(c->out, c->w_out, (size_t)N * 3 * C);
     }
     return 0;
 }
@@ -378,6 +382,28 @@ static void test_rmsnorm(void **state) {
     check_grad("rmsnorm dweight", c.w, dw, C, op_loss, &c);
 }
 
+/* QK-norm, in place on qkv: the gradient of all of qkv (v's passes through), and each head of q and k coming out
+ * with RMS 1 (up to the eps) while v is untouched. */
+static void test_qknorm(void **state) {
+    (void)state;
+    op_ctx c = {.op = OP_QKNORM, .inp = rand_vec(N * 3 * C, 2), .out = zeros(N * 3 * C),
+                .w_out = rand_vec(N * 3 * C, 1), .aux1 = zeros(N * 2 * NH)};
+    double *dqkv = zeros(N * 3 * C);
+    op_loss(&c);
+    memcpy(dqkv, c.w_out, sizeof(double) * N * 3 * C); /* the gradient of the output, turned in place */
+    qknorm_backward_f64(dqkv, c.out, c.aux1, N, C, NH);
+    check_grad("qknorm dqkv", c.inp, dqkv, N * 3 * C, op_loss, &c);
+    op_loss(&c); /* the output at the unperturbed input */
+    int hs = C / NH;
+    for (int i = 0; i < N; i++)
+        for (int j = 0; j < 3 * NH; j++) {
+            const double *x = c.inp + (size_t)i * 3 * C + j * hs, *y = c.out + (size_t)i * 3 * C + j * hs;
+            double ms = dot(x, x, hs) / hs;
+            if (j < 2 * NH) assert_true(fabs(dot(y, y, hs) / hs - ms / (ms + 1e-5)) < 1e-12);
+            else assert_memory_equal(x, y, hs * sizeof(double));
+        }
+}
+
 static void test_lmhead_softcap(void **state) {
     (void)state;
     /* logits of size ~5 against a cap of 2: deep in tanh's bend, where the soft-cap's derivative matters */
@@ -478,9 +504,12 @@ static void test_whole_model_speedrun_options(void **state) {
     (void)state;
     cllm_config base = {.n_layer = 2, .n_head = NH, .n_embd = C, .n_ctx = T + 1, .vocab_size = V};
     cllm_config all = base; /* each op alone is checked above; here their wiring into the model */
-    all.mlp_relu2 = all.rmsnorm = all.untied_head = all.no_bias = 1;
+    all.mlp_relu2 = all.rmsnorm = all.untied_head = all.no_bias = all.qk_norm = 1;
     all.logit_softcap = 1.5f;
     check_whole_model(all);
+    cllm_config qk = base; /* QK-norm alone, on GPT-2's layernorms and biases */
+    qk.qk_norm = 1;
+    check_whole_model(qk);
 }
 
 /* The fp32 model with its fast kernels against the double oracle, at a shape where GEMM blocking matters. */
@@ -535,7 +564,7 @@ static void test_float_model_matches_double(void **state) {
     cllm_config cfg = {.n_layer = 2, .n_head = 4, .n_embd = 64, .n_ctx = 40, .vocab_size = 97, .attn_prime_bias = 1};
     float_matches_double(cfg);
     cllm_config fast = {.n_layer = 2, .n_head = 4, .n_embd = 64, .n_ctx = 40, .vocab_size = 97, .mlp_relu2 = 1,
-                        .rmsnorm = 1, .untied_head = 1, .no_bias = 1, .logit_softcap = 5};
+                        .rmsnorm = 1, .untied_head = 1, .no_bias = 1, .logit_softcap = 5, .qk_norm = 1};
     float_matches_double(fast);
 }
 
@@ -548,7 +577,8 @@ int main(void) {
         cmocka_unit_test(test_residual),      cmocka_unit_test(test_whole_model_every_parameter),
         cmocka_unit_test(test_whole_model_crystalline_options),
         cmocka_unit_test(test_relu2),         cmocka_unit_test(test_rmsnorm),
-        cmocka_unit_test(test_lmhead_softcap), cmocka_unit_test(test_whole_model_speedrun_options),
+        cmocka_unit_test(test_lmhead_softcap), cmocka_unit_test(test_qknorm),
+        cmocka_unit_test(test_whole_model_speedrun_options),
         cmocka_unit_test(test_float_model_matches_double),
     };
     return cmocka_run_group_tests(tests, NULL, free_all);
