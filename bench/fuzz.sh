@@ -11,7 +11,10 @@ names=("$@")
 [ ${#names[@]} -gt 0 ] || for h in tests/fuzz/fuzz_*.c; do n=$(basename "$h" .c); names+=("${n#fuzz_}"); done
 make -s -j2 all
 make -s fuzz >/dev/null
-[ -d build-fuzz/seeds ] || CLLM=build/cllm bash tests/fuzz/make-seeds.sh build-fuzz/seeds >/dev/null
+# seeds: made again when the seed script changed since they were made
+if [ ! -d build-fuzz/seeds ] || [ tests/fuzz/make-seeds.sh -nt build-fuzz/seeds ]; then
+  rm -rf build-fuzz/seeds && CLLM=build/cllm bash tests/fuzz/make-seeds.sh build-fuzz/seeds >/dev/null
+fi
 for n in "${names[@]}"; do
   mkdir -p "build-fuzz/corpus/$n" "build-fuzz/crashes/$n" "tests/fuzz/regressions/$n"
   log="build-fuzz/fuzz_$n.log"

@@ -1,20 +1,21 @@
 #!/usr/bin/env bash
-# bench/speedrun.sh [--minutes M] [--seeds N] [--threads N] [--steps N] [-- TRAIN_FLAGS...]
+# bench/speedrun.sh [--minutes M] [--seeds N] [--first-seed S] [--threads N] [--steps N] [-- TRAIN_FLAGS...]
 #
 # The speedrun's record (docs/speedrun.md): trains `cllm train`'s default recipe on the demo's Brown split for M
-# minutes (default 5) on 2 threads, once per seed (1337, 1338, ...; default 3 seeds), and prints each model's
-# validation bits per byte over the WHOLE validation text (`cllm eval` on data/brown/val.txt), then the mean and
-# the spread (max − min). TRAIN_FLAGS after `--` go to `cllm train` as they are (`-- --recipe gpt2` for the
+# minutes (default 5) on 2 threads, once per seed (S, S+1, ...: S = --first-seed, default 1337; 3 seeds by
+# default), and prints each model's validation bits per byte over the WHOLE validation text (`cllm eval` on
+# data/brown/val.txt), then the mean and the spread (max − min). TRAIN_FLAGS after `--` go to `cllm train` as they are (`-- --recipe gpt2` for the
 # GPT-2 recipe); --steps N trains N steps instead of M minutes (equal-token comparisons, independent of load).
 # Runs under nice, one training at a time; runs go to data/speedrun/ (ignored by git). The corpus is fetched by
 # scripts/fetch-brown.sh when data/brown is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-minutes=5 seeds=3 threads=2 steps=""
+minutes=5 seeds=3 first=1337 threads=2 steps=""
 while [ $# -gt 0 ]; do
   case $1 in
     --minutes) minutes=$2; shift 2 ;;
     --seeds) seeds=$2; shift 2 ;;
+    --first-seed) first=$2; shift 2 ;;
     --threads) threads=$2; shift 2 ;;
     --steps) steps=$2; shift 2 ;;
     --) shift; break ;;
@@ -31,7 +32,7 @@ budget=(--minutes "$minutes")
 stamp=$(date +%Y%m%d-%H%M%S)
 results=()
 for ((i = 0; i < seeds; i++)); do
-  seed=$((1337 + i))
+  seed=$((first + i))
   run=data/speedrun/$stamp-seed$seed
   mkdir -p data/speedrun
   nice "$cllm" train --data "$data/train" --val "$data/val" --out "$run" --threads "$threads" --seed "$seed" \

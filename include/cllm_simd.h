@@ -122,12 +122,11 @@ CLLM_API void cllm_gemv_bf16(const cllm_bf16_panels *W, const float *x, const fl
 
 /* op(W) [K,N] quantised like llama.cpp's Q8_0: for each output column n, blocks of 32 consecutive k share one fp32
  * scale d = max|w|/127 and hold q = round(w/d) in [-127, 127]. Laid out 16 columns at a time for the dot
- * products: q [N/16][blocks][8][16][4], scale and sum (Σ q of the block) [N/16][blocks][16]. */
+ * products: q [N/16][blocks][8][16][4], scale [N/16][blocks][16]. */
 typedef struct cllm_q8_matrix {
     int K, N, blocks; /* blocks = ceil(K/32); N rounded up to 16 inside */
     int8_t *q;
     float *scale;
-    int32_t *sum;
 } cllm_q8_matrix;
 /* Quantises op(W) (as cllm_bf16_panels_init). 0, or -1 when out of memory. Free with cllm_q8_free. */
 CLLM_API int cllm_q8_init(cllm_q8_matrix *m, int trans, int K, int N, const float *W, int ldw);

@@ -122,7 +122,8 @@ typedef struct cllm_train_opts {
     const char *const *val;           /* validation text (or one shard folder); none: 5% of data's documents */
     int n_val;
     const char *tokenizer_path;       /* tokenizer JSON; NULL: the init model's, else BPE trained on data */
-    int tokenizer_vocab;              /* that trained tokenizer's size; 0: chosen from the data size */
+    int tokenizer_vocab;              /* that trained tokenizer's size; 0: chosen from the data size (512 under
+                                       * 1 MB, 4096 under 4 MB, 8192 under 256 MB, else 16384) */
     cllm_config config;               /* model shape; vocab_size 0: the tokenizer's */
     const char *init_path;            /* start from this model file (its config and tokenizer); NULL: new */
     int context;                      /* train on T = context < n_ctx; 0: n_ctx */

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # make demo — from a fresh clone: install what is missing, build, fetch the Brown corpus, train the tiny model for
-# about five minutes (DEMO_MINUTES to change) with the best measured recipe (--recipe fast: Muon, docs/speedrun.md),
-# then print samples. Nothing is overwritten: each demo run gets its own folder under runs/.
+# five minutes of wall time (DEMO_MINUTES to change) with cllm train's default recipe, the best measured
+# (docs/speedrun.md: the same command as bench/speedrun.sh's runs), then print samples. Nothing is overwritten:
+# each demo run gets its own folder under runs/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 minutes=${DEMO_MINUTES:-5}
@@ -24,8 +25,7 @@ fi
 
 run=runs/demo-$(date +%Y%m%d-%H%M%S)
 mkdir -p runs
-build/cllm train "${inputs[@]}" --out "$run" --config tiny --recipe fast --minutes "$minutes" --val-every 25 \
-  --ckpt-every 100
+build/cllm train "${inputs[@]}" --out "$run" --minutes "$minutes"
 
 echo
 echo "demo: samples from $run/model.safetensors"

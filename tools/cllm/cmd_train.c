@@ -21,9 +21,11 @@ static const char usage[] =
     "data and tokenizer:\n"
     "  --val PATH...          validation text (default: 5% of the documents of --data)\n"
     "  --tokenizer FILE       tokenizer to use (default: the --init model's, else one trained on --data)\n"
-    "  --tokenizer-vocab N    vocabulary size of that trained tokenizer (default: chosen from the data size)\n"
+    "  --tokenizer-vocab N    vocabulary size of that trained tokenizer (default: from the data size: 512 under\n"
+    "                         1 MB, 4096 under 4 MB, 8192 under 256 MB, else 16384)\n"
     "model:\n"
-    "  --config NAME          tiny (L4 C256 H4 T256, default) | small (L6 C384 H6 T256)\n"
+    "  --config NAME          tiny (L4 C256 H4 T256; the default, with 2 layers under --recipe fast) | small (L6\n"
+    "                         C384 H6 T256)\n"
     "  --layers N --dim C --heads H --context T --vocab-size V    override the preset\n"
     "  --positions KIND       learned (GPT-2, default) | sinusoidal | spiral | clock | prime (fixed, crystalline)\n"
     "  --embed-init KIND      gpt2 (normal 0.02, default) | lattice (token id -> prime -> Ulam-spiral features)\n"
@@ -33,9 +35,10 @@ static const char usage[] =
     "  --init MODEL           start from this model file (fine-tuning; its config and tokenizer are used;\n"
     "                         --context T < its context trains on shorter windows)\n"
     "recipe:\n"
-    "  --recipe NAME          fast (default; gpt2 with --init; docs/speedrun.md): Muon on the hidden matrices,\n"
-    "                         AdamW at lr 3e-3 on the rest, bf16 products where the CPU has AVX512_BF16 |\n"
-    "                         gpt2: GPT-2's recipe exactly (AdamW at lr 1e-3, fp32). Flags override the recipe\n"
+    "  --recipe NAME          fast (default; gpt2 with --init): the best measured in five minutes on two cores\n"
+    "                         (docs/speedrun.md): tiny with 2 layers, Muon on the hidden matrices, AdamW at lr\n"
+    "                         1e-2 on the rest, bf16 products where the CPU has AVX512_BF16 | gpt2: GPT-2's recipe\n"
+    "                         exactly (tiny, AdamW at lr 1e-3, fp32). Flags override the recipe's values\n"
     "optimisation:\n"
     "  --batch B              sequences per micro-batch (default 8)\n"
     "  --total-batch N        tokens per optimizer step, a multiple of B*T (default B*T: no accumulation)\n"
@@ -136,11 +139,12 @@ typedef struct recipe {
     int bf16;              /* bf16 products where the CPU has them natively (emulated bf16 is slower than fp32) */
     double lr, muon_lr;    /* AdamW's peak (Muon's non-matrix tensors under Muon), Muon's peak */
     cllm_schedule_kind schedule;
+    int layers;            /* the model's depth when neither --config nor --layers is given (0: the preset's) */
 } recipe;
 
 static const recipe recipes[] = {
-    {"gpt2", CLLM_OPTIMIZER_ADAMW, 0, 1e-3, 0.02, CLLM_SCHEDULE_COSINE},
-    {"fast", CLLM_OPTIMIZER_MUON, 1, 3e-3, 0.02, CLLM_SCHEDULE_COSINE},
+    {"gpt2", CLLM_OPTIMIZER_ADAMW, 0, 1e-3, 0.02, CLLM_SCHEDULE_COSINE, 0},
+    {"fast", CLLM_OPTIMIZER_MUON, 1, 1e-2, 0.02, CLLM_SCHEDULE_COSINE, 2},
 };
 
 static const recipe *find_recipe(const char *name) {
@@ -261,6 +265,7 @@ static void parse(cli_train *c, int argc, char **argv) {
     if (!seen[27] && r->bf16 && cllm_gemm_bf16_native()) s->precision = CLLM_PRECISION_BF16;
     s->optimizer = r->optimizer;
     s->schedule = r->schedule;
+    if (!c->config_name && !c->layers) c->layers = r->layers;
     s->warmdown = warmdown;
     if (c->schedule && strcmp(c->schedule, "wsd") == 0) s->schedule = CLLM_SCHEDULE_WSD;
     else if (c->schedule && strcmp(c->schedule, "cosine") == 0) s->schedule = CLLM_SCHEDULE_COSINE;

@@ -40,20 +40,28 @@ void cllm_gemv_bf16_panel_avx512bf16(int kp, const uint32_t *x, const uint32_t *
     _mm512_storeu_ps(y + 16, acc1);
 }
 
-/* The Q8_0 column group (see q8.c) on AVX512-VNNI: vpdpbusd wants unsigned × signed bytes, so x goes in as
- * x + 128 (a flipped top bit) and the block's 128·Σq comes off afterwards: exact integers either way. */
-void cllm_q8_group_avx512vnni(int blocks, const int8_t *q, const float *scale, const int32_t *sum, const int8_t *xq,
+/* The Q8_0 column group (see q8.c) on AVX512-VNNI: vpdpbusd wants unsigned × signed bytes, so q goes in as
+ * q + 128 (a flipped top bit) against x's signed bytes, broadcast straight from memory, and 128·Σx of the block,
+ * one number for every column, comes off afterwards: exact integers either way. (The earlier form, x + 128 against
+ * q less 128·Σq, read a Σq per column and block: 64 more bytes per 512 of weights.) Two integer chains per block,
+ * added at the end: integer sums are exact in any order. */
+void cllm_q8_group_avx512vnni(int blocks, const int8_t *q, const float *scale, const int32_t *xsum, const int8_t *xq,
                               const float *xd, float *y) {
+    const __m512i flip = _mm512_set1_epi8((char)0x80);
     __m512 acc = _mm512_setzero_ps();
-    for (int b = 0; b < blocks; b++, q += 512, scale += 16, sum += 16, xq += 32) {
-        __m512i dot = _mm512_setzero_si512();
-        for (int k4 = 0; k4 < 8; k4++) {
-            int32_t x4;
-            memcpy(&x4, xq + 4 * k4, 4);
-            __m512i xu = _mm512_set1_epi32((int)((uint32_t)x4 ^ 0x80808080u));
-            dot = _mm512_dpbusd_epi32(dot, xu, _mm512_load_si512(q + 64 * k4));
+    for (int b = 0; b < blocks; b++, q += 512, scale += 16, xq += 32) {
+        __m512i dot0 = _mm512_setzero_si512(), dot1 = _mm512_setzero_si512();
+#pragma GCC unroll 4
+        for (int k4 = 0; k4 < 8; k4 += 2) {
+            int32_t x0, x1;
+            memcpy(&x0, xq + 4 * k4, 4);
+            memcpy(&x1, xq + 4 * k4 + 4, 4);
+            dot0 = _mm512_dpbusd_epi32(dot0, _mm512_xor_si512(_mm512_load_si512(q + 64 * k4), flip),
+                                       _mm512_set1_epi32(x0));
+            dot1 = _mm512_dpbusd_epi32(dot1, _mm512_xor_si512(_mm512_load_si512(q + 64 * k4 + 64), flip),
+                                       _mm512_set1_epi32(x1));
         }
-        dot = _mm512_sub_epi32(dot, _mm512_slli_epi32(_mm512_loadu_si512(sum), 7));
+        __m512i dot = _mm512_sub_epi32(_mm512_add_epi32(dot0, dot1), _mm512_set1_epi32(xsum[b] * 128));
         __m512 d = _mm512_mul_ps(_mm512_loadu_ps(scale), _mm512_set1_ps(xd[b]));
         acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot), d, acc);
     }

@@ -205,10 +205,10 @@ void cllm_gemm_bf16_pack_along_avx512bf16(const float *src, size_t ld, int n, in
 void cllm_gemm_bf16_pack_across_avx512bf16(const float *src, size_t ld, int n, int kc, int width, uint32_t *dst);
 void cllm_gemm_bf16_micro_avx512(int kp, const uint32_t *a, const uint32_t *b, float *c, size_t ldc, int load);
 /* Q8_0 one-token product, one group of 16 output columns (see q8.c): y[16] from the group's blocks of q [blocks][8]
- * [16][4], scale and sum [blocks][16], and x's int8 blocks xq and scales xd. */
-void cllm_q8_group_avx2(int blocks, const int8_t *q, const float *scale, const int32_t *sum, const int8_t *xq,
+ * [16][4] and scale [blocks][16], and x's int8 blocks xq, their scales xd and sums xsum [blocks]. */
+void cllm_q8_group_avx2(int blocks, const int8_t *q, const float *scale, const int32_t *xsum, const int8_t *xq,
                         const float *xd, float *y);
-void cllm_q8_group_avx512vnni(int blocks, const int8_t *q, const float *scale, const int32_t *sum, const int8_t *xq,
+void cllm_q8_group_avx512vnni(int blocks, const int8_t *q, const float *scale, const int32_t *xsum, const int8_t *xq,
                               const float *xd, float *y);
 /* One prepacked panel (32 columns × kp pairs) against x's kp pairs: y[32], vdpbf16ps chains. */
 void cllm_gemv_bf16_panel_avx512bf16(int kp, const uint32_t *x, const uint32_t *b, float *y);

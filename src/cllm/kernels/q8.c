@@ -3,8 +3,8 @@
  *
  * The product quantises x the same way, so each block's dot product is an exact integer (at most 32·127·127), and
  * the one rounding order every level follows is: y[n] = Σ over blocks, in order, of fma(dot, d_w·d_x, ·). The
- * kernels differ only in how they form the integers: AVX512-VNNI (vpdpbusd on x + 128, less 128·Σq), AVX2
- * (pmaddubsw on |x| and sign-carried q), scalar. 16 output columns sit side by side so a vector lane is a column
+ * kernels differ only in how they form the integers: AVX512-VNNI (vpdpbusd on q + 128, less 128·Σx of the block,
+ * one sum per block of x for all columns), AVX2 (pmaddubsw on |x| and sign-carried q), scalar. 16 output columns sit side by side so a vector lane is a column
  * and no horizontal sums are needed. */
 #include <math.h>
 #include <stdlib.h>
@@ -38,9 +38,8 @@ static float quantise_block(const float *v, size_t stride, int n, int8_t *q) {
 int cllm_q8_init(cllm_q8_matrix *m, int trans, int K, int N, const float *W, int ldw) {
     int blocks = (K + QB - 1) / QB, groups = groups_of(N);
     size_t cells = (size_t)groups * blocks * COLS;
-    *m = (cllm_q8_matrix){K, N, blocks, aligned_alloc(64, cells * QB), malloc(sizeof(float) * cells),
-                          malloc(sizeof(int32_t) * cells)};
-    if (!m->q || !m->scale || !m->sum) {
+    *m = (cllm_q8_matrix){K, N, blocks, aligned_alloc(64, cells * QB), malloc(sizeof(float) * cells)};
+    if (!m->q || !m->scale) {
         cllm_q8_free(m);
         return -1;
     }
@@ -54,14 +53,8 @@ int cllm_q8_init(cllm_q8_matrix *m, int trans, int K, int N, const float *W, int
                 if (n < N) /* op(W)[k][n]: W[k·ldw + n], or W[n·ldw + k] transposed */
                     d = trans ? quantise_block(W + (size_t)n * ldw + k0, 1, len, q)
                               : quantise_block(W + (size_t)k0 * ldw + n, (size_t)ldw, len, q);
-                int32_t sum = 0;
-                for (int k4 = 0; k4 < 8; k4++) {
-                    memcpy(m->q + q_index(m, g, b, k4, r), q + 4 * k4, 4);
-                    for (int i = 0; i < 4; i++) sum += q[4 * k4 + i];
-                }
-                size_t c = ((size_t)g * blocks + b) * COLS + r;
-                m->scale[c] = d;
-                m->sum[c] = sum;
+                for (int k4 = 0; k4 < 8; k4++) memcpy(m->q + q_index(m, g, b, k4, r), q + 4 * k4, 4);
+                m->scale[((size_t)g * blocks + b) * COLS + r] = d;
             }
         }
     return 0;
@@ -70,10 +63,8 @@ int cllm_q8_init(cllm_q8_matrix *m, int trans, int K, int N, const float *W, int
 void cllm_q8_free(cllm_q8_matrix *m) {
     free(m->q);
     free(m->scale);
-    free(m->sum);
     m->q = NULL;
     m->scale = NULL;
-    m->sum = NULL;
 }
 
 float cllm_q8_value(const cllm_q8_matrix *m, int k, int n) {
@@ -82,9 +73,9 @@ float cllm_q8_value(const cllm_q8_matrix *m, int k, int n) {
 }
 
 /* One group of 16 columns, scalar: the definition the vector kernels match bit for bit. */
-static void group_scalar(int blocks, const int8_t *q, const float *scale, const int32_t *sum, const int8_t *xq,
+static void group_scalar(int blocks, const int8_t *q, const float *scale, const int32_t *xsum, const int8_t *xq,
                          const float *xd, float *y) {
-    (void)sum;
+    (void)xsum;
     for (int r = 0; r < COLS; r++) {
         float acc = 0.0f;
         for (int b = 0; b < blocks; b++) {
@@ -101,15 +92,19 @@ static void group_scalar(int blocks, const int8_t *q, const float *scale, const 
 
 void cllm_gemv_q8(const cllm_q8_matrix *W, const float *x, const float *bias, float *y) {
     int blocks = W->blocks, groups = groups_of(W->N), K = W->K;
-    /* x as Q8_0 blocks: int8 values, then one scale per block */
-    int8_t *xq = cllm_gemm_workspace((size_t)blocks * QB + sizeof(float) * (size_t)blocks);
+    /* x as Q8_0 blocks: int8 values, then one scale and one sum of the values per block */
+    int8_t *xq = cllm_gemm_workspace((size_t)blocks * QB + (sizeof(float) + sizeof(int32_t)) * (size_t)blocks);
     if (!xq) { /* out of memory for a few KB: zeros are wrong, so say it loudly in the output */
         for (int n = 0; n < W->N; n++) y[n] = NAN;
         return;
     }
     float *xd = (float *)(xq + (size_t)blocks * QB); /* 4-byte aligned: blocks·32 bytes before it */
-    for (int b = 0; b < blocks; b++)
+    int32_t *xsum = (int32_t *)(xd + blocks);
+    for (int b = 0; b < blocks; b++) {
         xd[b] = quantise_block(x + (size_t)b * QB, 1, K - b * QB < QB ? K - b * QB : QB, xq + (size_t)b * QB);
+        xsum[b] = 0;
+        for (int i = 0; i < QB; i++) xsum[b] += xq[(size_t)b * QB + i];
+    }
     typedef void (*group_fn)(int, const int8_t *, const float *, const int32_t *, const int8_t *, const float *,
                              float *);
     group_fn group = group_scalar;
@@ -122,7 +117,7 @@ void cllm_gemv_q8(const cllm_q8_matrix *W, const float *x, const float *bias, fl
     for (int g = 0; g < groups; g++) {
         float tmp[COLS];
         size_t c = (size_t)g * blocks * COLS;
-        group(blocks, W->q + c * QB, W->scale + c, W->sum + c, xq, xd, tmp);
+        group(blocks, W->q + c * QB, W->scale + c, xsum, xq, xd, tmp);
         for (int r = 0; r < COLS && g * COLS + r < W->N; r++) {
             int n = g * COLS + r;
             y[n] = bias ? tmp[r] + bias[n] : tmp[r];

@@ -7,9 +7,9 @@
 #include <immintrin.h>
 #include <string.h>
 
-void cllm_q8_group_avx2(int blocks, const int8_t *q, const float *scale, const int32_t *sum, const int8_t *xq,
+void cllm_q8_group_avx2(int blocks, const int8_t *q, const float *scale, const int32_t *xsum, const int8_t *xq,
                         const float *xd, float *y) {
-    (void)sum;
+    (void)xsum;
     const __m256i ones = _mm256_set1_epi16(1);
     __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
     for (int b = 0; b < blocks; b++, q += 512, scale += 16, xq += 32) {
