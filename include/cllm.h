@@ -53,6 +53,7 @@ typedef struct cllm_config {
     int zero_init_proj;  /* 1: the output projections (attn.c_proj, mlp.c_proj) and an untied head start at 0 */
     float logit_softcap; /* > 0: logits = cap·tanh(z/cap); 0: off */
     int qk_norm;         /* 1: q and k of each head RMS-normalised over the head (no weight) before attention */
+    int rope;            /* 1: rotary positions (base 10000) on q and k instead of wpe, which stays 0, frozen */
 } cllm_config;
 
 /* Named presets (crystalline options off): "tiny" (L4 C256 H4 T256), "small" (L6 C384 H6 T256), "gpt2" (L12 C768 H12 T1024 V50257).
@@ -61,7 +62,7 @@ CLLM_API int cllm_config_preset(const char *name, cllm_config *out, cllm_error *
 /* Checks every field's range and consistency; the message names the field. */
 CLLM_API int cllm_config_check(const cllm_config *cfg, cllm_error *err);
 /* The speedrun options cfg uses, as metadata cllm.arch spells them: "gpt2" when none, else a comma-separated list
- * of relu2, rmsnorm, untied_head, no_bias, zero_init_proj, qk_norm, softcap=CAP. Writes at most cap bytes (NUL
+ * of relu2, rmsnorm, untied_head, no_bias, zero_init_proj, qk_norm, rope, softcap=CAP. Writes at most cap bytes (NUL
  * included). */
 CLLM_API void cllm_config_arch(const cllm_config *cfg, char *out, size_t cap);
 /* Sets the options named in arch (cllm_config_arch's form) on cfg; CLLM_ERR_FORMAT naming the first unknown one. */

@@ -15,7 +15,7 @@ mkdir -p "$tmp/text"
 for d in $(seq 1 100); do
   for i in $(seq 1 40); do echo "document $d line $i: the $((i * d % 97)) cats sat on $((d + i)) mats while $((d * 7 % 13)) dogs ran."; done >"$tmp/text/d$d.txt"
 done
-"$BUILD/cllm" train --data "$tmp/text" --out "$tmp/prep" --config tiny --vocab-size 4096 --steps 1 --batch 2 \
+"$BUILD/cllm" train --data "$tmp/text" --out "$tmp/prep" --recipe gpt2 --config tiny --vocab-size 4096 --steps 1 --batch 2 \
   --threads 1 --val-every 100000 2>/dev/null  # tokenizer and shards once
 median() { sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 printf '%-4s %-8s %-10s %-10s %s\n' M "step ms" "stage 0" "stage 1" "ideal (S-1)/(M+S-1)"
@@ -23,7 +23,7 @@ for r in $(seq 1 "$ROUNDS"); do
   for M in 2 4 8; do
     out="$tmp/r$r-$M"
     mpirun --oversubscribe -np 2 "$BUILD-mpi/cllm" train --data "$tmp/prep/data" --tokenizer "$tmp/prep/tokenizer.json" \
-      --out "$out" --config tiny --vocab-size 4096 --steps "$STEPS" --batch 2 --threads 1 --val-every 100000 \
+      --out "$out" --recipe gpt2 --config tiny --vocab-size 4096 --steps "$STEPS" --batch 2 --threads 1 --val-every 100000 \
       --ckpt-every 100000 --pipeline-stages 2 --micro-batches "$M" 2>/dev/null
     rows=$(grep '"idle_s"' "$out/log.jsonl" | sed 's/.*"step":\([0-9]*\).*"ms":\([0-9.]*\).*"idle_s":\[\([0-9.]*\),\([0-9.]*\)\].*/\1 \2 \3 \4/' |
       awk '$1 >= 3')

@@ -81,17 +81,17 @@ cmp <(body "$tmp/one/checkpoint.safetensors") <(body "$tmp/zr/checkpoint.safeten
 
 # 3c. pipeline parallel: 2 stages (one layer each) over 4 micro-batches, 1F1B, trains the same bits as one process
 #     accumulating the same 4 micro-batches (weights, moments and log) — the tied wte's head part travels to stage
-#     0 — and so do 3 stages with an untied head over 2 micro-batches (fewer than stages); the pipeline's
-#     checkpoint resumes on one process; cllm info names the layout
-pipe=(--recipe gpt2 --layers 2 --dim 32 --heads 2 --context 32 --batch 2 --lr 3e-3 --val-every 5 --val-batches 2 --threads 1
-      --steps 8 --ckpt-every 4)
+#     0 — and so do 3 stages with an untied head over 2 micro-batches (fewer than stages), and 2 pipelines of 2
+#     stages (data x pipeline, 4 ranks); the pipeline's checkpoint resumes on one process; cllm info names the layout
+pipe=(--recipe gpt2 --layers 2 --dim 32 --heads 2 --context 32 --batch 2 --lr 3e-3 --val-every 5 --val-batches 2
+      --threads 1 --steps 8 --ckpt-every 4)
 "$CLLM" train --data "$tmp/text" --out "$tmp/p1" "${pipe[@]}" --total-batch 256 2>/dev/null || fail "1 process, 2 layers"
 mpirun_ 2 "$MPI_CLLM" train --data "$tmp/text" --out "$tmp/p2" "${pipe[@]}" --pipeline-stages 2 --micro-batches 4 \
   2>"$tmp/err" || { cat "$tmp/err"; fail "2 pipeline stages"; }
 same "$tmp/p1/checkpoint.safetensors" "$tmp/p2/checkpoint.safetensors" || fail "2 stages and 1 process differ"
 diff <(steps_of "$tmp/p1") <(steps_of "$tmp/p2") || fail "2 stages and 1 process logged different losses"
 grep -q '"idle_s":\[[0-9.]*,[0-9.]*\]}' "$tmp/p2/log.jsonl" || fail "no idle times in the pipeline's log"
-"$CLLM" info --model "$tmp/p2/model.safetensors" | grep -q "steps 0-8: 2 ranks, pipeline of 2 stages (1F1B), 4 micro-batches per step" \
+"$CLLM" info --model "$tmp/p2/model.safetensors" | grep -q "steps 0-8: 2 ranks, 1 pipeline of 2 stages (1F1B), 4 micro-batches per pipeline per step" \
   || fail "info on the pipeline: $("$CLLM" info --model "$tmp/p2/model.safetensors" | grep trained)"
 mpirun_ 2 "$MPI_CLLM" train --data "$tmp/text" --out "$tmp/pr" "${pipe[@]}" --pipeline-stages 2 --micro-batches 4 \
   --stop-at 4 2>/dev/null || fail "2 stages, stop-at"
@@ -102,8 +102,14 @@ same "$tmp/p1/checkpoint.safetensors" "$tmp/pr/checkpoint.safetensors" || fail "
 mpirun_ 3 "$MPI_CLLM" train --data "$tmp/text" --out "$tmp/q3" --untied-head "${pipe[@]}" --layers 3 \
   --pipeline-stages 3 --micro-batches 2 2>"$tmp/err" || { cat "$tmp/err"; fail "3 pipeline stages"; }
 same "$tmp/q1/checkpoint.safetensors" "$tmp/q3/checkpoint.safetensors" || fail "3 stages and 1 process differ"
+# data x pipeline: 2 pipelines of 2 stages (4 ranks), one micro-batch each, = one process with 2 micro-batches
+"$CLLM" train --data "$tmp/text" --out "$tmp/d1" "${pipe[@]}" --total-batch 128 2>/dev/null || fail "1 process, 2 x 2 rows"
+mpirun_ 4 "$MPI_CLLM" train --data "$tmp/text" --out "$tmp/d4" "${pipe[@]}" --pipeline-stages 2 --micro-batches 2 \
+  2>"$tmp/err" || { cat "$tmp/err"; fail "2 pipelines of 2 stages"; }
+same "$tmp/d1/checkpoint.safetensors" "$tmp/d4/checkpoint.safetensors" || fail "2 x 2 stages and 1 process differ"
+"$CLLM" info --model "$tmp/d4/model.safetensors" | grep -q "4 ranks, 2 pipelines of 2 stages" || fail "info: data x pipeline"
 rc=0; mpirun_ 2 "$MPI_CLLM" train --data "$tmp/text" --out "$tmp/pbad" "${pipe[@]}" --pipeline-stages 3 2>"$tmp/err" || rc=$?
-[ $rc -eq 2 ] && grep -q "error: train: --pipeline-stages 3 needs 3 processes" "$tmp/err" \
+[ $rc -eq 2 ] && grep -q "error: train: --pipeline-stages 3 needs a multiple of 3 processes" "$tmp/err" \
   || fail "3 stages on 2 ranks: exit $rc, $(grep error "$tmp/err" | head -1)"
 
 # 4. a global batch that does not split among the ranks: one line naming the rank, exit 2, no checkpoint

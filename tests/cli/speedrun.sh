@@ -13,7 +13,7 @@ for d in $(seq 1 20); do
 done
 model=(--layers 1 --dim 32 --heads 2 --context 32 --batch 2 --lr 3e-3 --val-every 5 --val-batches 2 --threads 2
        --recipe fast --relu2 --rmsnorm --no-bias --zero-init-proj --untied-head --logit-softcap 20
-       --qk-norm --schedule wsd --warmdown 0.4)
+       --qk-norm --rope --schedule wsd --warmdown 0.4)
 
 "$CLLM" train --data "$tmp/text" --out "$tmp/a" "${model[@]}" --steps 10 --ckpt-every 4 2>"$tmp/a.err" \
   || { cat "$tmp/a.err"; fail "train"; }
@@ -33,7 +33,7 @@ diff <(grep '"loss"' "$tmp/a/log.jsonl" | sed 's/,"ms".*//') <(grep '"loss"' "$t
 cmp "$tmp/a/model.safetensors" "$tmp/b/model.safetensors" || fail "resumed weights differ"
 
 "$CLLM" info --model "$tmp/a/model.safetensors" >"$tmp/info"
-grep -q "arch       relu2,rmsnorm,untied_head,no_bias,zero_init_proj,qk_norm,softcap=20" "$tmp/info" \
+grep -q "arch       relu2,rmsnorm,untied_head,no_bias,zero_init_proj,qk_norm,rope,softcap=20" "$tmp/info" \
   || fail "arch not shown: $(cat "$tmp/info")"
 "$CLLM" generate --model "$tmp/a/model.safetensors" --prompt "the" --max-tokens 5 >/dev/null || fail "generate"
 "$CLLM" eval --model "$tmp/a/model.safetensors" --data "$tmp/text/doc1.txt" | grep -q "bpb" || fail "eval"

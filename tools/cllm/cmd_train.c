@@ -30,7 +30,7 @@ static const char usage[] =
     "  --positions KIND       learned (GPT-2, default) | sinusoidal | spiral | clock | prime (fixed, crystalline)\n"
     "  --embed-init KIND      gpt2 (normal 0.02, default) | lattice (token id -> prime -> Ulam-spiral features)\n"
     "  --attn-prime-bias      a learned per-head attention bias on prime token distances (crystalline)\n"
-    "  --relu2 --rmsnorm --untied-head --no-bias --zero-init-proj --logit-softcap CAP --qk-norm\n"
+    "  --relu2 --rmsnorm --untied-head --no-bias --zero-init-proj --logit-softcap CAP --qk-norm --rope\n"
     "                         the speedrun's architecture options (docs/speedrun.md), added to the recipe's\n"
     "  --init MODEL           start from this model file (fine-tuning; its config and tokenizer are used;\n"
     "                         --context T < its context trains on shorter windows)\n"
@@ -89,7 +89,7 @@ typedef struct cli_train {
     cli_list data, val;
     const char *config_name, *positions, *embed_init, *optimizer, *recipe, *schedule;
     long layers, dim, heads, context, vocab_size, tokenizer_vocab, threads, stop_at;
-    int resume, attn_prime_bias, tty, relu2, rmsnorm, untied_head, no_bias, zero_init_proj, qk_norm;
+    int resume, attn_prime_bias, tty, relu2, rmsnorm, untied_head, no_bias, zero_init_proj, qk_norm, rope;
     double logit_softcap;
 } cli_train;
 
@@ -106,6 +106,7 @@ static void check_config(cli_train *c) {
     cfg->zero_init_proj = arch.zero_init_proj;
     cfg->logit_softcap = arch.logit_softcap;
     cfg->qk_norm = arch.qk_norm;
+    cfg->rope = arch.rope;
     if (c->layers) cfg->n_layer = (int)c->layers;
     if (c->dim) cfg->n_embd = (int)c->dim;
     if (c->heads) cfg->n_head = (int)c->heads;
@@ -124,6 +125,7 @@ static void check_config(cli_train *c) {
     cfg->no_bias |= c->no_bias;
     cfg->zero_init_proj |= c->zero_init_proj;
     cfg->qk_norm |= c->qk_norm;
+    cfg->rope |= c->rope;
     if (c->logit_softcap > 0) cfg->logit_softcap = (float)c->logit_softcap;
     cfg->vocab_size = c->vocab_size ? (int)c->vocab_size : 256; /* checked here; the tokenizer decides later */
     if (cllm_config_check(cfg, &err)) cli_die(2, "train: %s", err.msg);
@@ -187,6 +189,7 @@ static void parse(cli_train *c, int argc, char **argv) {
         {"zero-init-proj", OPT_FLAG, &c->zero_init_proj, 0, 0, &seen[31]},
         {"logit-softcap", OPT_FLOAT, &c->logit_softcap, 0, 1e4, &seen[32]},
         {"qk-norm", OPT_FLAG, &c->qk_norm, 0, 0, &seen[39]},
+        {"rope", OPT_FLAG, &c->rope, 0, 0, &seen[42]},
         {"recipe", OPT_STR, &c->recipe, 0, 0, &seen[33]},
         {"optimizer", OPT_STR, &c->optimizer, 0, 0, &seen[34]},
         {"muon-lr", OPT_FLOAT, &muon_lr, 1e-6, 10, &seen[35]},
@@ -233,7 +236,8 @@ static void parse(cli_train *c, int argc, char **argv) {
     if (c->data.n == 0) cli_die(2, "train: --data PATH... is required (text files, folders or shard folders)");
     if (c->o.init_path && (c->config_name || c->layers || c->dim || c->heads || c->vocab_size || c->positions ||
                            c->embed_init || c->attn_prime_bias || c->relu2 || c->rmsnorm || c->untied_head ||
-                           c->no_bias || c->zero_init_proj || c->logit_softcap > 0 || c->qk_norm))
+                           c->no_bias || c->zero_init_proj || c->logit_softcap > 0 || c->qk_norm ||
+                           c->rope))
         cli_die(2, "train: --init takes the model's own config; drop --config/--layers/--dim/--heads/--vocab-size");
     c->o.data = (const char *const *)c->data.items;
     c->o.n_data = c->data.n;

@@ -27,6 +27,7 @@ struct cllm_generator {
     float *att, *att_sum;                 /* [NH, n_ctx] attention weights and [NH] their sums */
     candidate *cand;                      /* [V] sampling scratch */
     uint8_t *is_prime;                    /* [n_ctx] for the prime-distance option */
+    float *rope;                          /* [n_ctx, hs] rotary cos | sin by position (rope_table); NULL without */
     cllm_precision precision;             /* of the products below; fp32 reads the model's weights */
     cllm_bf16_panels *bf16;               /* [4L + 1] bf16: qkv, attproj, fc, fcproj of each layer, then the head */
     cllm_q8_matrix *q8;                   /* [4L + 1] int8: the same products */
@@ -58,8 +59,11 @@ cllm_generator *cllm_generator_new(const cllm_model *model, cllm_error *err) {
     g->cand = malloc(V * sizeof *g->cand);
     g->is_prime = malloc(T);
     if (g->is_prime) cllm_prime_table(g->is_prime, (int)T);
+    size_t hs = C / (size_t)g->cfg.n_head;
+    if (g->cfg.rope && (g->rope = malloc(T * hs * sizeof(float)))) rope_table_f32(g->rope, (int)T, (int)hs);
     if (!g->is_prime || !g->k_cache || !g->v_cache || !g->history || !g->x || !g->ln || !g->qkv || !g->att ||
-        !g->att_sum || !g->atty || !g->tmp || !g->fch || !g->logits || !g->cand || !g->ln_stats) {
+        !g->att_sum || !g->atty || !g->tmp || !g->fch || !g->logits || !g->cand || !g->ln_stats ||
+        (g->cfg.rope && !g->rope)) {
         cllm_generator_free(g);
         cllm_error_set(err, CLLM_ERR_NOMEM, "out of memory for the KV cache");
         return NULL;
@@ -127,6 +131,7 @@ void cllm_generator_free(cllm_generator *g) {
     free(g->att); free(g->att_sum); free(g->atty); free(g->tmp); free(g->fch); free(g->logits); free(g->cand);
     free(g->ln_stats);
     free(g->is_prime);
+    free(g->rope);
     free(g);
 }
 
@@ -189,15 +194,18 @@ static void forward_rows(cllm_generator *g, const int *tokens, int n, int want_l
     int L = g->cfg.n_layer, C = g->cfg.n_embd, V = g->cfg.vocab_size, T = g->cfg.n_ctx, pos = g->len;
     int nb = !g->cfg.no_bias; /* no biases: the training forward skips them too */
     const cllm_params *p = g->p;
-    for (int i = 0; i < n; i++)
-        for (int c = 0; c < C; c++)
-            g->x[i * C + c] = p->wte[(size_t)tokens[i] * C + c] + p->wpe[(size_t)(pos + i) * C + c];
+    for (int i = 0; i < n; i++) {
+        const float *we = p->wte + (size_t)tokens[i] * C, *pe = p->wpe + (size_t)(pos + i) * C;
+        for (int c = 0; c < C; c++) g->x[i * C + c] = g->rope ? we[c] : we[c] + pe[c]; /* rope: wpe unused */
+    }
     for (int l = 0; l < L; l++) {
         float *kc = g->k_cache + (size_t)l * T * C, *vc = g->v_cache + (size_t)l * T * C;
         layernorm(g, g->ln, g->x, p->ln1w + l * C, p->ln1b + l * C, n);
         linear(g, l * SLOTS_PER_LAYER + SLOT_QKV, g->qkv, g->ln, p->qkvw + (size_t)l * C * 3 * C,
                nb ? p->qkvb + l * 3 * C : NULL, n, C, 3 * C);
-        if (g->cfg.qk_norm) qknorm_forward_serial_f32(g->qkv, n, C, g->cfg.n_head); /* the cache keeps normed k */
+        /* the training forward's q and k: QK-norm, then each row rotated at its own position; the cache keeps k so */
+        if (g->cfg.qk_norm) qknorm_forward_serial_f32(g->qkv, n, C, g->cfg.n_head);
+        if (g->rope) rope_forward_serial_f32(g->qkv, g->rope, n, T, pos, C, g->cfg.n_head);
         for (int i = 0; i < n; i++) {
             memcpy(kc + (size_t)(pos + i) * C, g->qkv + (i * 3 + 1) * C, C * sizeof(float));
             memcpy(vc + (size_t)(pos + i) * C, g->qkv + (i * 3 + 2) * C, C * sizeof(float));

@@ -39,6 +39,7 @@ static const struct { const char *name; size_t offset; } arch_flags[] = {
     {"relu2", offsetof(cllm_config, mlp_relu2)},     {"rmsnorm", offsetof(cllm_config, rmsnorm)},
     {"untied_head", offsetof(cllm_config, untied_head)}, {"no_bias", offsetof(cllm_config, no_bias)},
     {"zero_init_proj", offsetof(cllm_config, zero_init_proj)}, {"qk_norm", offsetof(cllm_config, qk_norm)},
+    {"rope", offsetof(cllm_config, rope)},
 };
 
 static int *arch_flag(const cllm_config *c, size_t i) { return (int *)((char *)c + arch_flags[i].offset); }
@@ -65,6 +66,12 @@ int cllm_config_check(const cllm_config *c, cllm_error *err) {
     for (size_t i = 0; i < sizeof arch_flags / sizeof *arch_flags; i++)
         if (*arch_flag(c, i) < 0 || *arch_flag(c, i) > 1)
             return cllm_error_set(err, CLLM_ERR_ARG, "architecture flag %s is not 0 or 1", arch_flags[i].name);
+    if (c->rope == 1 && (c->n_embd / c->n_head) % 2 != 0)
+        return cllm_error_set(err, CLLM_ERR_ARG, "rotary positions turn pairs of a head's channels: head size %d "
+                              "(n_embd/n_head) must be even", c->n_embd / c->n_head);
+    if (c->rope == 1 && c->pos_kind != CLLM_POS_LEARNED)
+        return cllm_error_set(err, CLLM_ERR_ARG, "rotary positions replace the position embedding: position kind "
+                              "%s cannot go with them", cllm_pos_kind_name(c->pos_kind));
     if (!(c->logit_softcap >= 0 && c->logit_softcap <= 1e4))
         return cllm_error_set(err, CLLM_ERR_ARG, "logit soft-cap %g out of range [0, 10000]", c->logit_softcap);
     return 0;
@@ -98,7 +105,7 @@ int cllm_config_arch_parse(cllm_config *cfg, const char *arch, cllm_error *err) 
         } else {
             return cllm_error_set(err, CLLM_ERR_FORMAT,
                                   "unknown architecture option '%.*s' (this build knows relu2, rmsnorm, untied_head, "
-                                  "no_bias, zero_init_proj, qk_norm, softcap=CAP)", (int)(len > 40 ? 40 : len), p);
+                                  "no_bias, zero_init_proj, qk_norm, rope, softcap=CAP)", (int)(len > 40 ? 40 : len), p);
         }
         p += len + (p[len] == ',');
     }
@@ -146,7 +153,7 @@ int cllm_tensor_table(const cllm_config *cfg, float *params, float *grads, cllm_
     if (cap < cllm_tensor_count(cfg)) return -1;
     add_tensor(&out[n++], "wte.weight", 2, cfg->vocab_size, C, params, grads, start[CLLM_P_WTE], 1, 1);
     add_tensor(&out[n++], "wpe.weight", 2, cfg->n_ctx, C, params, grads, start[CLLM_P_WPE], 0,
-               cfg->pos_kind == CLLM_POS_LEARNED);
+               cfg->pos_kind == CLLM_POS_LEARNED && !cfg->rope); /* rope: kept in the file, 0 and unused */
     for (int l = 0; l < L; l++)
         for (size_t j = 0; j < sizeof layer_tensors / sizeof *layer_tensors; j++) {
             char name[48];

@@ -19,7 +19,7 @@
     union {                                                                                                    \
         struct {                                                                                               \
             REAL *wte;        /* [V, C]      token embedding; also the LM head (tied): logits = lnf · wteᵀ */  \
-            REAL *wpe;        /* [n_ctx, C]  position embedding (learned, or fixed: cllm_positions_fill) */    \
+            REAL *wpe;        /* [n_ctx, C]  position embedding (learned, or fixed: cllm_positions_fill; 0, unused, with rope) */ \
             REAL *ln1w;       /* [L, C]      LayerNorm before attention: weight */                              \
             REAL *ln1b;       /* [L, C]      and bias */                                                        \
             REAL *qkvw;       /* [L, C, 3C]  attention's fused q, k, v projection (c_attn) */                  \
@@ -46,7 +46,7 @@ enum {
     CLLM_A_ENCODED, CLLM_A_LN1, CLLM_A_LN1_MEAN, CLLM_A_LN1_RSTD, CLLM_A_QKV, CLLM_A_ATTY, CLLM_A_ATT_LSE,
     CLLM_A_ATTPROJ, CLLM_A_RESIDUAL2, CLLM_A_LN2, CLLM_A_LN2_MEAN, CLLM_A_LN2_RSTD, CLLM_A_FCH, CLLM_A_FCH_GELU,
     CLLM_A_FCPROJ, CLLM_A_RESIDUAL3, CLLM_A_LNF, CLLM_A_LNF_MEAN, CLLM_A_LNF_RSTD, CLLM_A_LOGITS, CLLM_A_LOSSES,
-    CLLM_A_HEAD_DWTE, CLLM_A_PRIMEPART, CLLM_A_ATT_SCRATCH, CLLM_A_QK_RSTD,
+    CLLM_A_HEAD_DWTE, CLLM_A_PRIMEPART, CLLM_A_ATT_SCRATCH, CLLM_A_QK_RSTD, CLLM_A_ROPE,
     CLLM_NUM_ACT_KINDS
 };
 
@@ -62,7 +62,7 @@ enum {
             REAL *ln1_mean;    /* [L, B, T]      its row means */                                              \
             REAL *ln1_rstd;    /* [L, B, T]      its row 1/std */                                              \
             REAL *qkv;         /* [L, B, T, 3C]  q | k | v, head h at channels h·C/NH.. of each (q, k as attention \
-                                                   reads them: after QK-norm with the option) */                \
+                                                   reads them: after QK-norm and rotation with the options) */  \
             REAL *atty;        /* [L, B, T, C]   attention's output, heads side by side */                     \
             REAL *att_lse;     /* [L, B, NH, T]  log-sum-exp of each score row (backward recomputes scores) */ \
             REAL *attproj;     /* [L, B, T, C]   attention's projection */                                     \
@@ -83,6 +83,7 @@ enum {
             REAL *prime_part;  /* [B, NH]        prime-bias gradient partial sums; empty unless attn_prime_bias */ \
             REAL *att_scratch; /* [B, NH, 2, T, T] score squares for forward and backward, shared by all layers */ \
             REAL *qk_rstd;     /* [L, B, T, 2NH] QK-norm's 1/rms of each head's q, then k; empty unless qk_norm */ \
+            REAL *rope;        /* [T, hs]        rotary cos | sin by position (rope_table); empty unless rope */   \
         };                                                                                                     \
         REAL *kind[CLLM_NUM_ACT_KINDS];                                                                        \
     }

@@ -40,6 +40,7 @@ SLOT(cllm_acts, lnf_mean, CLLM_A_LNF_MEAN); SLOT(cllm_acts, lnf_rstd, CLLM_A_LNF
 SLOT(cllm_acts, logits, CLLM_A_LOGITS); SLOT(cllm_acts, losses, CLLM_A_LOSSES);
 SLOT(cllm_acts, head_dwte, CLLM_A_HEAD_DWTE); SLOT(cllm_acts, prime_part, CLLM_A_PRIMEPART);
 SLOT(cllm_acts, att_scratch, CLLM_A_ATT_SCRATCH); SLOT(cllm_acts, qk_rstd, CLLM_A_QK_RSTD);
+SLOT(cllm_acts, rope, CLLM_A_ROPE);
 _Static_assert(sizeof(cllm_acts) == CLLM_NUM_ACT_KINDS * sizeof(float *), "cllm_acts has a stray field");
 #undef SLOT
 
@@ -85,6 +86,7 @@ void cllm_act_sizes(const cllm_config *cfg, int B, int T, size_t s[CLLM_NUM_ACT_
     s[CLLM_A_HEAD_DWTE] = 0; /* a gradient only */
     s[CLLM_A_PRIMEPART] = cfg->attn_prime_bias ? (size_t)B * NH : 0;
     s[CLLM_A_QK_RSTD] = cfg->qk_norm ? L * N * 2 * NH : 0;
+    s[CLLM_A_ROPE] = cfg->rope ? (size_t)T * (C / NH) : 0;
 }
 
 void cllm_grad_act_sizes(const cllm_config *cfg, int B, int T, size_t s[CLLM_NUM_ACT_KINDS]) {
@@ -143,7 +145,8 @@ static void F(gpt2_forward)(const PARAMS *p, const ACTS *a, const ACTS *ga, cons
     int L = cfg->n_layer, NH = cfg->n_head, C = cfg->n_embd, V = cfg->vocab_size, N = B * T, nb = !cfg->no_bias;
     size_t BTC = (size_t)N * C, lse_size = (size_t)B * NH * T;
     const REAL *head = cfg->untied_head ? p->lmhead : p->wte; /* [V, C] */
-    if (l0 == 0) F(encoder_forward)(a->encoded, inp, p->wte, p->wpe, B, T, C);
+    if (l0 == 0) F(encoder_forward)(a->encoded, inp, p->wte, cfg->rope ? NULL : p->wpe, B, T, C);
+    if (cfg->rope) F(rope_table)(a->rope, T, C / NH); /* T·hs/2 sines and cosines: nothing next to a layer */
     for (int l = l0; l < l1; l++) {
         REAL *residual = l == 0 ? a->encoded : a->residual3 + (l - 1) * BTC;
         /* this layer's slices: [B, T, ·] of the [L, B, T, ·] activations, [·] of the [L, ·] parameters */
@@ -157,7 +160,9 @@ static void F(gpt2_forward)(const PARAMS *p, const ACTS *a, const ACTS *ga, cons
         F(norm_forward)(ln1, ln1_mean, ln1_rstd, residual, p->ln1w + l * C, p->ln1b + l * C, N, C, cfg->rmsnorm);
         F(matmul_forward)(qkv, ln1, p->qkvw + (size_t)l * C * 3 * C, nb ? p->qkvb + l * 3 * C : NULL, N, C, 3 * C,
                           lowp);
-        if (cfg->qk_norm) F(qknorm_forward)(qkv, a->qk_rstd + (size_t)l * N * 2 * NH, N, C, NH); /* in place */
+        /* q and k as attention reads them, in place: QK-norm, then the rotation */
+        if (cfg->qk_norm) F(qknorm_forward)(qkv, a->qk_rstd + (size_t)l * N * 2 * NH, N, C, NH);
+        if (cfg->rope) F(rope_forward)(qkv, a->rope, N, T, 0, C, NH);
         F(attention_forward)(atty, att_lse, a->att_scratch, qkv, prime_bias, is_prime, B, T, C, NH, lowp);
         F(matmul_forward)(attproj, atty, p->attprojw + (size_t)l * C * C, nb ? p->attprojb + l * C : NULL, N, C, C,
                           lowp);
@@ -229,13 +234,16 @@ static void F(gpt2_backward)(const PARAMS *p, const PARAMS *g, const ACTS *a, co
         memset(ga->qkv, 0, 3 * BTC * sizeof(REAL)); /* attention accumulates dq, dk, dv */
         F(attention_backward)(ga->qkv, dprime_bias, ga->prime_part, a->att_scratch, ga->atty, a->qkv + 3 * lb,
                               a->att_lse + l * lse_size, prime_bias, is_prime, B, T, C, NH, lowp);
+        /* back through the rotation and QK-norm, in place; QK-norm's backward may read the rotated q and k (see
+         * qknorm_backward), so it comes first */
         if (cfg->qk_norm) F(qknorm_backward)(ga->qkv, a->qkv + 3 * lb, a->qk_rstd + (size_t)l * N * 2 * NH, N, C, NH);
+        if (cfg->rope) F(rope_backward)(ga->qkv, a->rope, N, T, 0, C, NH);
         F(matmul_backward)(ga->ln1, g->qkvw + (size_t)l * C * 3 * C, nb ? g->qkvb + l * 3 * C : NULL, ga->qkv,
                            a->ln1 + lb, p->qkvw + (size_t)l * C * 3 * C, N, C, 3 * C, lowp);
         F(norm_backward)(dres, g->ln1w + l * C, g->ln1b + l * C, ga->ln1, residual, p->ln1w + l * C,
                          a->ln1_mean + ln, a->ln1_rstd + ln, N, C, cfg->rmsnorm);
     }
-    if (l0 == 0) F(encoder_backward)(g->wte, g->wpe, dres, inp, B, T, C);
+    if (l0 == 0) F(encoder_backward)(g->wte, cfg->rope ? NULL : g->wpe, dres, inp, B, T, C);
 }
 
 /* ---- the float model: arenas, init, the public forward and backward -------------------------------------- */
@@ -326,7 +334,8 @@ int cllm_model_init_gpt2(cllm_model *m, uint64_t seed) {
         int is_bias = len > 5 && strcmp(n + len - 5, ".bias") == 0;
         int is_ln = strstr(n, "ln_") != NULL;
         if (strstr(n, "prime_bias")) is_bias = 1; /* starts at 0: the model begins as plain GPT-2 */
-        int zero = m->cfg.zero_init_proj && (strstr(n, "c_proj.weight") || strcmp(n, "lm_head.weight") == 0);
+        int zero = (m->cfg.zero_init_proj && (strstr(n, "c_proj.weight") || strcmp(n, "lm_head.weight") == 0)) ||
+                   (m->cfg.rope && strcmp(n, "wpe.weight") == 0); /* rope: wpe stays 0, unused */
         if (is_bias || zero) memset(t->data, 0, t->numel * sizeof(float));
         else if (is_ln) for (size_t j = 0; j < t->numel; j++) t->data[j] = 1.0f;
         else {

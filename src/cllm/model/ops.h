@@ -45,7 +45,11 @@
     void softcap_backward##S(REAL *dout, const REAL *out, REAL cap, size_t N);                                 \
     void qknorm_forward##S(REAL *qkv, REAL *rstd, int N, int C, int NH);                                         \
     void qknorm_forward_serial##S(REAL *qkv, int N, int C, int NH);                                              \
-    void qknorm_backward##S(REAL *dqkv, const REAL *qkv, const REAL *rstd, int N, int C, int NH);
+    void qknorm_backward##S(REAL *dqkv, const REAL *qkv, const REAL *rstd, int N, int C, int NH);                \
+    void rope_table##S(REAL *table, int T, int hs);                                                              \
+    void rope_forward##S(REAL *qkv, const REAL *table, int N, int T, int t0, int C, int NH);                     \
+    void rope_forward_serial##S(REAL *qkv, const REAL *table, int N, int T, int t0, int C, int NH);              \
+    void rope_backward##S(REAL *dqkv, const REAL *table, int N, int T, int t0, int C, int NH);
 
 #include "cllm.h"
 CLLM_DECLARE_OPS(float, _f32)

@@ -42,14 +42,17 @@ static inline __attribute__((always_inline)) REAL F(exp_fast)(REAL x) {
     return (REAL)cllm_exp_approx((float)x);
 }
 
-/* out[B,T,C] = wte[inp[b,t]] + wpe[t] */
+/* out[B,T,C] = wte[inp[b,t]] + wpe[t]; wpe NULL: wte[inp[b,t]] alone (rotary positions) */
 void F(encoder_forward)(REAL *out, const int32_t *inp, const REAL *wte, const REAL *wpe, int B, int T, int C) {
 #pragma omp parallel for collapse(2) schedule(static)
     for (int b = 0; b < B; b++)
         for (int t = 0; t < T; t++) {
             REAL *o = out + ((size_t)b * T + t) * C;
-            const REAL *we = wte + (size_t)inp[b * T + t] * C, *pe = wpe + (size_t)t * C;
-            for (int c = 0; c < C; c++) o[c] = we[c] + pe[c];
+            const REAL *we = wte + (size_t)inp[b * T + t] * C, *pe = wpe ? wpe + (size_t)t * C : NULL;
+            if (pe)
+                for (int c = 0; c < C; c++) o[c] = we[c] + pe[c];
+            else
+                memcpy(o, we, (size_t)C * sizeof(REAL));
         }
 }
 
@@ -501,7 +504,9 @@ OPS_WIDE void F(qknorm_forward_serial)(REAL *qkv, int N, int C, int NH) {
 }
 
 /* In place: dqkv's q and k (the gradient of the normalised y = qkv's q and k) become the gradient of the op's
- * input, d ← rstd·(d − y·mean(d⊙y)) per head; v's gradient passes through. */
+ * input, d ← rstd·(d − y·mean(d⊙y)) per head; v's gradient passes through. y may also have been rotated by
+ * rope_forward after this op, with d its gradient: a rotation keeps each head's sums of squares and dot products,
+ * so the same formula gives the input's gradient rotated alike, which rope_backward then turns back. */
 OPS_WIDE void F(qknorm_backward)(REAL *dqkv, const REAL *qkv, const REAL *rstd, int N, int C, int NH) {
     int hs = C / NH;
 #pragma omp parallel for schedule(static)
@@ -515,4 +520,55 @@ OPS_WIDE void F(qknorm_backward)(REAL *dqkv, const REAL *qkv, const REAL *rstd, 
 #pragma omp simd
             for (int c = 0; c < hs; c++) d[c] = s * (d[c] - y[c] * dot);
         }
+}
+
+/* Rotary positions' table [T, hs]: row t holds cos(t·θ_i) for i < hs/2, then sin(t·θ_i), θ_i = 10000^(−2i/hs).
+ * Computed in double and rounded once, so the model and the generator rotate by the same numbers. */
+void F(rope_table)(REAL *table, int T, int hs) {
+    int half = hs / 2;
+    for (int t = 0; t < T; t++)
+        for (int i = 0; i < half; i++) {
+            double angle = t * pow(10000.0, -2.0 * i / hs);
+            table[(size_t)t * hs + i] = (REAL)cos(angle);
+            table[(size_t)t * hs + half + i] = (REAL)sin(angle);
+        }
+}
+
+/* One row at position t: each of the 2·NH heads' channel pairs (i, i + hs/2) rotated by sign·t·θ_i (sign −1: the
+ * transpose, which is the inverse). */
+static inline __attribute__((always_inline)) void F(rope_row)(REAL *row, const REAL *table_t, int C, int NH,
+                                                               REAL sign) {
+    int hs = C / NH, half = hs / 2;
+    const REAL *cs = table_t, *sn = table_t + half;
+    for (int j = 0; j < 2 * NH; j++) {
+        REAL *x = row + j * hs;
+#pragma omp simd
+        for (int i = 0; i < half; i++) {
+            REAL a = x[i], b = x[i + half], s = sign * sn[i];
+            x[i] = a * cs[i] - b * s;
+            x[i + half] = a * s + b * cs[i];
+        }
+    }
+}
+
+/* Rotary position embeddings, in place on qkv [N, 3C]'s q and k: row i is at position (t0 + i) mod T (t0 = 0 for
+ * B rows of T; the generator's rows start at its cache length), table [T, hs] from rope_table. */
+OPS_WIDE void F(rope_forward)(REAL *qkv, const REAL *table, int N, int T, int t0, int C, int NH) {
+    int hs = C / NH;
+#pragma omp parallel for schedule(static)
+    for (int i = 0; i < N; i++) F(rope_row)(qkv + (size_t)i * 3 * C, table + (size_t)((t0 + i) % T) * hs, C, NH, 1);
+}
+
+/* The same on the calling thread (generation). */
+OPS_WIDE void F(rope_forward_serial)(REAL *qkv, const REAL *table, int N, int T, int t0, int C, int NH) {
+    int hs = C / NH;
+    for (int i = 0; i < N; i++) F(rope_row)(qkv + (size_t)i * 3 * C, table + (size_t)((t0 + i) % T) * hs, C, NH, 1);
+}
+
+/* In place: dqkv's q and k rotated back (the transpose of the rotation); v's gradient passes through. */
+OPS_WIDE void F(rope_backward)(REAL *dqkv, const REAL *table, int N, int T, int t0, int C, int NH) {
+    int hs = C / NH;
+#pragma omp parallel for schedule(static)
+    for (int i = 0; i < N; i++)
+        F(rope_row)(dqkv + (size_t)i * 3 * C, table + (size_t)((t0 + i) % T) * hs, C, NH, -1);
 }

@@ -242,7 +242,8 @@ static int trainer_start(cllm_trainer *t, const cllm_train_opts *o, int resume, 
     const cllm_config *cfg = cllm_model_config(t->model);
     char msg[512];
     char ranks[48] = "";
-    if (t->stages > 1) snprintf(ranks, sizeof ranks, " through %d pipeline stages", t->stages);
+    if (t->stages > 1) snprintf(ranks, sizeof ranks, "×%d pipelines of %d stages", t->comm.size / t->stages,
+                                t->stages);
     else if (t->comm.size > 1) snprintf(ranks, sizeof ranks, "×%d processes", t->comm.size);
     int n = snprintf(msg, sizeof msg, "%zu parameters (L%d C%d H%d T%d V%d), batch %d×%d×%lld%s = %lld tokens/step, ",
                      cllm_model_num_params(t->model), cfg->n_layer, cfg->n_embd, cfg->n_head, cfg->n_ctx,
@@ -381,11 +382,11 @@ static int accumulate(cllm_trainer *t, double *loss, cllm_error *err) {
     return 0;
 }
 
-/* A pipeline's idle seconds per stage this step, as the log's ,"idle_s":[...] (rank 0); "" without stages. */
+/* A pipeline's idle seconds per rank this step, as the log's ,"idle_s":[...] (rank 0); "" without stages. */
 static int pipeline_idle(cllm_trainer *t, char *buf, size_t cap, cllm_error *err) {
     if (t->stages == 1) return 0;
     double idle[64] = {0};
-    int S = t->stages < 64 ? t->stages : 64;
+    int S = t->comm.size < 64 ? t->comm.size : 64; /* by rank: stage r mod stages of pipeline r / stages */
     if (t->comm.rank < 64) idle[t->comm.rank] = t->idle_s;
     if (t->comm.allreduce_sum_f64(t->comm.ctx, idle, (size_t)S, err)) return err ? err->code : 1;
     size_t n = (size_t)snprintf(buf, cap, ",\"idle_s\":[");

@@ -268,8 +268,9 @@ void trainer_note(const cllm_trainer *t, const char *fmt, ...) {
 static void layout_of(const cllm_trainer *t, char *buf, size_t cap) {
     const char *es = t->accum == 1 ? "" : "es";
     if (t->stages > 1)
-        snprintf(buf, cap, "%d ranks, pipeline of %d stages (1F1B), %lld micro-batch%s per step", t->comm.size,
-                 t->stages, (long long)t->accum, es);
+        snprintf(buf, cap, "%d ranks, %d pipeline%s of %d stages (1F1B), %lld micro-batch%s per pipeline per step",
+                 t->comm.size, t->comm.size / t->stages, t->comm.size > t->stages ? "s" : "", t->stages,
+                 (long long)t->accum, es);
     else if (t->comm.size == 1) snprintf(buf, cap, "1 process, %lld micro-batch%s per step", (long long)t->accum, es);
     else snprintf(buf, cap, "%d ranks, data parallel%s, %lld micro-batch%s per rank per step", t->comm.size,
                   t->zero ? " with --zero 1" : "", (long long)t->accum, es);

@@ -16,7 +16,8 @@ static cllm_model *make_model(int n_ctx, int variant) {
     cllm_config cfg = {.n_layer = 2, .n_head = 2, .n_embd = 32, .n_ctx = n_ctx, .vocab_size = 50,
                        .attn_prime_bias = prime_bias, .pos_kind = prime_bias ? CLLM_POS_CLOCK : CLLM_POS_LEARNED,
                        .mlp_relu2 = fast, .rmsnorm = fast, .untied_head = fast, .no_bias = fast,
-                       .zero_init_proj = fast, .logit_softcap = fast ? 2.0f : 0.0f, .qk_norm = fast};
+                       .zero_init_proj = fast, .logit_softcap = fast ? 2.0f : 0.0f, .qk_norm = fast,
+                       .rope = fast};
     cllm_error err = {0};
     cllm_model *m = cllm_model_new(&cfg, &err);
     assert_non_null(m);
@@ -65,7 +66,7 @@ static void test_kv_cache_matches_full_forward(void **state) {
     kv_cache_matches_full_forward(0);
     kv_cache_matches_full_forward(1); /* crystalline: clock positions and the prime-distance bias */
     kv_cache_matches_full_forward(2); /* the speedrun options: ReLU², RMSNorm, untied head, soft-cap, no biases,
-                                       * QK-norm */
+                                       * QK-norm, rotary positions */
 }
 
 static void test_samplers(void **state) {

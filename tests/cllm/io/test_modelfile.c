@@ -173,18 +173,21 @@ static void test_arch_options_round_trip(void **state) {
     (void)state;
     cllm_config cfg = {.n_layer = 1, .n_head = 2, .n_embd = 8, .n_ctx = 4, .vocab_size = 16, .mlp_relu2 = 1,
                        .rmsnorm = 1, .untied_head = 1, .no_bias = 1, .zero_init_proj = 1, .logit_softcap = 30,
-                       .qk_norm = 1};
+                       .qk_norm = 1, .rope = 1};
     cllm_error err = {0};
     cllm_model *m = cllm_model_new(&cfg, &err);
     assert_non_null(m);
     cllm_model_init_gpt2(m, 5);
     assert_non_null(cllm_model_tensor_find(m, "lm_head.weight"));
     assert_int_equal(cllm_model_tensor_find(m, "h.0.mlp.c_fc.bias")->trainable, 0);
+    const cllm_tensor *wpe = cllm_model_tensor_find(m, "wpe.weight"); /* rope: kept, 0 and frozen */
+    assert_int_equal(wpe->trainable, 0);
+    for (size_t i = 0; i < wpe->numel; i++) assert_true(wpe->data[i] == 0.0f);
     const char *path = test_path("arch.safetensors");
     assert_int_equal(cllm_model_save(m, NULL, path, &err), 0);
     cllm_safetensors *st = cllm_safetensors_open(path, &err);
     assert_non_null(st);
-    assert_string_equal(cllm_safetensors_meta(st, "cllm.arch"), "relu2,rmsnorm,untied_head,no_bias,zero_init_proj,qk_norm,softcap=30");
+    assert_string_equal(cllm_safetensors_meta(st, "cllm.arch"), "relu2,rmsnorm,untied_head,no_bias,zero_init_proj,qk_norm,rope,softcap=30");
     cllm_safetensors_close(st);
     cllm_model *back = cllm_model_load(path, NULL, &err);
     assert_non_null(back);

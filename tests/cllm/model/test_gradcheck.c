@@ -77,7 +77,7 @@ typedef struct {
 } op_ctx;
 
 enum { OP_LAYERNORM, OP_MATMUL, OP_ATTENTION, OP_GELU, OP_ENCODER, OP_CROSSENTROPY, OP_LMHEAD, OP_RESIDUAL,
-       OP_RELU2, OP_RMSNORM, OP_QKNORM };
+       OP_RELU2, OP_RMSNORM, OP_QKNORM, OP_ROPE };
 
 static double op_loss(void *vctx) {
     op_ctx *c = vctx;
@@ -122,6 +122,10 @@ static double op_loss(void *vctx) {
     case OP_QKNORM: /* in place, on a copy of inp [N, 3C]; aux1: rstd [N, 2NH] */
         memcpy(c->out, c->inp, sizeof(double) * N * 3 * C);
         qknorm_forward_f64(c->out, c->aux1, N, C, NH);
+        return dot(c->out, c->w_out, (size_t)N * 3 * C);
+    case OP_ROPE: /* in place, on a copy of inp [N, 3C]; w: the table [T, hs]; row i at position (2 + i) mod T */
+        memcpy(c->out, c->inp, sizeof(double) * N * 3 * C);
+        rope_forward_f64(c->out, c->w, N, T, 2, C, NH);
         return dot(c->out, c->w_out, (size_t)N * 3 * C);
     }
     return 0;
@@ -404,6 +408,36 @@ static void test_qknorm(void **state) {
         }
 }
 
+/* Rotary positions, in place on qkv: the gradient of all of qkv (v's passes through); the table's angles; and what
+ * the rotation is for: q at t against k at s gives the dot product of q at t + 3 against k at s + 3. */
+static void test_rope(void **state) {
+    (void)state;
+    int hs = C / NH;
+    double *table = zeros(T * hs);
+    rope_table_f64(table, T, hs);
+    op_ctx c = {.op = OP_ROPE, .inp = rand_vec(N * 3 * C, 2), .w = table, .out = zeros(N * 3 * C),
+                .w_out = rand_vec(N * 3 * C, 1)};
+    double *dqkv = zeros(N * 3 * C);
+    memcpy(dqkv, c.w_out, sizeof(double) * N * 3 * C);
+    rope_backward_f64(dqkv, table, N, T, 2, C, NH);
+    check_grad("rope dqkv", c.inp, dqkv, N * 3 * C, op_loss, &c);
+    assert_true(fabs(table[3 * hs + 1] - cos(3 * pow(10000.0, -2.0 / hs))) < 1e-15);
+    assert_true(fabs(table[3 * hs + hs / 2 + 1] - sin(3 * pow(10000.0, -2.0 / hs))) < 1e-15);
+    double at0[2 * 3 * C], at3[2 * 3 * C];
+    memcpy(at0, c.inp, sizeof at0);
+    memcpy(at3, c.inp, sizeof at3);
+    rope_forward_f64(at0, table, 2, T, 0, C, NH); /* the two rows at positions 0 and 1 */
+    rope_forward_f64(at3, table, 2, T, 3, C, NH); /* and at 3 and 4 */
+    assert_memory_equal(at0, c.inp, 3 * C * sizeof(double)); /* position 0 turns nothing */
+    assert_memory_equal(at3 + 2 * C, c.inp + 2 * C, C * sizeof(double)); /* v is left alone */
+    for (int h = 0; h < NH; h++) {
+        double near = dot(at0 + h * hs, at0 + 3 * C + C + h * hs, hs); /* q at 0 · k at 1 */
+        double far = dot(at3 + h * hs, at3 + 3 * C + C + h * hs, hs);   /* q at 3 · k at 4 */
+        assert_true(fabs(near - far) < 1e-12 * (1 + fabs(near)));
+        assert_true(fabs(at3[h * hs] - c.inp[h * hs]) > 1e-6); /* position 3 does turn q */
+    }
+}
+
 static void test_lmhead_softcap(void **state) {
     (void)state;
     /* logits of size ~5 against a cap of 2: deep in tanh's bend, where the soft-cap's derivative matters */
@@ -504,12 +538,15 @@ static void test_whole_model_speedrun_options(void **state) {
     (void)state;
     cllm_config base = {.n_layer = 2, .n_head = NH, .n_embd = C, .n_ctx = T + 1, .vocab_size = V};
     cllm_config all = base; /* each op alone is checked above; here their wiring into the model */
-    all.mlp_relu2 = all.rmsnorm = all.untied_head = all.no_bias = all.qk_norm = 1;
+    all.mlp_relu2 = all.rmsnorm = all.untied_head = all.no_bias = all.qk_norm = all.rope = 1;
     all.logit_softcap = 1.5f;
     check_whole_model(all);
     cllm_config qk = base; /* QK-norm alone, on GPT-2's layernorms and biases */
     qk.qk_norm = 1;
     check_whole_model(qk);
+    cllm_config rope = base; /* rotary positions alone: wpe's gradient must be 0, as the forward ignores it */
+    rope.rope = 1;
+    check_whole_model(rope);
 }
 
 /* The fp32 model with its fast kernels against the double oracle, at a shape where GEMM blocking matters. */
@@ -564,7 +601,8 @@ static void test_float_model_matches_double(void **state) {
     cllm_config cfg = {.n_layer = 2, .n_head = 4, .n_embd = 64, .n_ctx = 40, .vocab_size = 97, .attn_prime_bias = 1};
     float_matches_double(cfg);
     cllm_config fast = {.n_layer = 2, .n_head = 4, .n_embd = 64, .n_ctx = 40, .vocab_size = 97, .mlp_relu2 = 1,
-                        .rmsnorm = 1, .untied_head = 1, .no_bias = 1, .logit_softcap = 5, .qk_norm = 1};
+                        .rmsnorm = 1, .untied_head = 1, .no_bias = 1, .logit_softcap = 5, .qk_norm = 1,
+                        .rope = 1};
     float_matches_double(fast);
 }
 
@@ -577,7 +615,7 @@ int main(void) {
         cmocka_unit_test(test_residual),      cmocka_unit_test(test_whole_model_every_parameter),
         cmocka_unit_test(test_whole_model_crystalline_options),
         cmocka_unit_test(test_relu2),         cmocka_unit_test(test_rmsnorm),
-        cmocka_unit_test(test_lmhead_softcap), cmocka_unit_test(test_qknorm),
+        cmocka_unit_test(test_lmhead_softcap), cmocka_unit_test(test_qknorm), cmocka_unit_test(test_rope),
         cmocka_unit_test(test_whole_model_speedrun_options),
         cmocka_unit_test(test_float_model_matches_double),
     };
