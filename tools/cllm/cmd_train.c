@@ -97,16 +97,7 @@ typedef struct cli_train {
 static void check_config(cli_train *c) {
     cllm_error err = {0};
     cllm_config *cfg = &c->o.config;
-    cllm_config arch = *cfg; /* architecture options set before the preset (none today: see recipes) */
     if (cllm_config_preset(c->config_name ? c->config_name : "tiny", cfg, &err)) cli_die(2, "train: %s", err.msg);
-    cfg->mlp_relu2 = arch.mlp_relu2;
-    cfg->rmsnorm = arch.rmsnorm;
-    cfg->untied_head = arch.untied_head;
-    cfg->no_bias = arch.no_bias;
-    cfg->zero_init_proj = arch.zero_init_proj;
-    cfg->logit_softcap = arch.logit_softcap;
-    cfg->qk_norm = arch.qk_norm;
-    cfg->rope = arch.rope;
     if (c->layers) cfg->n_layer = (int)c->layers;
     if (c->dim) cfg->n_embd = (int)c->dim;
     if (c->heads) cfg->n_head = (int)c->heads;
