@@ -19,7 +19,7 @@
 
 struct train_tab {
     app *a;
-    GtkWidget *data, *out, *preset, *steps, *batch, *lr;
+    GtkWidget *data, *out, *preset, *recipe, *steps, *batch, *lr;
     GtkWidget *start, *pause, *resume, *stop, *open, *progress, *figures, *status, *area;
     GMutex lock;             /* guards trainer */
     cllm_trainer *trainer;   /* while the worker runs (owned by the worker) */
@@ -277,6 +277,20 @@ static gpointer train_thread(gpointer data) {
     return NULL;
 }
 
+static const char *const recipe_names[] = {"fast", "gpt2"};
+
+static const cllm_train_recipe *selected_recipe(train_tab *t) {
+    guint k = gtk_drop_down_get_selected(GTK_DROP_DOWN(t->recipe));
+    return cllm_train_recipe_find(recipe_names[k < 2 ? k : 0], NULL);
+}
+
+/* A recipe chosen: the lr field shows its learning rate (which the user may still change). */
+static void on_recipe(GObject *o, GParamSpec *p, gpointer data) {
+    (void)o, (void)p;
+    train_tab *t = data;
+    gtk_spin_button_set_value(GTK_SPIN_BUTTON(t->lr), selected_recipe(t)->lr);
+}
+
 static void start_job(train_tab *t, int resume) {
     if (t->running) return;
     const char *out = gtk_editable_get_text(GTK_EDITABLE(t->out)), *data = gtk_editable_get_text(GTK_EDITABLE(t->data));
@@ -289,14 +303,17 @@ static void start_job(train_tab *t, int resume) {
     j->data = g_strdup(data);
     j->data_list[0] = j->data;
     j->o = cllm_train_defaults();
+    const cllm_train_recipe *r = selected_recipe(t);
+    cllm_train_recipe_apply(r, &j->o.settings);
     j->o.out_dir = j->out;
     j->o.on_event = on_event;
     j->o.ctx = t;
     if (!resume) {
-        static const char *names[] = {"tiny", "small"};
+        static const char *names[] = {"tiny", "tiny", "small"};
         guint k = gtk_drop_down_get_selected(GTK_DROP_DOWN(t->preset));
-        if (k < 2) cllm_config_preset(names[k], &j->o.config, NULL);
+        if (k < 3) cllm_config_preset(names[k], &j->o.config, NULL);
         else j->o.config = (cllm_config){.n_layer = 1, .n_head = 2, .n_embd = 32, .n_ctx = 32}; /* micro */
+        if (k == 0) j->o.config.n_layer = 1; /* the five-minute record's depth (docs/speedrun.md) */
         j->o.config.vocab_size = 0; /* the tokenizer's */
         j->o.data = j->data_list;
         j->o.n_data = 1;
@@ -391,10 +408,15 @@ GtkWidget *train_tab_new(app *a) {
     if (a->opt.run) gtk_editable_set_text(GTK_EDITABLE(t->out), a->opt.run);
     gtk_box_append(GTK_BOX(box), grid);
     GtkWidget *row = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 8);
-    const char *presets[] = {"tiny (L4 C256)", "small (L6 C384)", "micro (L1 C32 T32)", NULL};
+    const char *presets[] = {"tiny, 1 layer (L1 C256)", "tiny (L4 C256)", "small (L6 C384)", "micro (L1 C32 T32)",
+                             NULL};
     t->preset = gtk_drop_down_new_from_strings(presets);
-    gtk_drop_down_set_selected(GTK_DROP_DOWN(t->preset), a->opt.train_data ? 2 : 0);
+    gtk_drop_down_set_selected(GTK_DROP_DOWN(t->preset), a->opt.train_data ? 3 : 0);
     gtk_box_append(GTK_BOX(row), t->preset);
+    /* the recipes of `cllm train --recipe` (cllm_train_recipe_find), in recipe_names' order */
+    const char *recipes[] = {"fast (Muon, bf16 where native)", "gpt2 (AdamW, fp32)", NULL};
+    t->recipe = gtk_drop_down_new_from_strings(recipes);
+    gtk_box_append(GTK_BOX(row), t->recipe);
     GtkWidget *g = gtk_grid_new();
     gtk_grid_set_column_spacing(GTK_GRID(g), 4);
     t->steps = app_spin(g, 0, "steps", 1, 1e7, 10, a->opt.train_data ? (double)a->opt.train_steps : 1000, 0);
@@ -405,7 +427,8 @@ GtkWidget *train_tab_new(app *a) {
     gtk_box_append(GTK_BOX(row), g);
     g = gtk_grid_new();
     gtk_grid_set_column_spacing(GTK_GRID(g), 4);
-    t->lr = app_spin(g, 0, "lr", 1e-5, 1, 1e-4, a->opt.train_data ? 3e-3 : 1e-3, 4);
+    t->lr = app_spin(g, 0, "lr", 1e-5, 1, 1e-4, a->opt.train_data ? 3e-3 : selected_recipe(t)->lr, 4);
+    g_signal_connect(t->recipe, "notify::selected", G_CALLBACK(on_recipe), t);
     gtk_box_append(GTK_BOX(row), g);
     gtk_box_append(GTK_BOX(box), row);
     GtkWidget *buttons = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 6);

@@ -146,6 +146,22 @@ typedef struct cllm_train_opts {
 
 /* Defaults of `cllm train`: tiny config, B 8, 1000 steps, lr 1e-3, AdamW, fp32, seed 1337. */
 CLLM_API cllm_train_opts cllm_train_defaults(void);
+/* A recipe: the measured values (docs/speedrun.md) for the settings a caller leaves to it. `cllm train` and the
+ * app's Training tab both start from one. */
+typedef struct cllm_train_recipe {
+    const char *name;             /* "fast" (the default for new models) or "gpt2" (GPT-2's recipe exactly) */
+    cllm_optimizer_kind optimizer;
+    double lr, muon_lr;           /* AdamW's peak lr (under Muon: for the tensors that are not hidden matrices), Muon's */
+    int bf16;                     /* bf16 products where the CPU has them natively (emulated bf16 is slower than fp32) */
+    cllm_schedule_kind schedule;
+    int layers;                   /* the depth when the caller chooses none (0: the preset's) */
+} cllm_train_recipe;
+
+/* The recipe called `name`, or NULL with err (CLLM_ERR_ARG, naming the recipes there are). */
+CLLM_API const cllm_train_recipe *cllm_train_recipe_find(const char *name, cllm_error *err);
+/* Sets the recipe's optimizer, lr, Muon lr, schedule and precision (bf16 when the recipe asks for it and the CPU
+ * has it natively, else fp32) in s; the caller then sets what it wants otherwise. */
+CLLM_API void cllm_train_recipe_apply(const cllm_train_recipe *r, cllm_train_settings *s);
 /* Checks settings as flags and stored checkpoints must both satisfy; 0 or CLLM_ERR_ARG naming the field. */
 CLLM_API int cllm_train_settings_check(const cllm_train_settings *s, cllm_error *err);
 

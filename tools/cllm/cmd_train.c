@@ -123,29 +123,6 @@ static void check_config(cli_train *c) {
     cfg->vocab_size = (int)c->vocab_size;
 }
 
-/* --recipe: defaults for the flags not given (each value measured in docs/speedrun.md). The architecture stays
- * GPT-2's in both: no architecture option has made the measured cut yet. */
-typedef struct recipe {
-    const char *name;
-    cllm_optimizer_kind optimizer;
-    int bf16;              /* bf16 products where the CPU has them natively (emulated bf16 is slower than fp32) */
-    double lr, muon_lr;    /* AdamW's peak (Muon's non-matrix tensors under Muon), Muon's peak */
-    cllm_schedule_kind schedule;
-    int layers;            /* the model's depth when neither --config nor --layers is given (0: the preset's) */
-} recipe;
-
-static const recipe recipes[] = {
-    {"gpt2", CLLM_OPTIMIZER_ADAMW, 0, 1e-3, 0.02, CLLM_SCHEDULE_COSINE, 0},
-    {"fast", CLLM_OPTIMIZER_MUON, 1, 1e-2, 0.02, CLLM_SCHEDULE_COSINE, 1},
-};
-
-static const recipe *find_recipe(const char *name) {
-    for (size_t i = 0; i < sizeof recipes / sizeof *recipes; i++)
-        if (strcmp(recipes[i].name, name) == 0) return &recipes[i];
-    cli_die(2, "train: unknown --recipe '%s' (gpt2, fast)", name);
-    return NULL;
-}
-
 static void parse(cli_train *c, int argc, char **argv) {
     memset(c, 0, sizeof *c);
     c->o = cllm_train_defaults();
@@ -251,19 +228,21 @@ static void parse(cli_train *c, int argc, char **argv) {
     s->minutes = seen[15] ? 0 : minutes;
     if (precision && (cllm_precision_parse(precision, &s->precision) || s->precision == CLLM_PRECISION_INT8))
         cli_die(2, "train: --precision must be fp32 or bf16, not '%s'", precision);
-    const recipe *r = find_recipe(c->recipe ? c->recipe : c->o.init_path ? "gpt2" : "fast"); /* fine-tuning: GPT-2's */
-    if (!seen[16]) s->lr = r->lr;
-    if (!seen[35]) muon_lr = r->muon_lr;
-    if (!seen[27] && r->bf16 && cllm_gemm_bf16_native()) s->precision = CLLM_PRECISION_BF16;
-    s->optimizer = r->optimizer;
-    s->schedule = r->schedule;
+    /* the recipe's values, then the flags given over them (fine-tuning starts from GPT-2's recipe) */
+    cllm_error err = {0};
+    const cllm_train_recipe *r = cllm_train_recipe_find(c->recipe ? c->recipe : c->o.init_path ? "gpt2" : "fast", &err);
+    if (!r) cli_die(2, "train: --recipe: %s", err.msg);
+    cllm_precision given = s->precision;
+    cllm_train_recipe_apply(r, s);
+    if (seen[16]) s->lr = lr;
+    if (seen[35]) s->muon_lr = muon_lr;
+    if (seen[27]) s->precision = given;
     if (!c->config_name && !c->layers) c->layers = r->layers;
     s->warmdown = warmdown;
     if (c->schedule && strcmp(c->schedule, "wsd") == 0) s->schedule = CLLM_SCHEDULE_WSD;
     else if (c->schedule && strcmp(c->schedule, "cosine") == 0) s->schedule = CLLM_SCHEDULE_COSINE;
     else if (c->schedule) cli_die(2, "train: unknown --schedule '%s' (cosine, wsd)", c->schedule);
     if (seen[41] && s->schedule != CLLM_SCHEDULE_WSD) cli_die(2, "train: --warmdown applies to --schedule wsd");
-    s->muon_lr = muon_lr;
     if (c->optimizer && strcmp(c->optimizer, "muon") == 0) s->optimizer = CLLM_OPTIMIZER_MUON;
     else if (c->optimizer && strcmp(c->optimizer, "adamw") == 0) s->optimizer = CLLM_OPTIMIZER_ADAMW;
     else if (c->optimizer) cli_die(2, "train: unknown --optimizer '%s' (adamw, muon)", c->optimizer);

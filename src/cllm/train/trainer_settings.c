@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cllm_simd.h"
 #include "trainer_internal.h"
 
 cllm_train_opts cllm_train_defaults(void) {
@@ -38,6 +39,28 @@ cllm_train_opts cllm_train_defaults(void) {
     s->schedule = CLLM_SCHEDULE_COSINE;
     s->warmdown = 0.3; /* the public speedrun's last third, near enough */
     return o;
+}
+
+/* Each value measured in docs/speedrun.md (the five-minute record and its sweep). The architecture stays GPT-2's
+ * in both: no architecture option has made the measured cut yet. */
+static const cllm_train_recipe recipes[] = {
+    {"fast", CLLM_OPTIMIZER_MUON, 1e-2, 0.02, 1, CLLM_SCHEDULE_COSINE, 1},
+    {"gpt2", CLLM_OPTIMIZER_ADAMW, 1e-3, 0.02, 0, CLLM_SCHEDULE_COSINE, 0},
+};
+
+const cllm_train_recipe *cllm_train_recipe_find(const char *name, cllm_error *err) {
+    for (size_t i = 0; name && i < sizeof recipes / sizeof *recipes; i++)
+        if (strcmp(recipes[i].name, name) == 0) return &recipes[i];
+    cllm_error_set(err, CLLM_ERR_ARG, "unknown recipe '%s' (fast, gpt2)", name ? name : "(null)");
+    return NULL;
+}
+
+void cllm_train_recipe_apply(const cllm_train_recipe *r, cllm_train_settings *s) {
+    s->optimizer = r->optimizer;
+    s->lr = r->lr;
+    s->muon_lr = r->muon_lr;
+    s->schedule = r->schedule;
+    s->precision = r->bf16 && cllm_gemm_bf16_native() ? CLLM_PRECISION_BF16 : CLLM_PRECISION_FP32;
 }
 
 static int in_range(double v, double lo, double hi) { return isfinite(v) && v >= lo && v <= hi; }

@@ -10,6 +10,7 @@
 
 #include "cllm_error.h"
 #include "cllm_io.h"
+#include "cllm_simd.h"
 #include "cllm_train.h"
 #include "support.h"
 
@@ -268,6 +269,29 @@ static void test_settings_check(void **state) {
 
 /* A checkpoint whose stored settings were edited (ckpt_every 0, B 70000, lr 1e300) is refused on resume with the
  * field named, where it used to divide by zero or train to NaN. */
+/* The recipes: the values docs/speedrun.md measured, bf16 only where the CPU has it, an unknown name refused. */
+static void test_recipes(void **state) {
+    (void)state;
+    cllm_error err = {0};
+    const cllm_train_recipe *fast = cllm_train_recipe_find("fast", &err), *gpt2 = cllm_train_recipe_find("gpt2", &err);
+    assert_non_null(fast);
+    assert_non_null(gpt2);
+    assert_null(cllm_train_recipe_find("fastest", &err));
+    assert_int_equal(err.code, CLLM_ERR_ARG);
+    assert_non_null(strstr(err.msg, "'fastest'"));
+    cllm_train_opts o = cllm_train_defaults();
+    cllm_train_recipe_apply(fast, &o.settings);
+    assert_int_equal(o.settings.optimizer, CLLM_OPTIMIZER_MUON);
+    assert_true(o.settings.lr == 1e-2 && o.settings.muon_lr == 0.02);
+    assert_int_equal(o.settings.precision, cllm_gemm_bf16_native() ? CLLM_PRECISION_BF16 : CLLM_PRECISION_FP32);
+    assert_int_equal(fast->layers, 1);
+    cllm_train_recipe_apply(gpt2, &o.settings);
+    assert_int_equal(o.settings.optimizer, CLLM_OPTIMIZER_ADAMW);
+    assert_true(o.settings.lr == 1e-3);
+    assert_int_equal(o.settings.precision, CLLM_PRECISION_FP32);
+    assert_int_equal(gpt2->layers, 0);
+}
+
 static void test_resume_validates_stored_settings(void **state) {
     (void)state;
     const char *out = test_path("a");
@@ -517,6 +541,7 @@ int main(void) {
         cmocka_unit_test(test_bf16_resume_bit_exact),
         cmocka_unit_test(test_nonfinite_step_not_applied),
         cmocka_unit_test(test_settings_check),
+        cmocka_unit_test(test_recipes),
         cmocka_unit_test(test_resume_validates_stored_settings),
         cmocka_unit_test(test_lock),
         cmocka_unit_test(test_resume_log_and_temps),
