@@ -15,6 +15,8 @@ make -s fuzz >/dev/null
 if [ ! -d build-fuzz/seeds ] || [ tests/fuzz/make-seeds.sh -nt build-fuzz/seeds ]; then
   rm -rf build-fuzz/seeds && CLLM=build/cllm bash tests/fuzz/make-seeds.sh build-fuzz/seeds >/dev/null
 fi
+# one fuzzing process is one thread: the harnesses' OpenMP teams would only spin beside it
+export OMP_NUM_THREADS=1
 for n in "${names[@]}"; do
   mkdir -p "build-fuzz/corpus/$n" "build-fuzz/crashes/$n" "tests/fuzz/regressions/$n"
   log="build-fuzz/fuzz_$n.log"
