@@ -216,7 +216,6 @@ static void parse(cli_train *c, int argc, char **argv) {
     s->B = (int)B;
     s->steps = steps;
     s->warmup = warmup;
-    s->lr = lr;
     s->min_lr = min_lr;
     s->weight_decay = wd;
     s->grad_clip = clip;
