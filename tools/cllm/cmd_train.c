@@ -7,7 +7,6 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "cllm_simd.h"
 #include "cllm_train.h"
 #include "train_comm.h"
 
