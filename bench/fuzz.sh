@@ -3,7 +3,8 @@
 # seeds with the real CLI (tests/fuzz/make-seeds.sh) and runs each harness for MINUTES under nice -n 19, keeping
 # its corpus in build-fuzz/corpus/NAME. Every input that fails is copied to tests/fuzz/regressions/NAME/ (commit
 # it: `make test` replays it). Each run's execs are appended to build-fuzz/execs.tsv; the cumulative table
-# printed at the end is what docs/reliability.md records.
+# printed at the end is what docs/reliability.md records. With FUZZ_UNTIL=N, a target stops once its cumulative
+# execs in build-fuzz/execs.tsv reach N (libFuzzer's -runs), and one that has them already is skipped.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 minutes=${1:?usage: bench/fuzz.sh MINUTES [NAME...]}; shift
@@ -20,9 +21,15 @@ export OMP_NUM_THREADS=1
 for n in "${names[@]}"; do
   mkdir -p "build-fuzz/corpus/$n" "build-fuzz/crashes/$n" "tests/fuzz/regressions/$n"
   log="build-fuzz/fuzz_$n.log"
+  runs=()
+  if [ -n "${FUZZ_UNTIL:-}" ]; then
+    done_execs=$(awk -F'\t' -v n="$n" '$2 == n {e += $3} END {printf "%d", e}' build-fuzz/execs.tsv 2>/dev/null || echo 0)
+    if [ "${done_execs:-0}" -ge "$FUZZ_UNTIL" ]; then echo "$n: $done_execs execs already"; continue; fi
+    runs=(-runs=$((FUZZ_UNTIL - ${done_execs:-0})))
+  fi
   # rss/malloc limits: a small input that makes a loader allocate gigabytes is a failure (issue 10, finding 2)
   nice -n 19 "build-fuzz/fuzz_$n" -max_total_time=$((minutes * 60)) -rss_limit_mb=2048 -malloc_limit_mb=2048 \
-    -timeout=20 -max_len=262144 -print_final_stats=1 -artifact_prefix="build-fuzz/crashes/$n/" \
+    -timeout=20 -max_len=262144 -print_final_stats=1 -artifact_prefix="build-fuzz/crashes/$n/" "${runs[@]}" \
     "build-fuzz/corpus/$n" "build-fuzz/seeds/$n" >"$log" 2>&1 || true
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
   secs=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)
