@@ -277,11 +277,10 @@ static gpointer train_thread(gpointer data) {
     return NULL;
 }
 
-static const char *const recipe_names[] = {"fast", "gpt2"};
-
+/* The drop-down lists the library's recipes in cllm_train_recipe_at's order. */
 static const cllm_train_recipe *selected_recipe(train_tab *t) {
-    guint k = gtk_drop_down_get_selected(GTK_DROP_DOWN(t->recipe));
-    return cllm_train_recipe_find(recipe_names[k < 2 ? k : 0], NULL);
+    const cllm_train_recipe *r = cllm_train_recipe_at((int)gtk_drop_down_get_selected(GTK_DROP_DOWN(t->recipe)));
+    return r ? r : cllm_train_recipe_at(0);
 }
 
 /* A recipe chosen: the lr field shows its learning rate (which the user may still change). */
@@ -413,9 +412,14 @@ GtkWidget *train_tab_new(app *a) {
     t->preset = gtk_drop_down_new_from_strings(presets);
     gtk_drop_down_set_selected(GTK_DROP_DOWN(t->preset), a->opt.train_data ? 3 : 0);
     gtk_box_append(GTK_BOX(row), t->preset);
-    /* the recipes of `cllm train --recipe` (cllm_train_recipe_find), in recipe_names' order */
-    const char *recipes[] = {"fast (Muon, bf16 where native)", "gpt2 (AdamW, fp32)", NULL};
-    t->recipe = gtk_drop_down_new_from_strings(recipes);
+    /* the recipes of `cllm train --recipe`, "name (summary)" */
+    GtkStringList *recipes = gtk_string_list_new(NULL);
+    for (int i = 0; cllm_train_recipe_at(i); i++) {
+        char *label = g_strdup_printf("%s (%s)", cllm_train_recipe_at(i)->name, cllm_train_recipe_at(i)->summary);
+        gtk_string_list_append(recipes, label);
+        g_free(label);
+    }
+    t->recipe = gtk_drop_down_new(G_LIST_MODEL(recipes), NULL);
     gtk_box_append(GTK_BOX(row), t->recipe);
     GtkWidget *g = gtk_grid_new();
     gtk_grid_set_column_spacing(GTK_GRID(g), 4);

@@ -155,8 +155,11 @@ typedef struct cllm_train_recipe {
     int bf16;                     /* bf16 products where the CPU has them natively (emulated bf16 is slower than fp32) */
     cllm_schedule_kind schedule;
     int layers;                   /* the depth when the caller chooses none (0: the preset's) */
+    const char *summary;          /* a few words for a menu: "Muon, bf16 where native" */
 } cllm_train_recipe;
 
+/* The i-th recipe, 0 being the default ("fast"), or NULL from the count on: what a menu of recipes lists. */
+CLLM_API const cllm_train_recipe *cllm_train_recipe_at(int i);
 /* The recipe called `name`, or NULL with err (CLLM_ERR_ARG, naming the recipes there are). */
 CLLM_API const cllm_train_recipe *cllm_train_recipe_find(const char *name, cllm_error *err);
 /* Sets the recipe's optimizer, lr, Muon lr, schedule and precision (bf16 when the recipe asks for it and the CPU

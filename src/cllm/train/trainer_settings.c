@@ -44,14 +44,21 @@ cllm_train_opts cllm_train_defaults(void) {
 /* Each value measured in docs/speedrun.md (the five-minute record and its sweep). The architecture stays GPT-2's
  * in both: no architecture option has made the measured cut yet. */
 static const cllm_train_recipe recipes[] = {
-    {"fast", CLLM_OPTIMIZER_MUON, 1e-2, 0.02, 1, CLLM_SCHEDULE_COSINE, 1},
-    {"gpt2", CLLM_OPTIMIZER_ADAMW, 1e-3, 0.02, 0, CLLM_SCHEDULE_COSINE, 0},
+    {"fast", CLLM_OPTIMIZER_MUON, 1e-2, 0.02, 1, CLLM_SCHEDULE_COSINE, 1, "Muon, bf16 where native"},
+    {"gpt2", CLLM_OPTIMIZER_ADAMW, 1e-3, 0.02, 0, CLLM_SCHEDULE_COSINE, 0, "AdamW, fp32"},
 };
+enum { N_RECIPES = sizeof recipes / sizeof *recipes };
+
+const cllm_train_recipe *cllm_train_recipe_at(int i) { return i >= 0 && i < N_RECIPES ? &recipes[i] : NULL; }
 
 const cllm_train_recipe *cllm_train_recipe_find(const char *name, cllm_error *err) {
-    for (size_t i = 0; name && i < sizeof recipes / sizeof *recipes; i++)
-        if (strcmp(recipes[i].name, name) == 0) return &recipes[i];
-    cllm_error_set(err, CLLM_ERR_ARG, "unknown recipe '%s' (fast, gpt2)", name ? name : "(null)");
+    char names[64] = "";
+    for (int i = 0; i < N_RECIPES; i++) {
+        if (name && strcmp(recipes[i].name, name) == 0) return &recipes[i];
+        size_t used = strlen(names);
+        snprintf(names + used, sizeof names - used, "%s%s", i ? ", " : "", recipes[i].name);
+    }
+    cllm_error_set(err, CLLM_ERR_ARG, "unknown recipe '%s' (%s)", name ? name : "(null)", names);
     return NULL;
 }
 

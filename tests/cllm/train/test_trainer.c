@@ -269,7 +269,8 @@ static void test_settings_check(void **state) {
 
 /* A checkpoint whose stored settings were edited (ckpt_every 0, B 70000, lr 1e300) is refused on resume with the
  * field named, where it used to divide by zero or train to NaN. */
-/* The recipes: the values docs/speedrun.md measured, bf16 only where the CPU has it, an unknown name refused. */
+/* The recipes: the values docs/speedrun.md measured, bf16 only where the CPU has it, an unknown name refused with
+ * the names there are, and the list a menu shows (the default first) holding exactly the recipes found by name. */
 static void test_recipes(void **state) {
     (void)state;
     cllm_error err = {0};
@@ -279,6 +280,16 @@ static void test_recipes(void **state) {
     assert_null(cllm_train_recipe_find("fastest", &err));
     assert_int_equal(err.code, CLLM_ERR_ARG);
     assert_non_null(strstr(err.msg, "'fastest'"));
+    assert_non_null(strstr(err.msg, "(fast, gpt2)"));
+    assert_ptr_equal(cllm_train_recipe_at(0), fast);
+    assert_ptr_equal(cllm_train_recipe_at(1), gpt2);
+    assert_null(cllm_train_recipe_at(2));
+    assert_null(cllm_train_recipe_at(-1));
+    for (int i = 0; cllm_train_recipe_at(i); i++) {
+        const cllm_train_recipe *r = cllm_train_recipe_at(i);
+        assert_ptr_equal(cllm_train_recipe_find(r->name, &err), r);
+        assert_true(r->summary && *r->summary);
+    }
     cllm_train_opts o = cllm_train_defaults();
     cllm_train_recipe_apply(fast, &o.settings);
     assert_int_equal(o.settings.optimizer, CLLM_OPTIMIZER_MUON);
