@@ -7,10 +7,8 @@
 set -euo pipefail
 BUILD=${BUILD:-build}
 APP=${APP:-$([ "$BUILD" = build ] && echo app/hyper_prime_spiral || echo "$BUILD/hyper_prime_spiral")}
-CLLM=${CLLM:-$BUILD/cllm}
 PNGSTAT=${PNGSTAT:-$BUILD/tests/app/pngstat}
-tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
+. "$(dirname "$0")/../support/lib.sh"
 command -v xvfb-run >/dev/null || fail "xvfb-run is missing (scripts/install-deps.sh installs xvfb)"
 # Xvfb has no GPU: draw with cairo, and do not even probe GL (mesa's driver probe leaks 128 bytes from a module it
 # unloads again, which LeakSanitizer cannot attribute in make test SANITIZE=1)
@@ -27,8 +25,7 @@ shot() {  # name tab args... : screenshot into $tmp/name.png, stdout into $tmp/n
 }
 
 # a tiny model to open
-mkdir -p "$tmp/text"
-for d in $(seq 1 40); do for i in $(seq 1 30); do echo "the cat $d sat on the mat $i. the dog ran to the cat."; done >"$tmp/text/doc$d.txt"; done
+cat_text "$tmp/text" 40
 "$CLLM" train --data "$tmp/text" --out "$tmp/run" --layers 1 --dim 32 --heads 2 --context 32 --batch 2 --lr 3e-3 \
   --val-every 5 --val-batches 2 --threads 2 --steps 20 2>/dev/null
 

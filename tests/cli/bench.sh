@@ -2,10 +2,8 @@
 # cllm bench on a very small model: the last stdout line is JSON with every field present and positive (and MFU
 # a fraction); --generate likewise; bad flags give one line and exit 2.
 set -euo pipefail
-CLLM=${CLLM:-build/cllm}
 PYTHON=${PYTHON:-python3}
-tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
+. "$(dirname "$0")/../support/lib.sh"
 small=(--layers 1 --dim 32 --heads 2 --context 32 --vocab-size 256 --threads 2)
 
 # check_json FILE FIELD... : the last line of FILE is a JSON object whose FIELDs are positive numbers

@@ -1,8 +1,7 @@
 #!/usr/bin/env bash
 # Bad flags and bad files: one line on stderr naming the problem, exit code 2, never a crash.
 set -uo pipefail
-CLLM=${CLLM:-build/cllm}
-tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+. "$(dirname "$0")/../support/lib.sh"
 failures=0
 # expect CODE NEEDLE -- command...
 expect() {

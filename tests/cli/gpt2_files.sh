@@ -2,10 +2,8 @@
 # A safetensors file written by an independent numpy writer with Hugging Face GPT-2 names (transformer. prefix,
 # attn.bias buffers, tied lm_head) is accepted by `cllm generate` and `cllm train --init`.
 set -euo pipefail
-CLLM=${CLLM:-build/cllm}
 PYTHON=${PYTHON:-/usr/bin/python3}
-tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
+. "$(dirname "$0")/../support/lib.sh"
 
 # vocabulary 256: with no tokenizer in the file, cllm uses bytes
 "$PYTHON" tests/support/gpt2_np.py write "$tmp/hf.safetensors" "$tmp/hf.raw" 2 64 4 32 256

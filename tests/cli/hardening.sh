@@ -2,8 +2,7 @@
 # Issue 10's CLI findings: each a line on stderr and exit 2 instead of a silent success, NUL bytes on stdout or
 # gigabytes allocated.
 set -uo pipefail
-CLLM=${CLLM:-build/cllm}
-tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+. "$(dirname "$0")/../support/lib.sh"
 failures=0
 fail() { echo "FAIL: $*"; failures=$((failures+1)); }
 # expect CODE NEEDLE -- command...: exit CODE, one stderr line holding NEEDLE (notes before it are allowed)

@@ -6,7 +6,6 @@
 # Skips (passing) when OpenMPI or the MPI build is missing.
 set -euo pipefail
 BUILD=${BUILD:-build}
-CLLM=${CLLM:-$BUILD/cllm}
 MPI_CLLM=${MPI_CLLM:-$BUILD-mpi/cllm}
 BENCH=${MPI_BENCH:-$BUILD-mpi/allreduce_bench}
 if ! command -v mpirun >/dev/null || [ ! -x "$MPI_CLLM" ] || [ ! -x "$BENCH" ]; then
@@ -18,8 +17,7 @@ export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_
 # would fail every rank at exit. Leaks of the library itself are checked by the single-process tests.
 export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0
 mpirun_() { timeout 120 mpirun --oversubscribe -np "$@"; }
-tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
+. "$(dirname "$0")/../support/lib.sh"
 # a safetensors file past its header: the tensors' bytes (the header's metadata says how the run was trained, and
 # carries its clock)
 body() { local h; h=$(od -An -t u8 -N 8 "$1" | tr -d ' '); tail -c +$((9 + h)) "$1"; }
@@ -33,10 +31,7 @@ steps_of() { grep -v '"end":' "$1/log.jsonl" | sed 's/,"ms".*//; s/,"elapsed_s".
 mpirun_ 2 "$BENCH" 70000 1 >/dev/null || fail "all-reduce on 2 ranks"
 mpirun_ 3 "$BENCH" 70000 1 >/dev/null || fail "all-reduce on 3 ranks"
 
-mkdir -p "$tmp/text"
-for d in $(seq 1 40); do
-  for i in $(seq 1 30); do echo "the cat $d sat on the mat $i. the dog ran to the cat."; done >"$tmp/text/doc$d.txt"
-done
+cat_text "$tmp/text" 40
 model=(--recipe gpt2 --layers 1 --dim 32 --heads 2 --context 32 --batch 2 --lr 3e-3 --val-every 5 --val-batches 2 --threads 1
        --steps 8 --ckpt-every 4)
 

@@ -2,13 +2,10 @@
 # cllm plot: a trained run's log becomes a PNG of the right size whose pixels are not all background; missing
 # or corrupt logs give one line and exit 2, and leave no file behind.
 set -euo pipefail
-CLLM=${CLLM:-build/cllm}
-tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
+. "$(dirname "$0")/../support/lib.sh"
 # under SANITIZE=1 LeakSanitizer would append its table of used suppressions (fontconfig) to the one error line
 export LSAN_OPTIONS="${LSAN_OPTIONS:+$LSAN_OPTIONS:}print_suppressions=0"
-mkdir -p "$tmp/text"
-for d in $(seq 1 40); do for i in $(seq 1 30); do echo "the cat $d sat on the mat $i."; done >"$tmp/text/d$d.txt"; done
+cat_text "$tmp/text" 40
 "$CLLM" train --data "$tmp/text" --out "$tmp/run" --layers 1 --dim 32 --heads 2 --context 32 --batch 2 --lr 3e-3 \
   --val-every 5 --val-batches 2 --threads 2 --steps 20 2>/dev/null
 "$CLLM" plot "$tmp/run" --out "$tmp/curve.png" --width 640 --height 240 2>"$tmp/err" || { cat "$tmp/err"; fail "plot"; }

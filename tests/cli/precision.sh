@@ -2,14 +2,9 @@
 # --precision on the command line: a bf16 training run learns and resumes with its precision; generate, eval and
 # bench take fp32|bf16|int8; eval reports each precision's bits/byte near fp32's; bad values exit 2.
 set -euo pipefail
-CLLM=${CLLM:-build/cllm}
-tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
+. "$(dirname "$0")/../support/lib.sh"
 
-mkdir -p "$tmp/text"
-for d in $(seq 1 20); do
-  for i in $(seq 1 30); do echo "the cat $d sat on the mat $i. the dog ran to the cat."; done >"$tmp/text/doc$d.txt"
-done
+cat_text "$tmp/text" 20
 model=(--layers 1 --dim 32 --heads 2 --context 32 --batch 2 --lr 3e-3 --val-every 5 --val-batches 2 --threads 2)
 
 "$CLLM" train --data "$tmp/text" --out "$tmp/a" "${model[@]}" --steps 12 --precision bf16 2>"$tmp/a.err" \

@@ -2,9 +2,8 @@
 # With a BPE tokenizer, prepare ends every document with <|endoftext|> and nowhere else: the shard stream is
 # exactly encode(doc1) eot encode(doc2) eot ...
 set -euo pipefail
-CLLM=${CLLM:-build/cllm}
 PYTHON=${PYTHON:-/usr/bin/python3}
-tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+. "$(dirname "$0")/../support/lib.sh"
 mkdir "$tmp/in"
 for i in 1 2 3; do printf 'document %d says hello <|endoftext|> world\n' "$i" >"$tmp/in/d$i.txt"; done
 "$CLLM" tokenizer train --vocab-size 300 --out "$tmp/tok.json" "$tmp"/in/* 2>/dev/null

@@ -3,14 +3,9 @@
 # resumed it gives the bytes of the uninterrupted run; the logged lr holds the peak, then falls linearly to 0; the
 # model says what it is in `cllm info`, generates and evaluates; bad names and values exit 2.
 set -euo pipefail
-CLLM=${CLLM:-build/cllm}
-tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
+. "$(dirname "$0")/../support/lib.sh"
 
-mkdir -p "$tmp/text"
-for d in $(seq 1 20); do
-  for i in $(seq 1 30); do echo "the cat $d sat on the mat $i. the dog ran to the cat."; done >"$tmp/text/doc$d.txt"
-done
+cat_text "$tmp/text" 20
 model=(--layers 1 --dim 32 --heads 2 --context 32 --batch 2 --lr 3e-3 --val-every 5 --val-batches 2 --threads 2
        --recipe fast --relu2 --rmsnorm --no-bias --zero-init-proj --untied-head --logit-softcap 20
        --qk-norm --rope --schedule wsd --warmdown 0.4)

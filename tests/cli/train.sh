@@ -2,15 +2,10 @@
 # cllm train end to end on generated text: loss falls, resume is bit-exact, kill -9 loses nothing beyond the last
 # checkpoint, the files it writes are read back by generate/eval/info.
 set -euo pipefail
-CLLM=${CLLM:-build/cllm}
-tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
+. "$(dirname "$0")/../support/lib.sh"
 
 # ~60 KB of a small regular language, in 40 documents (one file each)
-mkdir -p "$tmp/text"
-for d in $(seq 1 40); do
-  for i in $(seq 1 30); do echo "the cat $d sat on the mat $i. the dog ran to the cat."; done >"$tmp/text/doc$d.txt"
-done
+cat_text "$tmp/text" 40
 model=(--layers 1 --dim 32 --heads 2 --context 32 --batch 2 --lr 3e-3 --val-every 5 --val-batches 2 --threads 2)
 
 # 1. a 12-step run; the loss falls

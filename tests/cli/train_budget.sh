@@ -4,15 +4,11 @@
 # whole val split, validation keeps a small share of the time (a val split too large for a tenth of the budget is
 # cut to what fits), and a resumed budget continues the clock instead of restarting it.
 set -uo pipefail
-CLLM=${CLLM:-build/cllm}
 PYTHON=${PYTHON:-/usr/bin/python3}
-tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+. "$(dirname "$0")/../support/lib.sh"
 failures=0
 fail() { echo "FAIL: $*"; failures=$((failures+1)); }
-mkdir -p "$tmp/text"
-for d in $(seq 1 40); do
-  for i in $(seq 1 30); do echo "the cat $d sat on the mat $i. the dog ran to the cat."; done >"$tmp/text/doc$d.txt"
-done
+cat_text "$tmp/text" 40
 model=(--recipe gpt2 --layers 2 --dim 64 --heads 2 --context 64 --batch 4 --threads 2 --val-every 20 --val-batches 4)
 # check LOG BUDGET_S VAL_TOKENS [WARMDOWN]: the end line, the lr at the last step and along the clock (cosine from
 # 1e-3 to 1e-4; with WARMDOWN, wsd: 1e-3, then linear to 0 over that share), the final validation's size, the eval share

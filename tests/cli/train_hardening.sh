@@ -3,9 +3,9 @@
 # same run directory is refused, inconsistent schedules and unusable data are refused with one accurate line,
 # --init honours --context.
 set -uo pipefail
-CLLM=${CLLM:-build/cllm}
 PYTHON=${PYTHON:-/usr/bin/python3}
-tmp=$(mktemp -d); trap 'kill $pid 2>/dev/null; rm -rf "$tmp"' EXIT
+. "$(dirname "$0")/../support/lib.sh"
+trap 'kill $pid 2>/dev/null; rm -rf "$tmp"' EXIT
 pid=
 failures=0
 fail() { echo "FAIL: $*"; failures=$((failures+1)); }
@@ -17,10 +17,7 @@ expect() {
     fail "$* -> rc $rc (want $code), stderr: $(tail -c 400 "$tmp/err")"
   fi
 }
-mkdir -p "$tmp/text"
-for d in $(seq 1 20); do
-  for i in $(seq 1 20); do echo "the cat $d sat on the mat $i. the dog ran to the cat."; done >"$tmp/text/doc$d.txt"
-done
+cat_text "$tmp/text" 20 20
 model=(--layers 1 --dim 32 --heads 2 --context 32 --batch 2 --threads 2)
 "$CLLM" train --data "$tmp/text" --out "$tmp/a" "${model[@]}" --steps 2 2>/dev/null || fail "train"
 
