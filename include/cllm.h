@@ -186,9 +186,15 @@ CLLM_API void cllm_adamw_free(cllm_adamw *opt);
 /* One update at learning rate lr from the model's gradients (of the shard's parameters only, when sharded). */
 CLLM_API void cllm_adamw_step(cllm_adamw *opt, cllm_model *m, float lr);
 /* ZeRO stage 1: keeps the moments of arena elements [lo, lo + count) only (the values already there are kept), so
- * that N processes each hold 1/N of the optimizer state; the others' parameters are theirs to update. AdamW only:
- * CLLM_ERR_STATE with Muon on, CLLM_ERR_ARG for a range outside the arena or the current shard. */
-CLLM_API int cllm_adamw_shard(cllm_adamw *opt, size_t lo, size_t count, cllm_error *err);
+ * that N processes each hold 1/N of the optimizer state; the others' parameters are theirs to update. With Muon on
+ * (switch it on first), each hidden matrix must lie wholly inside or outside the range: Newton–Schulz needs the
+ * whole matrix. CLLM_ERR_ARG for an empty range, one outside the arena or the current shard, or one that cuts a
+ * hidden matrix under Muon. */
+CLLM_API int cllm_adamw_shard(cllm_adamw *opt, const cllm_model *m, size_t lo, size_t count, cllm_error *err);
+/* The bounds of n shards of m's arena for cllm_adamw_shard: bounds[0] = 0 ≤ bounds[1] ≤ … ≤ bounds[n] = the
+ * number of parameters, evenly split (bounds[r] = P·r/n), except that under Muon a bound that would cut a hidden
+ * matrix moves to the nearer end of it (a shard may then be empty). */
+CLLM_API void cllm_adamw_split(const cllm_adamw *opt, const cllm_model *m, int n, size_t *bounds);
 /* Switches the hidden matrices to Muon: momentum SGD (Nesterov) whose update is orthogonalised by ns_steps
  * Newton–Schulz iterations and scaled by √max(1, out/in), at lr × lr_scale. Leaves the moments as they are. */
 CLLM_API int cllm_adamw_set_muon(cllm_adamw *opt, const cllm_model *m, float lr_scale, float momentum, int ns_steps,

@@ -79,11 +79,12 @@ typedef struct cllm_comm {
     /* In place: bytes at data on every rank become root's. */
     int (*broadcast)(void *ctx, void *data, size_t bytes, int root, cllm_error *err);
     int (*barrier)(void *ctx, cllm_error *err);
-    /* In place: rank r's part of data, elements [n·r/size, n·(r+1)/size), reaches every rank (zero only). */
-    int (*allgather)(void *ctx, float *data, size_t n, cllm_error *err);
-    /* Rank r's part (its elements [n·r/size, n·(r+1)/size), at part) into full[0..n) on rank 0; full is not used
-     * on the other ranks (zero only: checkpoints of the sharded optimizer state). */
-    int (*gather)(void *ctx, const float *part, float *full, size_t n, cllm_error *err);
+    /* In place: rank r's part of data, elements [bounds[r], bounds[r + 1]), reaches every rank; bounds has size + 1
+     * entries, from 0 to the length of data, and a part may be empty (zero only: cllm_adamw_split's bounds). */
+    int (*allgather)(void *ctx, float *data, const size_t *bounds, cllm_error *err);
+    /* Rank r's part (its elements [bounds[r], bounds[r + 1]), at part) into full[0..bounds[size]) on rank 0; full
+     * is not used on the other ranks (zero only: checkpoints of the sharded optimizer state). */
+    int (*gather)(void *ctx, const float *part, float *full, const size_t *bounds, cllm_error *err);
     /* Point to point (pipeline stages): n floats to rank `to`, returning at once (the data is copied; the send
      * completes whenever `to` receives), so no schedule of sends and receives can deadlock on a send. */
     int (*send)(void *ctx, const float *data, size_t n, int to, int tag, cllm_error *err);

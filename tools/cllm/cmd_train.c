@@ -72,7 +72,8 @@ static const char usage[] =
     "  --skip-nonfinite       skip (and count) a step whose loss or gradient is not finite, instead of stopping\n"
     "several processes (build-mpi/cllm under mpirun; docs/scaling.md):\n"
     "                         data parallel: --batch B rows per process, the step N*B rows unless --total-batch\n"
-    "  --zero 1               each process keeps AdamW's moments for 1/N of the parameters (ZeRO stage 1)\n"
+    "  --zero 1               each process keeps the optimizer state of about 1/N of the parameters (ZeRO\n"
+    "                         stage 1; under Muon each hidden matrix whole on one process)\n"
     "  --pipeline-stages S    pipeline parallel over S = N processes: each runs 1/S of the layers, 1F1B\n"
     "  --micro-batches M      micro-batches per step (the step is M*B rows; default N)\n";
 

@@ -133,9 +133,12 @@ static void muon_tensor(const cllm_adamw *opt, const cllm_tensor *t, int blocks,
 
 void cllm_muon_step(cllm_adamw *opt, cllm_model *m, float lr) {
     int bf16 = cllm_model_precision(m) == CLLM_PRECISION_BF16; /* --precision bf16 runs the iteration in bf16 too */
+    /* sharded: the matrices inside [first, last) (cllm_adamw_shard lets no bound cut one), momentum from first */
+    size_t first = opt->shard_n ? opt->shard_lo : 0, last = opt->shard_n ? opt->shard_lo + opt->shard_n : opt->n;
     for (int i = 0; i < cllm_model_tensor_count(m); i++) {
         const cllm_tensor *t = cllm_model_tensor(m, i);
         int blocks = cllm_muon_blocks(t);
-        if (blocks) muon_tensor(opt, t, blocks, opt->m + t->offset, lr * opt->muon_lr_scale, bf16);
+        if (blocks && t->offset >= first && t->offset + t->numel <= last)
+            muon_tensor(opt, t, blocks, opt->m + (t->offset - first), lr * opt->muon_lr_scale, bf16);
     }
 }

@@ -127,20 +127,49 @@ void cllm_adamw_step(cllm_adamw *opt, cllm_model *model, float lr) {
     }
 }
 
-int cllm_adamw_shard(cllm_adamw *opt, size_t lo, size_t count, cllm_error *err) {
-    if (opt->muon) return cllm_error_set(err, CLLM_ERR_STATE, "Muon's state cannot be sharded (AdamW only)");
+/* The hidden matrix (under Muon) that a shard bound at element b would cut, or NULL. */
+static const cllm_tensor *muon_cut(const cllm_adamw *opt, const cllm_model *m, size_t b) {
+    for (int i = 0; opt->muon && i < cllm_model_tensor_count(m); i++) {
+        const cllm_tensor *t = cllm_model_tensor(m, i);
+        if (cllm_muon_blocks(t) && b > t->offset && b < t->offset + t->numel) return t;
+    }
+    return NULL;
+}
+
+void cllm_adamw_split(const cllm_adamw *opt, const cllm_model *m, int n, size_t *bounds) {
+    size_t P = cllm_model_num_params(m);
+    for (int r = 0; r <= n; r++) {
+        size_t b = P * (size_t)r / (size_t)n;
+        const cllm_tensor *t = muon_cut(opt, m, b);
+        if (t) b = b - t->offset <= t->offset + t->numel - b ? t->offset : t->offset + t->numel;
+        bounds[r] = b; /* the matrices do not overlap, so moving each bound to a nearer end keeps the order */
+    }
+}
+
+int cllm_adamw_shard(cllm_adamw *opt, const cllm_model *model, size_t lo, size_t count, cllm_error *err) {
     size_t first = opt->shard_n ? opt->shard_lo : 0, last = opt->shard_n ? opt->shard_lo + opt->shard_n : opt->n;
     if (count == 0 || lo < first || lo + count > last)
         return cllm_error_set(err, CLLM_ERR_ARG, "optimizer shard [%zu, %zu) is outside [%zu, %zu)", lo, lo + count,
                               first, last);
-    float *m = malloc(sizeof(float) * count), *v = malloc(sizeof(float) * count);
+    const cllm_tensor *cut = muon_cut(opt, model, lo);
+    if (cut || (cut = muon_cut(opt, model, lo + count)))
+        return cllm_error_set(err, CLLM_ERR_ARG, "optimizer shard [%zu, %zu) cuts %s, which Muon needs whole", lo,
+                              lo + count, cut->name);
+    float *m = malloc(sizeof(float) * count), *v = calloc(count, sizeof(float));
     if (!m || !v) {
         free(m);
         free(v);
         return cllm_error_set(err, CLLM_ERR_NOMEM, "out of memory for the optimizer shard");
     }
     memcpy(m, opt->m + (lo - first), sizeof(float) * count);
-    memcpy(v, opt->v + (lo - first), sizeof(float) * count);
+    /* v: under Muon the hidden matrices' part stays 0 and is not copied, so its pages are never touched (as in the
+     * whole optimizer, whose zeroed moments cost no memory where they are not used) */
+    if (!opt->muon) memcpy(v, opt->v + (lo - first), sizeof(float) * count);
+    for (int i = 0; i < cllm_model_tensor_count(model) && opt->muon; i++) {
+        const cllm_tensor *t = cllm_model_tensor(model, i);
+        size_t a = t->offset > lo ? t->offset : lo, b = t->offset + t->numel < lo + count ? t->offset + t->numel : lo + count;
+        if (!cllm_muon_blocks(t) && a < b) memcpy(v + (a - lo), opt->v + (a - first), sizeof(float) * (b - a));
+    }
     free(opt->m);
     free(opt->v);
     opt->m = m;

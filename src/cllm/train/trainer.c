@@ -141,7 +141,8 @@ static int gather_moments(cllm_trainer *t, cllm_adamw *full, cllm_error *err) {
     full->m = full->v = NULL;
     if (t->comm.rank == 0 && (!(full->m = malloc(sizeof(float) * P)) || !(full->v = malloc(sizeof(float) * P))))
         return cllm_error_set(err, CLLM_ERR_NOMEM, "out of memory gathering the optimizer state");
-    if (t->comm.gather(t->comm.ctx, t->opt.m, full->m, P, err) || t->comm.gather(t->comm.ctx, t->opt.v, full->v, P, err))
+    if (t->comm.gather(t->comm.ctx, t->opt.m, full->m, t->bounds, err) ||
+        t->comm.gather(t->comm.ctx, t->opt.v, full->v, t->bounds, err))
         return err ? err->code : 1;
     return 0;
 }
@@ -222,9 +223,17 @@ static int trainer_start(cllm_trainer *t, const cllm_train_opts *o, int resume, 
         t->comm.broadcast(t->comm.ctx, cllm_model_params(t->model), sizeof(float) * cllm_model_num_params(t->model),
                           0, err))
         return err ? err->code : 1;
-    if (t->zero) { /* rank r keeps the moments of elements [P·r/N, P·(r+1)/N): the split comm.allgather uses */
-        size_t P = cllm_model_num_params(t->model), r = (size_t)t->comm.rank, N = (size_t)t->comm.size;
-        if (cllm_adamw_shard(&t->opt, P * r / N, P * (r + 1) / N - P * r / N, err)) return err->code;
+    if (t->zero) { /* rank r keeps the moments of elements [bounds[r], bounds[r + 1]), as comm.allgather splits */
+        int N = t->comm.size, r = t->comm.rank;
+        if (!(t->bounds = malloc(sizeof(size_t) * (size_t)(N + 1))))
+            return cllm_error_set(err, CLLM_ERR_NOMEM, "out of memory");
+        cllm_adamw_split(&t->opt, t->model, N, t->bounds);
+        for (int k = 0; k < N; k++)
+            if (t->bounds[k] == t->bounds[k + 1]) /* Muon keeps each hidden matrix on one process */
+                return cllm_error_set(err, CLLM_ERR_ARG, "--zero 1: process %d of %d would keep no optimizer state "
+                                      "(Muon keeps each hidden matrix whole); use fewer processes", k, N);
+        if (cllm_adamw_shard(&t->opt, t->model, t->bounds[r], t->bounds[r + 1] - t->bounds[r], err))
+            return err ? err->code : 1;
     }
     t->budget_s = s->minutes * 60;
     if (t->budget_s > 0 && t->comm.size > 1) /* each rank's clock would end the schedule at a different step */
@@ -419,7 +428,7 @@ int cllm_trainer_step(cllm_trainer *t, cllm_error *err) {
     float lr = next_lr(t);
     cllm_adamw_step(&t->opt, t->model, lr);
     /* sharded: this rank updated its part of the weights; everyone's parts make the whole model again */
-    if (t->zero && t->comm.allgather(t->comm.ctx, cllm_model_params(t->model), cllm_model_num_params(t->model), err)) {
+    if (t->zero && t->comm.allgather(t->comm.ctx, cllm_model_params(t->model), t->bounds, err)) {
         t->failed = 1;
         return err ? err->code : 1;
     }
@@ -508,6 +517,7 @@ void cllm_trainer_free(cllm_trainer *t) {
     free(t->x);
     free(t->y);
     free(t->gsum);
+    free(t->bounds);
     free(t->pipe_in);
     free(t->pipe_out);
     cllm_loader_free(t->loader);

@@ -39,6 +39,7 @@ struct cllm_trainer {
     atomic_int stop;          /* cllm_trainer_request_stop was called */
     int skip_nonfinite;
     int zero;                 /* the optimizer holds this rank's shard only (ZeRO stage 1) */
+    size_t *bounds;           /* zero: [comm.size + 1] the shards' bounds in the arena (cllm_adamw_split) */
     int64_t skipped;          /* non-finite steps skipped */
     int failed;               /* a step failed: finish saves nothing */
     int agreed_stop;          /* multi-process: rank 0's stop decision after the last step, broadcast to all */

@@ -122,20 +122,27 @@ int cli_mpi_allreduce_f32(cli_mpi *c, float *buf, size_t n, cllm_error *err) {
     return 0;
 }
 
-int cli_mpi_allgather_f32(cli_mpi *c, float *buf, size_t n, cllm_error *err) {
+/* counts and displs from explicit bounds (bounds[0..N]) */
+static int split_at(cli_mpi *c, const size_t *bounds, const char *what, cllm_error *err) {
+    if (bounds[c->size] >= (size_t)1 << 31) /* MPI's int counts and displacements */
+        return cllm_error_set(err, CLLM_ERR_ARG, "%s of %zu floats: more than 2^31", what, bounds[c->size]);
+    for (int r = 0; r < c->size; r++) {
+        c->displs[r] = (int)bounds[r];
+        c->counts[r] = (int)(bounds[r + 1] - bounds[r]);
+    }
+    return 0;
+}
+
+int cli_mpi_allgather_f32(cli_mpi *c, float *buf, const size_t *bounds, cllm_error *err) {
     if (c->size == 1) return 0;
-    if (n >= (size_t)1 << 31) /* MPI's int counts and displacements */
-        return cllm_error_set(err, CLLM_ERR_ARG, "all-gather of %zu floats: more than 2^31", n);
-    split(c, n);
+    if (split_at(c, bounds, "all-gather", err)) return err ? err->code : 1;
     MPI_CHECK(MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, buf, c->counts, c->displs, MPI_FLOAT, c->comm),
               "weight all-gather (MPI_Allgatherv)");
     return 0;
 }
 
-int cli_mpi_gather_f32(cli_mpi *c, const float *part, float *full, size_t n, cllm_error *err) {
-    if (n >= (size_t)1 << 31) /* MPI's int counts and displacements */
-        return cllm_error_set(err, CLLM_ERR_ARG, "gather of %zu floats: more than 2^31", n);
-    split(c, n);
+int cli_mpi_gather_f32(cli_mpi *c, const float *part, float *full, const size_t *bounds, cllm_error *err) {
+    if (split_at(c, bounds, "gather", err)) return err ? err->code : 1;
     MPI_CHECK(MPI_Gatherv(part, c->counts[c->rank], MPI_FLOAT, full, c->counts, c->displs, MPI_FLOAT, 0, c->comm),
               "optimizer-state gather (MPI_Gatherv)");
     return 0;

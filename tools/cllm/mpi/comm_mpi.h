@@ -29,10 +29,11 @@ void cli_mpi_set_bucket(cli_mpi *c, size_t elements);
 int cli_mpi_allreduce_f32(cli_mpi *c, float *buf, size_t n, cllm_error *err);
 /* The same for a few doubles (losses, counters): gathered whole, summed in rank order. n ≤ 64. */
 int cli_mpi_allreduce_f64(cli_mpi *c, double *buf, size_t n, cllm_error *err);
-/* In place: rank r's part of buf, elements [n·r/N, n·(r+1)/N), reaches every rank (MPI_Allgatherv). */
-int cli_mpi_allgather_f32(cli_mpi *c, float *buf, size_t n, cllm_error *err);
-/* Rank r's part [n·r/N, n·(r+1)/N) (at part) into full[0..n) on rank 0 (MPI_Gatherv); full unused elsewhere. */
-int cli_mpi_gather_f32(cli_mpi *c, const float *part, float *full, size_t n, cllm_error *err);
+/* In place: rank r's part of buf, elements [bounds[r], bounds[r + 1]), reaches every rank (MPI_Allgatherv). */
+int cli_mpi_allgather_f32(cli_mpi *c, float *buf, const size_t *bounds, cllm_error *err);
+/* Rank r's part [bounds[r], bounds[r + 1]) (at part) into full[0..bounds[N]) on rank 0 (MPI_Gatherv); full unused
+ * elsewhere. */
+int cli_mpi_gather_f32(cli_mpi *c, const float *part, float *full, const size_t *bounds, cllm_error *err);
 /* buf[0..bytes) from root to every rank. */
 int cli_mpi_broadcast(cli_mpi *c, void *buf, size_t bytes, int root, cllm_error *err);
 /* n floats to rank `to` with tag: copied, sent with MPI_Isend, and returns at once; the copy is freed once sent. */

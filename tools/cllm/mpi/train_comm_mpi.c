@@ -15,9 +15,11 @@ static int broadcast(void *ctx, void *data, size_t bytes, int root, cllm_error *
     return cli_mpi_broadcast(ctx, data, bytes, root, err);
 }
 static int barrier(void *ctx, cllm_error *err) { return cli_mpi_barrier(ctx, err); }
-static int allgather(void *ctx, float *data, size_t n, cllm_error *err) { return cli_mpi_allgather_f32(ctx, data, n, err); }
-static int gather(void *ctx, const float *part, float *full, size_t n, cllm_error *err) {
-    return cli_mpi_gather_f32(ctx, part, full, n, err);
+static int allgather(void *ctx, float *data, const size_t *bounds, cllm_error *err) {
+    return cli_mpi_allgather_f32(ctx, data, bounds, err);
+}
+static int gather(void *ctx, const float *part, float *full, const size_t *bounds, cllm_error *err) {
+    return cli_mpi_gather_f32(ctx, part, full, bounds, err);
 }
 
 static int p2p_send(void *ctx, const float *data, size_t n, int to, int tag, cllm_error *err) {
