@@ -112,6 +112,12 @@ same "$tmp/p1/checkpoint.safetensors" "$tmp/pr/checkpoint.safetensors" || fail "
 mpirun_ 3 "$MPI_CLLM" train --data "$tmp/text" --out "$tmp/q3" --untied-head "${pipe[@]}" --layers 3 \
   --pipeline-stages 3 --micro-batches 2 2>"$tmp/err" || { cat "$tmp/err"; fail "3 pipeline stages"; }
 same "$tmp/q1/checkpoint.safetensors" "$tmp/q3/checkpoint.safetensors" || fail "3 stages and 1 process differ"
+# Muon (the default recipe) with bf16 products over 2 stages: one process's bits too
+"$CLLM" train --data "$tmp/text" --out "$tmp/pm1" "${pipe[@]}" --recipe fast --precision bf16 --total-batch 256 \
+  2>/dev/null || fail "1 process, Muon, bf16"
+mpirun_ 2 "$MPI_CLLM" train --data "$tmp/text" --out "$tmp/pm2" "${pipe[@]}" --recipe fast --precision bf16 \
+  --pipeline-stages 2 --micro-batches 4 2>"$tmp/err" || { cat "$tmp/err"; fail "2 pipeline stages, Muon, bf16"; }
+same "$tmp/pm1/checkpoint.safetensors" "$tmp/pm2/checkpoint.safetensors" || fail "Muon + bf16: 2 stages and 1 process differ"
 # data x pipeline: 2 pipelines of 2 stages (4 ranks), one micro-batch each, = one process with 2 micro-batches
 "$CLLM" train --data "$tmp/text" --out "$tmp/d1" "${pipe[@]}" --total-batch 128 2>/dev/null || fail "1 process, 2 x 2 rows"
 mpirun_ 4 "$MPI_CLLM" train --data "$tmp/text" --out "$tmp/d4" "${pipe[@]}" --pipeline-stages 2 --micro-batches 2 \
