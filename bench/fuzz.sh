@@ -2,13 +2,15 @@
 # Fuzzes every loader: `bench/fuzz.sh MINUTES [NAME...]` builds the libFuzzer harnesses (make fuzz, clang), makes
 # seeds with the real CLI (tests/fuzz/make-seeds.sh) and runs each harness for MINUTES under nice -n 19, keeping
 # its corpus in build-fuzz/corpus/NAME. Every input that fails is copied to tests/fuzz/regressions/NAME/ (commit
-# it: `make test` replays it). Each run's execs are appended to build-fuzz/execs.tsv; the cumulative table
-# printed at the end is what docs/reliability.md records. With FUZZ_UNTIL=N, a target stops once its cumulative
-# execs in build-fuzz/execs.tsv reach N (libFuzzer's -runs), and one that has them already is skipped.
+# it: `make test` replays it). Each run's execs are appended to tests/fuzz/execs.tsv (commit it too: it is the
+# record across machines); the cumulative table printed at the end is what docs/reliability.md records. With
+# FUZZ_UNTIL=N, a target stops once its cumulative execs there reach N (libFuzzer's -runs), and one that has them
+# already is skipped.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 minutes=${1:?usage: bench/fuzz.sh MINUTES [NAME...]}; shift
 names=("$@")
+record=tests/fuzz/execs.tsv
 [ ${#names[@]} -gt 0 ] || for h in tests/fuzz/fuzz_*.c; do n=$(basename "$h" .c); names+=("${n#fuzz_}"); done
 make -s -j2 all
 make -s fuzz >/dev/null
@@ -23,7 +25,7 @@ for n in "${names[@]}"; do
   log="build-fuzz/fuzz_$n.log"
   runs=()
   if [ -n "${FUZZ_UNTIL:-}" ]; then
-    done_execs=$(awk -F'\t' -v n="$n" '$2 == n {e += $3} END {printf "%d", e}' build-fuzz/execs.tsv 2>/dev/null || echo 0)
+    done_execs=$(awk -F'\t' -v n="$n" '!/^#/ && $2 == n {e += $3} END {printf "%d", e}' "$record")
     if [ "${done_execs:-0}" -ge "$FUZZ_UNTIL" ]; then echo "$n: $done_execs execs already"; continue; fi
     runs=(-runs=$((FUZZ_UNTIL - ${done_execs:-0})))
   fi
@@ -40,8 +42,8 @@ for n in "${names[@]}"; do
     [ -f "$c" ] || continue
     cp "$c" "tests/fuzz/regressions/$n/"; crashes=$((crashes + 1))
   done
-  printf '%s\t%s\t%s\t%s\t%s\n' "$(date -u +%FT%TZ)" "$n" "${execs:-0}" "${secs:-0}" "$crashes" >> build-fuzz/execs.tsv
+  printf '%s\t%s\t%s\t%s\t%s\n' "$(date -u +%FT%TZ)" "$n" "${execs:-0}" "${secs:-0}" "$crashes" >> "$record"
   echo "$n: ${execs:-0} execs (${secs:-0}/s), $crashes failing inputs"
 done
-echo "cumulative (build-fuzz/execs.tsv): target, execs, failing inputs"
-awk -F'\t' '{e[$2]+=$3; c[$2]+=$5} END {for (n in e) printf "  %-16s %12d %4d\n", n, e[n], c[n]}' build-fuzz/execs.tsv | sort
+echo "cumulative ($record): target, execs, failing inputs"
+awk -F'\t' '!/^#/ {e[$2]+=$3; c[$2]+=$5} END {for (n in e) printf "  %-16s %12d %4d\n", n, e[n], c[n]}' "$record" | sort
