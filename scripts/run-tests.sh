@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Runs every test program given, then every tests/*/*.sh script, each with a time limit; prints one line
-# per test and a closing "N passed, N failed". Logs of failures are printed in full.
+# Runs every test program given, then every tests/*/*.sh script (not tests/support/'s helpers), each with a time
+# limit; prints one line per test and a closing "N passed, N failed". Logs of failures are printed in full.
 set -u
 BUILD=${BUILD:-build}
 export BUILD CLLM="$BUILD/cllm" PRIMEMATH="$BUILD/primemath" PYTHON=/usr/bin/python3
@@ -19,7 +19,7 @@ run_one() {  # name, command...
   fi
 }
 for t in "$@"; do run_one "$(basename "$t")" "$t"; done
-for s in $(ls tests/*/*.sh 2>/dev/null | sort); do run_one "$(basename "$s" .sh)" bash "$s"; done
+for s in $(ls tests/*/*.sh 2>/dev/null | grep -v '^tests/support/' | sort); do run_one "$(basename "$s" .sh)" bash "$s"; done
 [ $fail -eq 0 ] || echo "failed: ${failed[*]}"
 echo "$pass passed, $fail failed"
 [ $fail -eq 0 ]
