@@ -414,8 +414,9 @@ GtkWidget *train_tab_new(app *a) {
     gtk_box_append(GTK_BOX(row), t->preset);
     /* the recipes of `cllm train --recipe`, "name (summary)" */
     GtkStringList *recipes = gtk_string_list_new(NULL);
-    for (int i = 0; cllm_train_recipe_at(i); i++) {
-        char *label = g_strdup_printf("%s (%s)", cllm_train_recipe_at(i)->name, cllm_train_recipe_at(i)->summary);
+    const cllm_train_recipe *r;
+    for (int i = 0; (r = cllm_train_recipe_at(i)); i++) {
+        char *label = g_strdup_printf("%s (%s)", r->name, r->summary);
         gtk_string_list_append(recipes, label);
         g_free(label);
     }

@@ -162,13 +162,13 @@ int cllm_adamw_shard(cllm_adamw *opt, const cllm_model *model, size_t lo, size_t
         return cllm_error_set(err, CLLM_ERR_NOMEM, "out of memory for the optimizer shard");
     }
     memcpy(m, opt->m + (lo - first), sizeof(float) * count);
-    /* v: under Muon the hidden matrices' part stays 0 and is not copied, so its pages are never touched (as in the
-     * whole optimizer, whose zeroed moments cost no memory where they are not used) */
-    if (!opt->muon) memcpy(v, opt->v + (lo - first), sizeof(float) * count);
-    for (int i = 0; i < cllm_model_tensor_count(model) && opt->muon; i++) {
+    /* v, tensor by tensor: under Muon the hidden matrices' part stays 0 and is not copied, so its pages are never
+     * touched (as in the whole optimizer, whose zeroed moments cost no memory where they are not used) */
+    for (int i = 0; i < cllm_model_tensor_count(model); i++) {
         const cllm_tensor *t = cllm_model_tensor(model, i);
         size_t a = t->offset > lo ? t->offset : lo, b = t->offset + t->numel < lo + count ? t->offset + t->numel : lo + count;
-        if (!cllm_muon_blocks(t) && a < b) memcpy(v + (a - lo), opt->v + (a - first), sizeof(float) * (b - a));
+        if (a < b && !(opt->muon && cllm_muon_blocks(t)))
+            memcpy(v + (a - lo), opt->v + (a - first), sizeof(float) * (b - a));
     }
     free(opt->m);
     free(opt->v);

@@ -230,8 +230,9 @@ static int trainer_start(cllm_trainer *t, const cllm_train_opts *o, int resume, 
         cllm_adamw_split(&t->opt, t->model, N, t->bounds);
         for (int k = 0; k < N; k++)
             if (t->bounds[k] == t->bounds[k + 1]) /* Muon keeps each hidden matrix on one process */
-                return cllm_error_set(err, CLLM_ERR_ARG, "--zero 1: process %d of %d would keep no optimizer state "
-                                      "(Muon keeps each hidden matrix whole); use fewer processes", k, N);
+                return cllm_error_set(err, CLLM_ERR_ARG, "--zero 1: process %d of %d would keep no optimizer state%s; "
+                                      "use fewer processes", k, N,
+                                      t->opt.muon ? " (Muon keeps each hidden matrix whole)" : "");
         if (cllm_adamw_shard(&t->opt, t->model, t->bounds[r], t->bounds[r + 1] - t->bounds[r], err))
             return err ? err->code : 1;
     }
