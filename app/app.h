@@ -56,6 +56,9 @@ typedef struct app {
     double max_gap_ms;        /* since start (or the last reset) */
     long ticks;
     GArray *gaps;             /* of double: every gap while non-NULL (the training tab measures its runs) */
+    /* --screenshot: taken after a paint (see main.c) */
+    gulong shot_handler;      /* the frame clock's after-paint handler, once the window is ready for it */
+    int shot_tries;           /* paints that left nothing to capture */
 } app;
 
 /* The tabs: each builds its page; the tab struct lives as long as the window. */
