@@ -153,10 +153,10 @@ typedef struct cllm_train_recipe {
     const char *name;             /* "fast" (the default for new models) or "gpt2" (GPT-2's recipe exactly) */
     cllm_optimizer_kind optimizer;
     double lr, muon_lr;           /* AdamW's peak lr (under Muon: for the tensors that are not hidden matrices), Muon's */
-    int bf16;                     /* bf16 products where the CPU has them natively (emulated bf16 is slower than fp32) */
+    int bf16;                     /* bf16 products where they pay (cllm_gemm_bf16_faster: native and measured faster) */
     cllm_schedule_kind schedule;
     int layers;                   /* the depth when the caller chooses none (0: the preset's) */
-    const char *summary;          /* a few words for a menu: "Muon, bf16 where native" */
+    const char *summary;          /* a few words for a menu: "Muon, bf16 where faster" */
 } cllm_train_recipe;
 
 /* The i-th recipe, 0 being the default ("fast"), or NULL from the count on: what a menu of recipes lists. */

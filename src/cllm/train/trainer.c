@@ -212,6 +212,9 @@ static int trainer_start(cllm_trainer *t, const cllm_train_opts *o, int resume, 
     if (t->accum > 1 && !(t->gsum = malloc(sizeof(float) * cllm_model_num_params(t->model))))
         return cllm_error_set(err, CLLM_ERR_NOMEM, "out of memory for the gradient sum");
     if (cllm_model_reserve(t->model, s->B, s->T, err)) return err ? err->code : 1;
+    /* the recipe measures whether bf16 pays on each machine: every process takes the first process's answer */
+    if (t->comm.size > 1 && t->comm.broadcast(t->comm.ctx, &s->precision, sizeof s->precision, 0, err))
+        return err ? err->code : 1;
     if (cllm_model_set_precision(t->model, s->precision, err)) return err ? err->code : 1;
     if (trainer_pipeline_init(t, err)) return err ? err->code : 1;
     if (s->precision == CLLM_PRECISION_BF16 && !cllm_gemm_bf16_native())

@@ -294,7 +294,19 @@ static void test_recipes(void **state) {
     cllm_train_recipe_apply(fast, &o.settings);
     assert_int_equal(o.settings.optimizer, CLLM_OPTIMIZER_MUON);
     assert_true(o.settings.lr == 1e-2 && o.settings.muon_lr == 0.02);
-    assert_int_equal(o.settings.precision, cllm_gemm_bf16_native() ? CLLM_PRECISION_BF16 : CLLM_PRECISION_FP32);
+    assert_int_equal(o.settings.precision, cllm_gemm_bf16_faster(NULL) ? CLLM_PRECISION_BF16 : CLLM_PRECISION_FP32);
+    /* bf16 pays only where native and measured at least 1.25x fp32; the answer is measured once */
+    double rates[2] = {-1, -1}, again[2] = {-1, -1};
+    int faster = cllm_gemm_bf16_faster(rates);
+    if (cllm_gemm_bf16_native()) {
+        assert_true(rates[0] > 0 && rates[1] > 0);
+        assert_int_equal(faster, rates[1] > 1.25 * rates[0]);
+    } else {
+        assert_int_equal(faster, 0);
+        assert_true(rates[0] == 0 && rates[1] == 0);
+    }
+    assert_int_equal(cllm_gemm_bf16_faster(again), faster);
+    assert_true(again[0] == rates[0] && again[1] == rates[1]);
     assert_int_equal(fast->layers, 1);
     cllm_train_recipe_apply(gpt2, &o.settings);
     assert_int_equal(o.settings.optimizer, CLLM_OPTIMIZER_ADAMW);
@@ -482,7 +494,7 @@ static void test_comm_seam(void **state) {
     assert_int_equal(ranks[0].steps, 8);
     assert_int_equal(ranks[1].steps, 8);
     assert_int_equal(tc.sums, 3 * 8);       /* gradients, loss and the ranks' stop requests, every step */
-    assert_int_equal(tc.broadcasts, 1 + 8); /* the initial parameters, then each step's stop decision */
+    assert_int_equal(tc.broadcasts, 2 + 8); /* the precision, the initial parameters, each step's stop decision */
     assert_int_equal(ranks[0].c.steps, 8);
     assert_int_equal(ranks[1].c.steps + ranks[1].c.vals + ranks[1].c.ckpts + ranks[1].c.start, 0);
     assert_true(same_tensors(path_in(test_path("accum2"), "model.safetensors"),
