@@ -103,7 +103,8 @@ double cllm_sgemm_peak_gflops(int threads) { return peak_gflops(0, threads); }
 double cllm_gemm_bf16_peak_gflops(int threads) { return peak_gflops(1, threads); }
 
 /* bf16 counts as faster when its product runs at least this much faster than fp32's: measured 0.6-0.9 on a
- * Xeon with AVX512_BF16 (one vdpbf16ps a cycle against two FMAs), about 2.6 on Zen 4 (docs/performance.md). */
+ * Xeon with AVX512_BF16 (whose vdpbf16ps ran at a quarter of FMA's instruction rate), about 2.6 on Zen 4
+ * (docs/performance.md). */
 #define BF16_FASTER 1.25
 
 static pthread_once_t faster_once = PTHREAD_ONCE_INIT;
