@@ -93,6 +93,7 @@ typedef struct cli_train {
     long layers, dim, heads, context, vocab_size, tokenizer_vocab, threads, stop_at;
     int resume, attn_prime_bias, tty, relu2, rmsnorm, untied_head, no_bias, zero_init_proj, qk_norm, rope;
     double logit_softcap;
+    const char *recipe_bf16; /* a recipe that wants bf16 where it pays, left to choose (no --precision) */
 } cli_train;
 
 /* The model config from --config and the overrides, checked now so bad flags fail before any slow work. */
@@ -238,10 +239,7 @@ static void parse(cli_train *c, int argc, char **argv) {
     if (seen[16]) s->lr = lr;
     if (seen[35]) s->muon_lr = muon_lr;
     if (seen[27]) s->precision = given;
-    double rates[2];
-    if (r->bf16 && !seen[27] && cllm_gemm_bf16_native() && !cllm_gemm_bf16_faster(rates))
-        fprintf(stderr, "train: the %s recipe trains in fp32: this CPU's bf16 products measured %.0f GFLOP/s against "
-                "fp32's %.0f on one thread (--precision bf16 forces them)\n", r->name, rates[1], rates[0]);
+    if (r->bf16 && !seen[27]) c->recipe_bf16 = r->name;
     if (!c->config_name && !c->layers) c->layers = r->layers;
     s->warmdown = warmdown;
     if (c->schedule && strcmp(c->schedule, "wsd") == 0) s->schedule = CLLM_SCHEDULE_WSD;
@@ -296,6 +294,11 @@ int cmd_train(int argc, char **argv) {
     c.o.comm = comm;
     cllm_trainer *t = c.resume ? cllm_trainer_resume(&c.o, &err) : cllm_trainer_new(&c.o, &err);
     if (!t) cli_die(2, "train%s: %s", c.resume ? " --resume" : "", err.msg);
+    double rates[2]; /* why the recipe's bf16 was not taken, where the CPU has it (under MPI: rank 0's measurement) */
+    if (c.recipe_bf16 && cllm_trainer_settings(t)->precision == CLLM_PRECISION_FP32 && cllm_gemm_bf16_native() &&
+        !cllm_gemm_bf16_faster(rates) && (!comm || comm->rank == 0))
+        fprintf(stderr, "train: the %s recipe trains in fp32: this CPU's bf16 products measured %.0f GFLOP/s against "
+                "fp32's %.0f on one thread (--precision bf16 forces them)\n", c.recipe_bf16, rates[1], rates[0]);
 
     struct sigaction sa = {0};
     sa.sa_handler = on_signal;
