@@ -143,8 +143,9 @@ CLLM_API void cllm_gemv_q8(const cllm_q8_matrix *W, const float *x, const float 
 CLLM_API double cllm_gemm_bf16_peak_gflops(int threads);
 /* Whether cllm_gemm_bf16 runs on bf16 hardware at the current level (0: emulated, same bits, slower). */
 CLLM_API int cllm_gemm_bf16_native(void);
-/* Whether bf16 products pay here: native, and measured at least 1.25x as fast as fp32's (one thread, one product
- * shaped like tiny's QKV projection, best of 3 each: about 0.1 s, once per process, at the level current then).
+/* Whether bf16 products pay here: native, and measured at least 1.25x as fast as fp32's (one product shaped like
+ * tiny's QKV projection on the calling thread, best of 3 each, timed by that thread's CPU clock so that other
+ * processes do not decide it: about 0.1 s, once per process, at the level current then).
  * Not every CPU with AVX512_BF16 gains: on a Xeon the bf16 product ran at 0.6-0.9 of fp32. rates, unless NULL,
  * receives the fp32 and bf16 GFLOP/s behind the answer (0 where nothing was measured: emulated). */
 CLLM_API int cllm_gemm_bf16_faster(double rates[2]);

@@ -64,29 +64,23 @@ static void micro_flushing(int kp, const uint32_t *a, const uint32_t *b, float *
     ROWS(STORE)
 }
 
-#define MXCSR_FLAGS 0x3fu /* the six sticky status flags */
-#define MXCSR_DE 0x02u    /* an operand was a denormal */
-#define MXCSR_UE 0x10u    /* a result was tiny and rounded */
-
 /* The plain-FMA tile; stores it and returns 1 when no sum was a denormal, else leaves C alone and returns 0. */
 static int micro_plain(int kp, const uint32_t *a, const uint32_t *b, float *c, size_t ldc, int load) {
     const __m256 sign = _mm256_castsi256_ps(_mm256_set1_epi32((int)0x80000000u)), tiny = _mm256_set1_ps(FLT_MIN);
     const __m256i high = _mm256_set1_epi32((int)0xffff0000u);
-    const unsigned csr = _mm_getcsr();
-    _mm_setcsr(csr & ~MXCSR_FLAGS);
+    const unsigned csr = cllm_mxcsr_clear_flags();
 #define FLUSHING 0
     TILE
 #undef FLUSHING
     /* every FMA happens before the flags are read: the empty asm needs the finished sums in registers */
     __asm__ volatile("" : "+x"(c00), "+x"(c01), "+x"(c10), "+x"(c11), "+x"(c20), "+x"(c21), "+x"(c30), "+x"(c31));
-    const unsigned flags = _mm_getcsr();
-    _mm_setcsr(csr | (flags & MXCSR_FLAGS));
+    const int flagged = cllm_mxcsr_saw_denormal(csr);
     /* a final value that is a denormal (an exact one raises no flag): 0 < |x| < FLT_MIN */
 #define DENORMAL(x) _mm256_and_ps(_mm256_cmp_ps(_mm256_andnot_ps(sign, x), tiny, _CMP_LT_OQ), \
                                   _mm256_cmp_ps(x, _mm256_setzero_ps(), _CMP_NEQ_OQ))
 #define ANY(r) _mm256_or_ps(DENORMAL(c##r##0), DENORMAL(c##r##1))
     __m256 bad = _mm256_or_ps(_mm256_or_ps(ANY(0), ANY(1)), _mm256_or_ps(ANY(2), ANY(3)));
-    if ((flags & (MXCSR_DE | MXCSR_UE)) || _mm256_movemask_ps(bad)) return 0;
+    if (flagged || _mm256_movemask_ps(bad)) return 0;
     ROWS(STORE)
     return 1;
 }

@@ -64,16 +64,11 @@ static void micro_flushing(int kp, const uint32_t *a, const uint32_t *b, float *
     ROWS(STORE)
 }
 
-#define MXCSR_FLAGS 0x3fu /* the six sticky status flags */
-#define MXCSR_DE 0x02u    /* an operand was a denormal */
-#define MXCSR_UE 0x10u    /* a result was tiny and rounded */
-
 /* The plain-FMA tile; stores it and returns 1 when no sum was a denormal, else leaves C alone and returns 0. */
 static int micro_plain(int kp, const uint32_t *a, const uint32_t *b, float *c, size_t ldc, int load) {
     const __m512 sign = _mm512_castsi512_ps(_mm512_set1_epi32((int)0x80000000u));
     const __m512i high = _mm512_set1_epi32((int)0xffff0000u);
-    const unsigned csr = _mm_getcsr();
-    _mm_setcsr(csr & ~MXCSR_FLAGS);
+    const unsigned csr = cllm_mxcsr_clear_flags();
 #define FLUSHING 0
     TILE
 #undef FLUSHING
@@ -81,11 +76,10 @@ static int micro_plain(int kp, const uint32_t *a, const uint32_t *b, float *c, s
      * finished sums in registers */
     __asm__ volatile("" : "+v"(c00), "+v"(c01), "+v"(c10), "+v"(c11), "+v"(c20), "+v"(c21), "+v"(c30), "+v"(c31));
     __asm__ volatile("" : "+v"(c40), "+v"(c41), "+v"(c50), "+v"(c51), "+v"(c60), "+v"(c61), "+v"(c70), "+v"(c71));
-    const unsigned flags = _mm_getcsr();
-    _mm_setcsr(csr | (flags & MXCSR_FLAGS));
+    const int flagged = cllm_mxcsr_saw_denormal(csr);
     /* a final value that is a denormal (an exact one raises no flag) */
 #define ANY(r) (_mm512_fpclass_ps_mask(c##r##0, 0x20) | _mm512_fpclass_ps_mask(c##r##1, 0x20))
-    if ((flags & (MXCSR_DE | MXCSR_UE)) || (ANY(0) | ANY(1) | ANY(2) | ANY(3) | ANY(4) | ANY(5) | ANY(6) | ANY(7)))
+    if (flagged || (ANY(0) | ANY(1) | ANY(2) | ANY(3) | ANY(4) | ANY(5) | ANY(6) | ANY(7)))
         return 0;
     ROWS(STORE)
     return 1;

@@ -172,6 +172,21 @@ void cllm_gemm_micro_scalar(int kc, const float *a, const float *b, float *c, si
 
 #if defined(__x86_64__)
 #define CLLM_HAVE_X86 1
+#include <xmmintrin.h>
+/* The bf16 emulations' plain-FMA tiles (gemm_bf16_avx2.c, gemm_bf16_avx512.c) watch MXCSR's sticky status flags:
+ * cllm_mxcsr_clear_flags before the tile returns the caller's MXCSR; cllm_mxcsr_saw_denormal after it (once every
+ * FMA is done) puts the caller's flags back, adds the tile's, and says whether a sum was a denormal: an operand
+ * (DE, 0x02) or a tiny result that was rounded (UE, 0x10). The control bits are never changed. */
+static inline unsigned cllm_mxcsr_clear_flags(void) {
+    const unsigned csr = _mm_getcsr();
+    _mm_setcsr(csr & ~0x3fu);
+    return csr;
+}
+static inline int cllm_mxcsr_saw_denormal(unsigned csr) {
+    const unsigned flags = _mm_getcsr();
+    _mm_setcsr(csr | (flags & 0x3fu));
+    return (flags & 0x12u) != 0;
+}
 float cllm_dot_avx2(const float *a, const float *b, size_t n);
 void cllm_axpy_avx2(float alpha, const float *x, float *y, size_t n);
 void cllm_vadd_avx2(const float *a, const float *b, float *out, size_t n);
