@@ -1,5 +1,6 @@
 /* gemm_peak.c — cllm_sgemm_peak_gflops and cllm_gemm_bf16_peak_gflops: what this machine's matrix products
- * reach, fp32 and bf16, for MFU figures. */
+ * reach, fp32 and bf16, for MFU figures; cllm_gemm_bf16_faster: whether bf16 products pay here (the fast
+ * recipe's choice of precision). */
 #include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
