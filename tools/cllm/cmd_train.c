@@ -235,11 +235,13 @@ static void parse(cli_train *c, int argc, char **argv) {
     const cllm_train_recipe *r = cllm_train_recipe_find(c->recipe ? c->recipe : c->o.init_path ? "gpt2" : "fast", &err);
     if (!r) cli_die(2, "train: --recipe: %s", err.msg);
     cllm_precision given = s->precision;
-    cllm_train_recipe_apply(r, s);
+    cllm_train_recipe chosen = *r;
+    if (seen[27]) chosen.bf16 = 0; /* --precision decides: no need to time bf16 against fp32 */
+    cllm_train_recipe_apply(&chosen, s);
     if (seen[16]) s->lr = lr;
     if (seen[35]) s->muon_lr = muon_lr;
     if (seen[27]) s->precision = given;
-    if (r->bf16 && !seen[27]) c->recipe_bf16 = r->name;
+    if (chosen.bf16) c->recipe_bf16 = r->name;
     if (!c->config_name && !c->layers) c->layers = r->layers;
     s->warmdown = warmdown;
     if (c->schedule && strcmp(c->schedule, "wsd") == 0) s->schedule = CLLM_SCHEDULE_WSD;
