@@ -147,7 +147,8 @@ CLLM_API int cllm_gemm_bf16_native(void);
  * tiny's QKV projection on the calling thread, best of 3 each, timed by that thread's CPU clock so that other
  * processes do not decide it: about 0.1 s, once per process, at the level current then).
  * Not every CPU with AVX512_BF16 gains: on a Xeon the bf16 product ran at 0.6-0.9 of fp32. rates, unless NULL,
- * receives the fp32 and bf16 GFLOP/s behind the answer (0 where nothing was measured: emulated). */
+ * receives the fp32 and bf16 GFLOP/s behind the answer (0 where nothing was measured: emulated; negative if the
+ * work buffers could not be allocated, and then the answer is 0). */
 CLLM_API int cllm_gemm_bf16_faster(double rates[2]);
 
 #ifdef __cplusplus
